@@ -1,4 +1,5 @@
 import { BinaryHeap } from './heap.js';
+import type { IdBuffer } from './id-buffer.js';
 
 /**
  * Byte-pair merging of one pre-tokenized piece, as tiktoken does it: repeatedly merge the
@@ -25,7 +26,7 @@ export type RankMap = Map<string, number>;
  * @example
  * // with ranks { a:0, b:1, c:2, ab:3, abc:4 }: bytePairEncode('abcab', ranks, out) -> out = [4, 3]
  */
-export function bytePairEncode(bytes: string, ranks: RankMap, out: number[]): void {
+export function bytePairEncode(bytes: string, ranks: RankMap, out: IdBuffer): void {
   if (bytes.length === 1) {
     out.push(ranks.get(bytes)!);
     return;
@@ -45,7 +46,7 @@ function rankOf(bytes: string, ranks: RankMap, from: number, to: number): number
   return r === undefined ? NO_RANK : r;
 }
 
-function mergeSmall(bytes: string, ranks: RankMap, out: number[]): void {
+function mergeSmall(bytes: string, ranks: RankMap, out: IdBuffer): void {
   const n = bytes.length;
   // parts: starts[0..count), with starts[count] = n as a sentinel.
   let count = n;
@@ -79,7 +80,7 @@ function mergeSmall(bytes: string, ranks: RankMap, out: number[]): void {
  * Ordering by (rank, left start) reproduces the quadratic loop's choice exactly, because a
  * part's start never moves when its right neighbour merges into it.
  */
-function mergeLarge(bytes: string, ranks: RankMap, out: number[]): void {
+function mergeLarge(bytes: string, ranks: RankMap, out: IdBuffer): void {
   const n = bytes.length;
   const next = new Int32Array(n + 1); // start of the following part, n at the end
   const prev = new Int32Array(n + 1); // start of the preceding part, -1 at the beginning

@@ -1,6 +1,8 @@
 import { bytePairEncode, type RankMap } from './bpe.js';
 import { TokenizerError } from './errors.js';
 import { compilePattern } from './pattern.js';
+import { IdBuffer } from './id-buffer.js';
+import { MAX_CACHED_PIECE, PieceCache } from './piece-cache.js';
 
 /** Which special tokens `encode` may produce or must reject: `'all'` or a list of token strings. */
 export type SpecialTokenSet = 'all' | readonly string[];
@@ -26,17 +28,11 @@ export interface EncodingSpec {
   ranks: RankMap;
   /** Special token strings to ids. */
   specialTokens: Record<string, number>;
-  /** Vocabulary size if it differs from ranks plus specials (tiktoken's `explicit_n_vocab`). */
-  explicitVocabSize?: number;
 }
 
-/** Entries the piece cache holds before it is cleared. */
-const CACHE_LIMIT = 50_000;
-/** Pieces longer than this are not cached (they rarely repeat). */
-const CACHE_MAX_PIECE = 128;
-
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
+// ignoreBOM: keep a leading U+FEFF as text, as tiktoken does (TextDecoder strips it by default)
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const ASCII = /^[\x00-\x7f]*$/;
 let scratch = new Uint8Array(1024);
 
@@ -77,12 +73,15 @@ export class Encoding {
   readonly pattern: string;
   /** Special token strings and their ids. */
   readonly specialTokens: Readonly<Record<string, number>>;
-  /** Number of ids: one past the largest id, mergeable or special. */
+  /** One past the largest id, mergeable or special (tiktoken's `n_vocab`). */
   readonly vocabSize: number;
 
   private readonly ranks: RankMap;
   private readonly splitter: RegExp;
-  private readonly cache = new Map<string, number[]>();
+  // the same pattern, sticky: `test` from a position gives the piece's end without a match object
+  private readonly sticky: RegExp;
+  private readonly cache = new PieceCache();
+  private readonly buffer = new IdBuffer();
   private readonly specialIds = new Map<number, string>();
   private decoderTable: Uint8Array[] | undefined;
 
@@ -92,6 +91,7 @@ export class Encoding {
     this.ranks = spec.ranks;
     this.specialTokens = Object.freeze({ ...spec.specialTokens });
     this.splitter = compilePattern(spec.pattern);
+    this.sticky = new RegExp(this.splitter.source, 'uy');
     let maxId = -1;
     for (const id of spec.ranks.values()) if (id > maxId) maxId = id;
     for (const [token, id] of Object.entries(spec.specialTokens)) {
@@ -106,7 +106,7 @@ export class Encoding {
         );
       }
     }
-    this.vocabSize = spec.explicitVocabSize ?? maxId + 1;
+    this.vocabSize = maxId + 1;
   }
 
   /**
@@ -134,7 +134,8 @@ export class Encoding {
     }
     if (allowed.size === 0) return this.encodeOrdinary(text);
     const splitter = new RegExp([...allowed].map(escapeRegExp).join('|'), 'g');
-    const out: number[] = [];
+    const out = this.buffer;
+    out.length = 0;
     let start = 0;
     for (const match of text.matchAll(splitter)) {
       this.encodeOrdinaryInto(text.slice(start, match.index), out);
@@ -142,19 +143,21 @@ export class Encoding {
       start = match.index + match[0].length;
     }
     this.encodeOrdinaryInto(text.slice(start), out);
-    return out;
+    return out.toArray();
   }
 
   /** Encodes text with special-token strings treated as plain text. Never throws. */
   encodeOrdinary(text: string): number[] {
-    const out: number[] = [];
-    this.encodeOrdinaryInto(text, out);
-    return out;
+    this.buffer.length = 0;
+    this.encodeOrdinaryInto(text, this.buffer);
+    return this.buffer.toArray();
   }
 
   /** Number of tokens `encodeOrdinary(text)` gives, without keeping them. */
   countTokens(text: string): number {
-    return this.encodeOrdinary(text).length;
+    this.buffer.length = 0;
+    this.encodeOrdinaryInto(text, this.buffer);
+    return this.buffer.length;
   }
 
   /**
@@ -162,7 +165,8 @@ export class Encoding {
    * character where the token's first byte lies: for highlighting tokens in an editor.
    */
   encodeWithOffsets(text: string): { ids: number[]; offsets: number[] } {
-    const ids: number[] = [];
+    const ids = this.buffer;
+    ids.length = 0;
     const offsets: number[] = [];
     const bytes = this.decoder();
     const well = text.isWellFormed() ? text : text.toWellFormed();
@@ -170,13 +174,13 @@ export class Encoding {
     re.lastIndex = 0;
     for (let m = re.exec(well); m !== null; m = re.exec(well)) {
       const before = ids.length;
-      this.encodePiece(m[0], ids);
+      this.encodeRange(m[0], 0, m[0].length, ids);
       // walk the piece's characters alongside the tokens' bytes
       let charIndex = 0;
       let byteInChar = 0;
       for (let t = before; t < ids.length; t++) {
         offsets.push(m.index + charIndex);
-        byteInChar += bytes[ids[t]].length;
+        byteInChar += bytes[ids.data[t]].length;
         for (;;) {
           const cp = m[0].codePointAt(charIndex)!;
           const width = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
@@ -187,7 +191,7 @@ export class Encoding {
         }
       }
     }
-    return { ids, offsets };
+    return { ids: ids.toArray(), offsets };
   }
 
   /** Decodes ids to text; invalid UTF-8 (a token sequence cut inside a character) becomes U+FFFD. */
@@ -244,34 +248,46 @@ export class Encoding {
     return table;
   }
 
-  private encodeOrdinaryInto(text: string, out: number[]): void {
+  private encodeOrdinaryInto(text: string, out: IdBuffer): void {
     // TextEncoder (and so tiktoken) turns lone surrogates into U+FFFD; do it before splitting.
     const well = text.isWellFormed() ? text : text.toWellFormed();
-    const re = this.splitter;
-    re.lastIndex = 0;
-    for (let m = re.exec(well); m !== null; m = re.exec(well)) this.encodePiece(m[0], out);
+    const { sticky, splitter } = this;
+    for (let start = 0; start < well.length; ) {
+      sticky.lastIndex = start;
+      if (!sticky.test(well)) {
+        // nothing matches here: like tiktoken's find_iter, skip to the next match
+        splitter.lastIndex = start;
+        const next = splitter.exec(well);
+        if (next === null) return;
+        start = next.index;
+        continue;
+      }
+      const end = sticky.lastIndex;
+      if (end === start) {
+        start += well.codePointAt(start)! > 0xffff ? 2 : 1; // an empty match encodes nothing
+        continue;
+      }
+      this.encodeRange(well, start, end, out);
+      start = end;
+    }
   }
 
-  private encodePiece(piece: string, out: number[]): void {
-    const cached = this.cache.get(piece);
-    if (cached !== undefined) {
-      for (let i = 0; i < cached.length; i++) out.push(cached[i]);
+  private encodeRange(text: string, start: number, end: number, out: IdBuffer): void {
+    if (end - start > MAX_CACHED_PIECE) {
+      this.encodeUncached(text.slice(start, end), out);
       return;
     }
+    const hash = PieceCache.hash(text, start, end);
+    if (this.cache.appendTo(text, start, end, hash, out)) return;
+    const from = out.length;
+    this.encodeUncached(text.slice(start, end), out);
+    this.cache.set(text, start, end, hash, out.data, from, out.length - from);
+  }
+
+  private encodeUncached(piece: string, out: IdBuffer): void {
     const bytes = binaryString(piece);
     const whole = this.ranks.get(bytes);
-    if (whole !== undefined) {
-      out.push(whole);
-      if (piece.length <= CACHE_MAX_PIECE) this.remember(piece, [whole]);
-      return;
-    }
-    const start = out.length;
-    bytePairEncode(bytes, this.ranks, out);
-    if (piece.length <= CACHE_MAX_PIECE) this.remember(piece, out.slice(start));
-  }
-
-  private remember(piece: string, ids: number[]): void {
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(piece, ids);
+    if (whole !== undefined) out.push(whole);
+    else bytePairEncode(bytes, this.ranks, out);
   }
 }

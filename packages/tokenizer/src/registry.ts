@@ -26,7 +26,6 @@ interface TiktokenEncoderFile {
   pat_str: string;
   special_tokens: Record<string, number>;
   bpe_ranks: string;
-  explicit_n_vocab?: number;
 }
 
 // r50k_base has the same ranks, pattern and specials as gpt2; tiktoken ships one file for both.
@@ -72,7 +71,6 @@ function fromFile(name: EncodingName, file: TiktokenEncoderFile): Encoding {
     pattern: file.pat_str,
     ranks: parseTiktokenRanks(file.bpe_ranks),
     specialTokens: file.special_tokens,
-    explicitVocabSize: file.explicit_n_vocab,
   });
 }
 

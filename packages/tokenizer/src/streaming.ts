@@ -15,7 +15,7 @@ import type { Encoding } from './encoding.js';
  */
 export class StreamingDecoder {
   // WHATWG streaming decode holds incomplete sequences and gives the same output as one shot.
-  private decoder = new TextDecoder('utf-8', { fatal: false });
+  private decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(private readonly encoding: Pick<Encoding, 'tokenBytes'>) {}
 
@@ -27,7 +27,7 @@ export class StreamingDecoder {
   /** Ends the stream: returns what is held back, with U+FFFD for an unfinished character. */
   flush(): string {
     const rest = this.decoder.decode();
-    this.decoder = new TextDecoder('utf-8', { fatal: false });
+    this.decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     return rest;
   }
 }

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// pnpm bench tokenizer [--quick]
+// Encode throughput (MB/s of UTF-8 input) of @llmkit/tokenizer beside tiktoken (WebAssembly),
+// gpt-tokenizer and js-tiktoken, in one run, on Tiny Shakespeare and a mixed multilingual/code
+// corpus, for cl100k_base and o200k_base; and trainBpe time for a 4,096-token vocabulary.
+// Method: one untimed warm-up pass per tokenizer (fills every tokenizer's piece cache, so all
+// are measured warm), then the median of timed passes. Ids are checked equal to tiktoken's.
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { get_encoding } from 'tiktoken';
+import { getEncoding as jsTiktokenEncoding } from 'js-tiktoken';
+import { getEncoding, trainBpe } from '../dist/index.js';
+import { mixedCorpus } from '../dist/testing/corpus.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const shakespearePath = join(here, '../../../../shared/data/tinyshakespeare.txt');
+const corpora = {
+  mixed: mixedCorpus(1_000_000),
+};
+if (existsSync(shakespearePath)) corpora.shakespeare = readFileSync(shakespearePath, 'utf8');
+else console.log('note: ../shared/data/tinyshakespeare.txt is absent; Shakespeare rows skipped');
+
+const gptTokenizer = {
+  cl100k_base: await import('gpt-tokenizer/encoding/cl100k_base'),
+  o200k_base: await import('gpt-tokenizer/encoding/o200k_base'),
+};
+
+function timeIt(fn, passes) {
+  fn(); // warm-up
+  const times = [];
+  for (let i = 0; i < passes; i++) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const rows = [];
+for (const encodingName of ['cl100k_base', 'o200k_base']) {
+  const ours = getEncoding(encodingName);
+  const tiktoken = get_encoding(encodingName);
+  const js = jsTiktokenEncoding(encodingName);
+  const gpt = gptTokenizer[encodingName];
+  for (const [corpusName, text] of Object.entries(corpora)) {
+    const megabytes = Buffer.byteLength(text) / 1e6;
+    const reference = Array.from(tiktoken.encode_ordinary(text));
+    const candidates = {
+      '@llmkit/tokenizer': () => ours.encodeOrdinary(text),
+      tiktoken: () => tiktoken.encode_ordinary(text),
+      'gpt-tokenizer': () => gpt.encode(text, { disallowedSpecial: new Set() }),
+      'js-tiktoken': () => js.encode(text, [], []),
+    };
+    const result = { encoding: encodingName, corpus: corpusName, megabytes: +megabytes.toFixed(3) };
+    for (const [name, fn] of Object.entries(candidates)) {
+      const ids = Array.from(fn());
+      const same = ids.length === reference.length && ids.every((id, i) => id === reference[i]);
+      const passes = name === 'js-tiktoken' ? 1 : quick ? 3 : 7;
+      const ms = timeIt(fn, passes);
+      result[name] = { mbPerS: +(megabytes / (ms / 1000)).toFixed(2), sameIdsAsTiktoken: same };
+    }
+    rows.push(result);
+  }
+  tiktoken.free();
+}
+
+const trainText = corpora.shakespeare ?? corpora.mixed;
+const t = performance.now();
+const trained = trainBpe(trainText, { vocabSize: 4096 });
+const trainSeconds = (performance.now() - t) / 1000;
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`machine: ${cpu}, ${cpus().length} cores, Node ${process.version}`);
+console.log('encode throughput, MB/s (warm, median); ratio = llmkit / fastest peer\n');
+const peers = ['tiktoken', 'gpt-tokenizer', 'js-tiktoken'];
+const header = ['encoding', 'corpus', 'MB', '@llmkit/tokenizer', ...peers, 'ratio vs fastest peer'];
+const lines = [header];
+for (const r of rows) {
+  const fastest = Math.max(...peers.map((p) => r[p].mbPerS));
+  lines.push([
+    r.encoding,
+    r.corpus,
+    r.megabytes.toFixed(2),
+    r['@llmkit/tokenizer'].mbPerS.toFixed(2),
+    ...peers.map(
+      (p) => `${r[p].mbPerS.toFixed(2)}${r[p].sameIdsAsTiktoken ? '' : ' (ids differ)'}`,
+    ),
+    `${(r['@llmkit/tokenizer'].mbPerS / fastest).toFixed(2)}x`,
+  ]);
+  r.ratioVsFastestPeer = +(r['@llmkit/tokenizer'].mbPerS / fastest).toFixed(3);
+}
+const widths = header.map((_, c) => Math.max(...lines.map((l) => String(l[c]).length)));
+for (const [i, l] of lines.entries()) {
+  console.log(`| ${l.map((cell, c) => String(cell).padEnd(widths[c])).join(' | ')} |`);
+  if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+}
+console.log(
+  `\ntrainBpe: vocabulary 4,096 on ${corpora.shakespeare ? 'Tiny Shakespeare' : 'the mixed corpus'} (${(trainText.length / 1e6).toFixed(2)} M chars) in ${trainSeconds.toFixed(2)} s (vocabSize reached: ${trained.vocabSize})`,
+);
+console.log(
+  JSON.stringify({
+    benchmark: 'tokenizer',
+    machine: { cpu, cores: cpus().length, node: process.version },
+    encode: rows,
+    trainBpe: { vocabSize: 4096, seconds: +trainSeconds.toFixed(3) },
+  }),
+);
