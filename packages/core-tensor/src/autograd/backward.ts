@@ -1,0 +1,131 @@
+// Reverse-mode differentiation: walk the graph from a tensor back to the leaves.
+import { keep, tidy } from '../engine.js';
+import { formatShape, TensorError } from '../errors.js';
+import { add } from '../ops/elementwise.js';
+import { onesLike } from '../ops/creation.js';
+import { sameShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { noGrad } from './grad-mode.js';
+import { GRADIENTS } from './gradients.js';
+import type { Node } from './node.js';
+
+/** Options of {@link backward}. */
+export interface BackwardOptions {
+  /** Keep the saved tensors so backward can run through the graph again (default false). */
+  retainGraph?: boolean;
+}
+
+/** Nodes reachable from `root`, ordered so that every node comes before its inputs. */
+function topologicalOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const visited = new Set<Node>();
+  const stack: [Node, boolean][] = [[root, false]];
+  while (stack.length) {
+    const [node, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(node);
+      continue;
+    }
+    if (visited.has(node)) continue;
+    visited.add(node);
+    stack.push([node, true]);
+    for (const edge of node.edges)
+      if (edge && 'node' in edge && !visited.has(edge.node)) stack.push([edge.node, false]);
+  }
+  return order.reverse();
+}
+
+function accumulateLeaf(leaf: Tensor, g: Tensor): void {
+  if (leaf.disposed) return;
+  if (!sameShape(leaf.shape, g.shape)) {
+    throw new TensorError(
+      'shape_mismatch',
+      `backward: gradient ${formatShape(g.shape)} does not match leaf ${formatShape(leaf.shape)}`,
+    );
+  }
+  const previous = leaf.grad;
+  leaf.grad = keep(
+    previous ? add(previous, g) : g.dtype === leaf.dtype ? g.detach() : g.to(leaf.dtype),
+  );
+  previous?.dispose();
+}
+
+/**
+ * Computes gradients of `root` with respect to every leaf that requires one and adds them to
+ * the leaves' `.grad`. `root` must be a scalar unless `gradient` (same shape) is given.
+ *
+ * @example
+ * ```ts
+ * const loss = crossEntropy(model.forward(x), y);
+ * loss.backward();
+ * ```
+ */
+export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new TensorError(
+      'invalid_argument',
+      'backward: tensor does not require grad (no input had requiresGrad)',
+    );
+  }
+  if (gradient && !sameShape(gradient.shape, root.shape)) {
+    throw new TensorError(
+      'shape_mismatch',
+      `backward: gradient ${formatShape(gradient.shape)} does not match ${formatShape(root.shape)}`,
+    );
+  }
+  if (!gradient && root.size !== 1) {
+    throw new TensorError(
+      'invalid_argument',
+      `backward: tensor of shape ${formatShape(root.shape)} is not a scalar; pass a gradient`,
+    );
+  }
+  noGrad(() => {
+    const seed = gradient ? gradient.detach() : onesLike(root);
+    if (!root.gradFn) {
+      accumulateLeaf(root, seed);
+      seed.dispose();
+      return;
+    }
+    const grads = new Map<Node, Tensor>([[root.gradFn, keep(seed)]]);
+    for (const node of topologicalOrder(root.gradFn)) {
+      const g = grads.get(node);
+      if (!g) continue;
+      grads.delete(node);
+      if (node.released) {
+        g.dispose();
+        throw new TensorError(
+          'invalid_argument',
+          `backward: the graph through '${node.op}' was already freed; pass { retainGraph: true } to the first backward`,
+        );
+      }
+      const rule = GRADIENTS[node.op];
+      if (!rule)
+        throw new TensorError('unsupported', `backward: no gradient rule for op '${node.op}'`);
+      // A rule may pass `g` through unchanged; give that input its own handle before g is freed.
+      const inputGrads = tidy(() =>
+        rule({ grad: g, saved: node.saved, attributes: node.attributes, inputs: node.inputs }),
+      ).map((t) => (t === g ? g.detach() : t));
+      g.dispose();
+      if (!options.retainGraph) node.releaseSaved();
+      node.edges.forEach((edge, i) => {
+        const ig = inputGrads[i];
+        if (!ig) return;
+        if (!edge) {
+          ig.dispose();
+          return;
+        }
+        if ('leaf' in edge) {
+          accumulateLeaf(edge.leaf, ig);
+          ig.dispose();
+          return;
+        }
+        const previous = grads.get(edge.node);
+        grads.set(edge.node, keep(previous ? add(previous, ig) : ig));
+        if (previous) {
+          previous.dispose();
+          ig.dispose();
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,10 @@
+export { createJsBackend, type JsBackendOptions } from './js/index.js';
+export {
+  findBackend,
+  getBackend,
+  initBackend,
+  listBackends,
+  registerBackend,
+  setBackend,
+} from './registry.js';
+export * from './types.js';
