@@ -1,0 +1,71 @@
+export { RagError } from './errors.js';
+export type { LongOperationOptions, Progress } from './progress.js';
+export type {
+  Chunk,
+  ChunkSizeOptions,
+  Metadata,
+  SourceDocument,
+  TextSplitter,
+} from './splitters/chunk.js';
+export {
+  createMarkdownSplitter,
+  type MarkdownSection,
+  type MarkdownSplitterOptions,
+  markdownSections,
+} from './splitters/markdown.js';
+export {
+  createRecursiveCharacterSplitter,
+  DEFAULT_SEPARATORS,
+  type RecursiveCharacterSplitterOptions,
+  type TokenCounter,
+} from './splitters/recursive.js';
+export {
+  createTokenSplitter,
+  type OffsetTokenizer,
+  type TokenSplitterOptions,
+} from './splitters/token.js';
+export { type Analyzer, type AnalyzerOptions, createAnalyzer } from './bm25/analyzer.js';
+export {
+  type AnalyzedDocument,
+  type Bm25Document,
+  type Bm25Index,
+  type Bm25Options,
+  createBm25Index,
+  type ResolvedBm25Options,
+  type SearchOptions,
+  type SearchResult,
+} from './bm25/bm25-index.js';
+export { loadBm25Index, saveBm25Index } from './bm25/persist.js';
+export { ENGLISH_STOP_WORDS } from './bm25/stop-words.js';
+export {
+  type Filter,
+  type FilterOperators,
+  type FilterValue,
+  matchesFilter,
+  type MetadataFilter,
+} from './filter.js';
+export {
+  type Cranfield,
+  type CranfieldDocument,
+  type CranfieldQuery,
+  loadCranfield,
+  parseCranfieldQrels,
+  parseSmart,
+} from './eval/cranfield.js';
+export {
+  type EvaluateOptions,
+  evaluateRetrieval,
+  type QueryMetrics,
+  type Qrels,
+  type RetrievalMetrics,
+  type Run,
+} from './eval/metrics.js';
+export {
+  createHnswIndex,
+  type HnswIndex,
+  type HnswIndexOptions,
+  loadHnswIndex,
+} from './hnsw/hnsw-index.js';
+export { createFlatIndex, type FlatIndexOptions, loadFlatIndex } from './vector/flat-index.js';
+export { type Metric, METRICS, type VectorLike } from './vector/metric.js';
+export type { VectorIndex, VectorItem, VectorSearchOptions } from './vector/vector-index.js';
