@@ -1,8 +1,10 @@
 import { bytePairEncode, type RankMap } from './bpe.js';
 import { TokenizerError } from './errors.js';
+import { bmpTable } from './char-class.js';
 import { compilePattern } from './pattern.js';
 import { IdBuffer } from './id-buffer.js';
 import { MAX_CACHED_PIECE, PieceCache } from './piece-cache.js';
+import { type Scanner, scannerFor } from './scanners.js';
 
 /** Which special tokens `encode` may produce or must reject: `'all'` or a list of token strings. */
 export type SpecialTokenSet = 'all' | readonly string[];
@@ -80,6 +82,8 @@ export class Encoding {
   private readonly splitter: RegExp;
   // the same pattern, sticky: `test` from a position gives the piece's end without a match object
   private readonly sticky: RegExp;
+  // hand-written equivalent of the pattern, when it is one of OpenAI's (about 3x faster)
+  private readonly scanner: Scanner | undefined;
   private readonly cache = new PieceCache();
   private readonly buffer = new IdBuffer();
   private readonly specialIds = new Map<number, string>();
@@ -92,6 +96,7 @@ export class Encoding {
     this.specialTokens = Object.freeze({ ...spec.specialTokens });
     this.splitter = compilePattern(spec.pattern);
     this.sticky = new RegExp(this.splitter.source, 'uy');
+    this.scanner = scannerFor(spec.pattern);
     let maxId = -1;
     for (const id of spec.ranks.values()) if (id > maxId) maxId = id;
     for (const [token, id] of Object.entries(spec.specialTokens)) {
@@ -251,7 +256,16 @@ export class Encoding {
   private encodeOrdinaryInto(text: string, out: IdBuffer): void {
     // TextEncoder (and so tiktoken) turns lone surrogates into U+FFFD; do it before splitting.
     const well = text.isWellFormed() ? text : text.toWellFormed();
-    const { sticky, splitter } = this;
+    const { sticky, splitter, scanner } = this;
+    if (scanner) {
+      const table = bmpTable();
+      for (let start = 0; start < well.length; ) {
+        const end = scanner(well, start, table);
+        this.encodeRange(well, start, end, out);
+        start = end;
+      }
+      return;
+    }
     for (let start = 0; start < well.length; ) {
       sticky.lastIndex = start;
       if (!sticky.test(well)) {

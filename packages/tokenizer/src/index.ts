@@ -22,7 +22,7 @@ export {
   writeFileAtomic,
 } from './file.js';
 export type { RankMap } from './bpe.js';
-export { CL100K_PATTERN, GPT2_PATTERN } from './pattern.js';
+export { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from './pattern.js';
 export {
   ENCODING_NAMES,
   type EncodingName,
