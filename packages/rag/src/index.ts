@@ -69,3 +69,24 @@ export {
 export { createFlatIndex, type FlatIndexOptions, loadFlatIndex } from './vector/flat-index.js';
 export { type Metric, METRICS, type VectorLike } from './vector/metric.js';
 export type { VectorIndex, VectorItem, VectorSearchOptions } from './vector/vector-index.js';
+export {
+  createMemoryStore,
+  type MemoryStore,
+  type MemoryStoreOptions,
+  openMemoryStore,
+} from './stores/memory-store.js';
+export { createPgliteStore, type PgliteStoreOptions, pgliteClient } from './stores/pglite-store.js';
+export {
+  createPostgresStore,
+  type PgPoolLike,
+  type PostgresStoreOptions,
+  postgresClient,
+} from './stores/postgres-store.js';
+export { filterToSql, schemaStatements } from './stores/sql.js';
+export { createSqlStore, type SqlClient, type SqlStoreOptions } from './stores/sql-store.js';
+export type {
+  StoreRecord,
+  StoreSearchOptions,
+  StoreSearchResult,
+  VectorStore,
+} from './stores/store.js';
