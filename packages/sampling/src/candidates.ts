@@ -28,18 +28,20 @@ export class Candidates {
   size = 0;
   /** The highest score, as found by the last {@link Candidates.exponentiate}. */
   max = -Infinity;
+  /**
+   * `true` while `weights[0..size)` still hold `exp(scores - max)` for the current candidates and
+   * `weightSum` their sum. Anything that changes the set or its scores must clear it (or keep the
+   * weights in step, as top-p does), so that sampling can skip a second exponential pass.
+   */
+  weightsFresh = false;
+  /** The sum of `weights[0..size)` while `weightsFresh`. */
+  weightSum = 0;
   /** Scratch: `exp(score - max)` per candidate, filled by {@link Candidates.exponentiate}. */
   weights: Float64Array = new Float64Array(0);
   /** Scratch: a permutation of `0..size)` for the warpers that sort. */
   order: Int32Array = new Int32Array(0);
   /** Scratch: a small integer per candidate (top-p's bucket numbers). */
   tags: Uint16Array = new Uint16Array(0);
-
-  /** Compares two positions in `scores`: higher score first, then higher id (see top-p ties). */
-  readonly byScoreDescending = (a: number, b: number): number => {
-    const difference = this.scores[b] - this.scores[a];
-    return difference !== 0 ? difference : this.ids[b] - this.ids[a];
-  };
 
   /** Starts over with every token of `logits` as a candidate, growing the scratch if needed. */
   reset(logits: Float32Array): this {
@@ -58,6 +60,7 @@ export class Candidates {
     this.dense = true;
     this.scale = 1;
     this.size = logits.length;
+    this.weightsFresh = false;
     return this;
   }
 
@@ -78,6 +81,7 @@ export class Candidates {
     }
     this.dense = false;
     this.size = size;
+    this.weightsFresh = false;
     if (size === 0) throw allMaskedError();
     return this;
   }
@@ -101,6 +105,7 @@ export class Candidates {
    */
   exponentiate(): number {
     this.materialize();
+    if (this.weightsFresh) return this.weightSum;
     const { scores, weights, size } = this;
     const max = this.maxScore();
     this.max = max;
@@ -111,6 +116,8 @@ export class Candidates {
       sum += weight;
     }
     if (!(sum > 0) || !Number.isFinite(sum)) throw allMaskedError();
+    this.weightsFresh = true;
+    this.weightSum = sum;
     return sum;
   }
 
@@ -120,6 +127,7 @@ export class Candidates {
    */
   retain(keep: (position: number) => boolean): this {
     this.materialize();
+    this.weightsFresh = false;
     const { ids, scores } = this;
     let size = 0;
     for (let i = 0; i < this.size; i++) {

@@ -42,6 +42,7 @@ export class MinPWarper implements LogitsWarper {
       }
       candidates.dense = false;
       candidates.size = size;
+      candidates.weightsFresh = false;
       return;
     }
     const { ids, scores } = candidates;
@@ -54,5 +55,6 @@ export class MinPWarper implements LogitsWarper {
       }
     }
     candidates.size = size;
+    candidates.weightsFresh = false;
   }
 }

@@ -33,5 +33,6 @@ export class TemperatureWarper implements LogitsWarper {
     }
     const { scores, size } = candidates;
     for (let i = 0; i < size; i++) scores[i] /= this.temperature;
+    candidates.weightsFresh = false;
   }
 }

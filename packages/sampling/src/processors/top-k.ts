@@ -62,33 +62,39 @@ export class TopKWarper implements LogitsWarper {
     }
     for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(heapScores, heapIds, k, i);
 
-    // Scan the rest; `maxLeftOut` is the highest score not in the heap.
+    // Scan the rest with one comparison per token. `maxLeftOut` is the highest score left out
+    // that could still equal the final threshold: an evicted root or a value equal to the root
+    // (anything below the root then is below the final threshold, which only grows).
     let root = heapScores[0];
     let maxLeftOut = -Infinity;
     if (dense) {
       for (let id = k; id < n; id++) {
         const value = source[id];
-        if (value > root) {
+        if (value >= root) {
+          if (value === root) {
+            if (value > maxLeftOut) maxLeftOut = value;
+            continue;
+          }
           if (root > maxLeftOut) maxLeftOut = root;
           heapScores[0] = value;
           heapIds[0] = id;
           siftDown(heapScores, heapIds, k, 0);
           root = heapScores[0];
-        } else if (value > maxLeftOut) {
-          maxLeftOut = value;
         }
       }
     } else {
       for (let i = k; i < n; i++) {
         const value = scores[i];
-        if (value > root) {
+        if (value >= root) {
+          if (value === root) {
+            if (value > maxLeftOut) maxLeftOut = value;
+            continue;
+          }
           if (root > maxLeftOut) maxLeftOut = root;
           heapScores[0] = value;
           heapIds[0] = ids[i];
           siftDown(heapScores, heapIds, k, 0);
           root = heapScores[0];
-        } else if (value > maxLeftOut) {
-          maxLeftOut = value;
         }
       }
     }
@@ -120,6 +126,7 @@ export class TopKWarper implements LogitsWarper {
       candidates.size = size;
     }
     candidates.dense = false;
+    candidates.weightsFresh = false;
     if (candidates.size === 0) throw allMaskedError();
   }
 }

@@ -1,10 +1,11 @@
 import type { Candidates } from '../candidates.js';
 import { checkNumber } from '../config.js';
+import { sortByKey } from '../sort.js';
 import type { LogitsWarper } from './types.js';
 
 /** Below this many candidates top-p sorts them all; above, it sorts only one bucket. */
 const SORT_LIMIT = 1024;
-/** Buckets of log-probability below the top token, each 1/16 wide, and one for everything below -32. */
+/** Buckets per round, plus one for everything more than BUCKET_RANGE below the top token. */
 const BUCKETS = 512;
 const BUCKET_RANGE = 32;
 const REMOVED = 0xffff;
@@ -22,7 +23,7 @@ const REMOVED = 0xffff;
  * Speed: no sort of the vocabulary. Small candidate sets (after top-k) are sorted whole. Large
  * ones get one pass that drops each token into one of 513 buckets of log-probability below the
  * top token and sums each bucket's mass; the buckets above the boundary are kept whole, those
- * below are removed whole, and only the boundary bucket is sorted.
+ * below are removed whole, and only the boundary bucket is refined (and finally sorted).
  *
  * @example
  * ```ts
@@ -39,6 +40,7 @@ export class TopPWarper implements LogitsWarper {
   readonly minTokensToKeep: number;
   private readonly bucketMass = new Float64Array(BUCKETS + 1);
   private readonly bucketCount = new Int32Array(BUCKETS + 1);
+  private bucketOf = new Uint16Array(0);
 
   /**
    * @param topP in [0, 1]; 1 keeps everything, 0 keeps only the most likely token
@@ -62,16 +64,16 @@ export class TopPWarper implements LogitsWarper {
     }
   }
 
-  /** Sorts all candidates; removes from the least likely end. */
+  /** Sorts all candidates ascending; removes from the least likely end. */
   private bySort(candidates: Candidates, limit: number): void {
-    const { order, weights, tags, size } = candidates;
+    const { order, weights, tags, scores, ids, size } = candidates;
     for (let i = 0; i < size; i++) {
       order[i] = i;
       tags[i] = 0;
     }
-    order.subarray(0, size).sort(candidates.byScoreDescending);
+    sortByKey(order, size, scores, ids);
     let cumulative = 0;
-    for (let rank = size - 1; rank >= this.minTokensToKeep; rank--) {
+    for (let rank = 0; rank < size - this.minTokensToKeep; rank++) {
       cumulative += weights[order[rank]];
       if (cumulative > limit) break;
       tags[order[rank]] = REMOVED;
@@ -79,63 +81,106 @@ export class TopPWarper implements LogitsWarper {
     compact(candidates, 0);
   }
 
-  /** Bucketed selection; returns false (and changes nothing) when it cannot honour minTokensToKeep. */
+  /**
+   * Bucketed selection; returns false (changing nothing) when it cannot honour minTokensToKeep.
+   * Each round splits the undecided tokens into buckets by score, keeps the buckets above the
+   * boundary, removes those below it, and repeats inside the boundary bucket until it is small
+   * enough to sort (a flat distribution takes a few rounds, a peaked one usually one).
+   */
   private byBuckets(candidates: Candidates, limit: number): boolean {
-    const { scores, weights, tags, order, size, max } = candidates;
-    const mass = this.bucketMass.fill(0);
-    const count = this.bucketCount.fill(0);
-    const perUnit = BUCKETS / BUCKET_RANGE;
+    const { scores, weights, tags, order, ids, size, max } = candidates;
+    if (this.bucketOf.length < size) this.bucketOf = new Uint16Array(candidates.vocabSize);
+    const bucketOf = this.bucketOf;
+    const mass = this.bucketMass;
+    const count = this.bucketCount;
+    let members = size; // the undecided tokens: positions order[0..members)
     for (let i = 0; i < size; i++) {
-      const below = max - scores[i]; // >= 0: how far below the top token, in log-probability
-      const bucket = below < BUCKET_RANGE ? (below * perUnit) | 0 : BUCKETS;
-      tags[i] = bucket;
-      mass[bucket] += weights[i];
-      count[bucket]++;
+      order[i] = i;
+      tags[i] = 0;
     }
-    // The boundary: the most likely bucket such that everything less likely fits under the limit.
-    let boundary = -1;
-    let lower = 0; // mass of the buckets less likely than the boundary
-    for (let bucket = BUCKETS; bucket >= 0; bucket--) {
-      if (lower + mass[bucket] > limit) {
-        boundary = bucket;
-        break;
+    let lower = 0; // mass of the tokens removed so far, all less likely than the undecided ones
+    let removedTotal = 0;
+    for (let round = 0; members > SORT_LIMIT; round++) {
+      let high = -Infinity;
+      let low = Infinity;
+      for (let m = 0; m < members; m++) {
+        const score = scores[order[m]];
+        if (score > high) high = score;
+        if (score < low) low = score;
       }
-      lower += mass[bucket];
+      if (round === 0) high = max;
+      if (high - low > BUCKET_RANGE) low = high - BUCKET_RANGE; // the rest share the last bucket
+      if (!(high > low)) break; // all tied: only their ids order them
+      const perUnit = (BUCKETS - 1) / (high - low);
+      mass.fill(0);
+      count.fill(0);
+      for (let m = 0; m < members; m++) {
+        const i = order[m];
+        const below = high - scores[i];
+        const bucket = below <= high - low ? (below * perUnit) | 0 : BUCKETS;
+        bucketOf[i] = bucket;
+        mass[bucket] += weights[i];
+        count[bucket]++;
+      }
+      // The boundary: the most likely bucket such that everything less likely fits under the limit.
+      let boundary = -1;
+      for (let bucket = BUCKETS; bucket >= 0; bucket--) {
+        if (lower + mass[bucket] > limit) {
+          boundary = bucket;
+          break;
+        }
+        lower += mass[bucket];
+      }
+      if (boundary < 0) {
+        boundary = 0;
+        lower -= mass[0];
+      }
+      let next = 0;
+      for (let m = 0; m < members; m++) {
+        const i = order[m];
+        const bucket = bucketOf[i];
+        if (bucket === boundary) order[next++] = i;
+        else if (bucket > boundary) {
+          tags[i] = REMOVED;
+          removedTotal++;
+        }
+      }
+      members = next;
     }
-    if (boundary < 0) {
-      boundary = 0;
-      lower -= mass[0];
-    }
-    let keptAbove = 0;
-    for (let bucket = 0; bucket < boundary; bucket++) keptAbove += count[bucket];
-    // Sort the boundary bucket ascending and remove from its least likely end.
-    let members = 0;
-    for (let i = 0; i < size; i++) if (tags[i] === boundary) order[members++] = i;
-    const boundaryOrder = order.subarray(0, members);
-    boundaryOrder.sort((a, b) => candidates.byScoreDescending(b, a));
+    // Sort what is left ascending and remove from its least likely end.
+    const rest = order.subarray(0, members);
+    sortByKey(rest, members, scores, ids);
     let cumulative = lower;
     let removed = 0;
     for (; removed < members; removed++) {
-      cumulative += weights[boundaryOrder[removed]];
+      cumulative += weights[rest[removed]];
       if (cumulative > limit) break;
     }
-    if (keptAbove + members - removed < this.minTokensToKeep) return false;
-    for (let j = 0; j < removed; j++) tags[boundaryOrder[j]] = REMOVED;
-    compact(candidates, boundary);
+    if (size - removedTotal - removed < this.minTokensToKeep) return false;
+    for (let m = 0; m < removed; m++) tags[rest[m]] = REMOVED;
+    compact(candidates, 0);
     return true;
   }
 }
 
-/** Keeps the candidates whose tag is at most `highestKept`. */
+/**
+ * Keeps the candidates whose tag is at most `highestKept`, moving their weights along: the top
+ * token stays, so the weights (relative to it) remain valid for sampling.
+ */
 function compact(candidates: Candidates, highestKept: number): void {
-  const { ids, scores, tags, size } = candidates;
+  const { ids, scores, weights, tags, size } = candidates;
   let kept = 0;
+  let sum = 0;
   for (let i = 0; i < size; i++) {
     if (tags[i] <= highestKept) {
       ids[kept] = ids[i];
       scores[kept] = scores[i];
+      weights[kept] = weights[i];
+      sum += weights[i];
       kept++;
     }
   }
   candidates.size = kept;
+  candidates.weightSum = sum;
+  candidates.weightsFresh = true;
 }

@@ -1,5 +1,6 @@
 import type { Candidates } from '../candidates.js';
 import { checkNumber } from '../config.js';
+import { sortByKey } from '../sort.js';
 import type { LogitsWarper } from './types.js';
 
 /**
@@ -61,7 +62,7 @@ export class TypicalPWarper implements LogitsWarper {
     }
     const sorted = order.subarray(0, size);
     // Closest to the entropy first; equal distances by token id (a stable sort's order).
-    sorted.sort((a, b) => distance[a] - distance[b] || ids[a] - ids[b]);
+    sortByKey(sorted, size, distance, ids);
     let cumulative = 0;
     let last = 0; // number of positions whose cumulative probability is below typicalP
     for (; last < size; last++) {
@@ -83,5 +84,6 @@ export class TypicalPWarper implements LogitsWarper {
       }
     }
     candidates.size = kept;
+    candidates.weightsFresh = false;
   }
 }
