@@ -1,12 +1,13 @@
 // @llmkit/core-tensor: the public API.
 export { type BackwardOptions, backward } from './autograd/backward.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
+export { CORE_GRADIENTS } from './autograd/gradients.js';
 export {
   defineGradient,
   type GradientContext,
   type GradientRule,
   GRADIENTS,
-} from './autograd/gradients.js';
+} from './autograd/table.js';
 export { type Edge, type InputInfo, Node, type OpAttributes, record } from './autograd/node.js';
 export * from './backend/index.js';
 export * from './dtype.js';
@@ -17,3 +18,6 @@ export * from './ops/index.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export * from './shape.js';
 export { type NestedArray, Tensor, type TensorLike } from './tensor.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export { type GradcheckOptions, type GradcheckResult, gradcheck } from './testing/gradcheck.js';

@@ -157,21 +157,24 @@ export class Tensor {
     return this;
   }
 
-  /** Reads the elements in row-major order once pending work has finished. */
-  async data(): Promise<TypedArray> {
+  /**
+   * Reads the elements in row-major order once pending work has finished. The type parameter
+   * only narrows the static type (default Float32Array); pass the array type of the dtype.
+   */
+  async data<T extends TypedArray = Float32Array>(): Promise<T> {
     if (this.isContiguous && this.offset === 0 && this.size === this.storage.buffer.size) {
-      return this.backend.read(this.storage.buffer);
+      return (await this.backend.read(this.storage.buffer)) as T;
     }
     const dense = ops.denseCopy(this);
     try {
-      return await dense.backend.read(dense.storage.buffer);
+      return (await dense.backend.read(dense.storage.buffer)) as T;
     } finally {
       dense.dispose();
     }
   }
 
-  /** Reads synchronously; throws on backends that cannot (WebGPU). */
-  dataSync(): TypedArray {
+  /** Reads synchronously (see {@link Tensor.data}); throws on backends that cannot (WebGPU). */
+  dataSync<T extends TypedArray = Float32Array>(): T {
     const read = this.backend.readSync;
     if (!read)
       throw new TensorError(
@@ -179,11 +182,11 @@ export class Tensor {
         `dataSync: backend '${this.backend.name}' reads asynchronously; use await data()`,
       );
     if (this.isContiguous && this.offset === 0 && this.size === this.storage.buffer.size) {
-      return read.call(this.backend, this.storage.buffer);
+      return read.call(this.backend, this.storage.buffer) as T;
     }
     const dense = ops.denseCopy(this);
     try {
-      return read.call(dense.backend, dense.storage.buffer);
+      return read.call(dense.backend, dense.storage.buffer) as T;
     } finally {
       dense.dispose();
     }
@@ -196,19 +199,19 @@ export class Tensor {
         'invalid_argument',
         `item: tensor has ${this.size} elements, expected 1`,
       );
-    const value = this.dataSync()[0];
+    const value = this.dataSync<TypedArray>()[0];
     return typeof value === 'bigint' ? Number(value) : value;
   }
 
   /** The elements as nested arrays (booleans for bool tensors). */
   async array(): Promise<NestedArray> {
-    const flat = ops.decodeValues(this.dtype, await this.data());
+    const flat = ops.decodeValues(this.dtype, await this.data<TypedArray>());
     return ops.nest(flat, this.shape);
   }
 
   /** Synchronous {@link Tensor.array}. */
   arraySync(): NestedArray {
-    return ops.nest(ops.decodeValues(this.dtype, this.dataSync()), this.shape);
+    return ops.nest(ops.decodeValues(this.dtype, this.dataSync<TypedArray>()), this.shape);
   }
 
   /** Runs backward from this tensor (a scalar, or pass `gradient` of the same shape). */
@@ -379,6 +382,46 @@ export class Tensor {
   /** See {@link contiguous}. */
   contiguous(): Tensor {
     return ops.contiguous(this);
+  }
+  /** See {@link softmax}. */
+  softmax(axis?: number): Tensor {
+    return ops.softmax(this, axis);
+  }
+  /** See {@link logSoftmax}. */
+  logSoftmax(axis?: number): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
+  /** See {@link logsumexp}. */
+  logsumexp(axis?: number, options?: { keepDim?: boolean }): Tensor {
+    return ops.logsumexp(this, axis, options);
+  }
+  /** See {@link gather}. */
+  gather(axis: number, index: Tensor): Tensor {
+    return ops.gather(this, axis, index);
+  }
+  /** See {@link indexSelect}. */
+  indexSelect(axis: number, indices: Tensor): Tensor {
+    return ops.indexSelect(this, axis, indices);
+  }
+  /** See {@link split}. */
+  split(sizes: number | readonly number[], axis?: number): Tensor[] {
+    return ops.split(this, sizes, axis);
+  }
+  /** See {@link chunk}. */
+  chunk(chunks: number, axis?: number): Tensor[] {
+    return ops.chunk(this, chunks, axis);
+  }
+  /** See {@link clamp}. */
+  clamp(min?: number, max?: number): Tensor {
+    return ops.clamp(this, min, max);
+  }
+  /** See {@link tril}. */
+  tril(diagonal?: number): Tensor {
+    return ops.tril(this, diagonal);
+  }
+  /** See {@link triu}. */
+  triu(diagonal?: number): Tensor {
+    return ops.triu(this, diagonal);
   }
 
   /** Returns a human-readable summary such as `Tensor(float32, [2,3])`. */

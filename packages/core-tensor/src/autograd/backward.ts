@@ -3,10 +3,12 @@ import { keep, tidy } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import { add } from '../ops/elementwise.js';
 import { onesLike } from '../ops/creation.js';
+import { denseCopy } from '../ops/shape.js';
 import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad } from './grad-mode.js';
-import { GRADIENTS } from './gradients.js';
+import { CORE_GRADIENTS } from './gradients.js';
+import { GRADIENTS } from './table.js';
 import type { Node } from './node.js';
 
 /** Options of {@link backward}. */
@@ -44,9 +46,13 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
     );
   }
   const previous = leaf.grad;
-  leaf.grad = keep(
-    previous ? add(previous, g) : g.dtype === leaf.dtype ? g.detach() : g.to(leaf.dtype),
-  );
+  // A fresh gradient gets storage of its own: optimizers and clipGradNorm update grads in place,
+  // and rules may hand out views shared with other inputs' gradients.
+  let fresh: Tensor;
+  if (previous) fresh = add(previous, g);
+  else if (g.dtype !== leaf.dtype) fresh = g.to(leaf.dtype);
+  else fresh = g.storage.refs > 1 || !g.isContiguous || g.offset !== 0 ? denseCopy(g) : g.detach();
+  leaf.grad = keep(fresh);
   previous?.dispose();
 }
 
@@ -98,7 +104,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
           `backward: the graph through '${node.op}' was already freed; pass { retainGraph: true } to the first backward`,
         );
       }
-      const rule = GRADIENTS[node.op];
+      const rule = CORE_GRADIENTS[node.op] ?? GRADIENTS[node.op];
       if (!rule)
         throw new TensorError('unsupported', `backward: no gradient rule for op '${node.op}'`);
       // A rule may pass `g` through unchanged; give that input its own handle before g is freed.

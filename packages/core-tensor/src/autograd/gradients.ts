@@ -8,22 +8,7 @@ import { matmul } from '../ops/matmul.js';
 import { sumToShape } from '../ops/reduce.js';
 import { expand, permute, reshape } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
-import type { InputInfo, OpAttributes } from './node.js';
-
-/** What a gradient rule sees. */
-export interface GradientContext {
-  /** Gradient of the loss with respect to the op's output. */
-  readonly grad: Tensor;
-  /** Tensors the forward saved (see each op). */
-  readonly saved: readonly Tensor[];
-  /** Attributes the forward recorded. */
-  readonly attributes: OpAttributes;
-  /** Shapes, dtypes and grad flags of the inputs. */
-  readonly inputs: readonly InputInfo[];
-}
-
-/** A gradient rule: one gradient (or null) per input. */
-export type GradientRule = (context: GradientContext) => (Tensor | null)[];
+import type { GradientContext, GradientRule } from './table.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -34,8 +19,8 @@ const wants = (c: GradientContext, i: number, f: () => Tensor): Tensor | null =>
 const toShape = (c: GradientContext, i: number, f: () => Tensor): Tensor | null =>
   wants(c, i, () => sumToShape(f(), c.inputs[i].shape));
 
-/** Gradients keyed by op name; extended by ops defined in other files through {@link defineGradient}. */
-export const GRADIENTS: Record<string, GradientRule> = {
+/** Gradient rules of the core ops (element-wise, reductions, matmul, views), keyed by op. */
+export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
   // Element-wise binary: saved [a, b, out].
   add: (c) => [toShape(c, 0, () => c.grad), toShape(c, 1, () => c.grad)],
   sub: (c) => [toShape(c, 0, () => c.grad), toShape(c, 1, () => o.neg(c.grad))],
@@ -143,11 +128,6 @@ export const GRADIENTS: Record<string, GradientRule> = {
     return [out];
   },
 };
-
-/** Adds a rule to the gradient table (ops in other files register theirs here). */
-export function defineGradient(op: string, rule: GradientRule): void {
-  GRADIENTS[op] = rule;
-}
 
 function transposeLast(t: Tensor): Tensor {
   const axes = t.shape.map((_, i) => i);

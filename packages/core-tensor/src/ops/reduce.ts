@@ -7,7 +7,7 @@ import { normalizeAxis, type Shape, sameShape, shapeSize } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, mul, sub } from './elementwise.js';
 import { checkComputeDType, runKernel } from './kernel.js';
-import { reshape } from './shape.js';
+import { reshape, reshapeNoGrad } from './shape.js';
 
 /** Axes to reduce: one axis, several, or all when omitted. */
 export type Axes = number | readonly number[] | undefined;
@@ -102,7 +102,7 @@ function argExtreme(
   options: ReduceOptions,
 ): Tensor {
   if (axis === undefined) {
-    const flat = reshape(x.detach(), [x.size]);
+    const flat = reshapeNoGrad(x, [x.size]);
     const out = reduceKernel(op, flat, [0], false);
     flat.dispose();
     return out;

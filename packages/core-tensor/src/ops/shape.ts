@@ -217,3 +217,12 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   ranges[a] = [s, s + length];
   return slice(x, ranges);
 }
+
+/** {@link reshape} without autograd (for index tensors and internal views). */
+export function reshapeNoGrad(x: Tensor, shape: Shape): Tensor {
+  const target = resolveShape(x.size, shape, 'reshape', x.shape);
+  const source = x.isContiguous ? x : denseCopy(x);
+  const out = viewOf(source, target, contiguousStridesOf(target), source.offset);
+  if (source !== x) source.dispose();
+  return out;
+}
