@@ -90,3 +90,24 @@ export type {
   StoreSearchResult,
   VectorStore,
 } from './stores/store.js';
+export type { Embedder } from './embedders/embedder.js';
+export { createHttpEmbedder, type HttpEmbedderOptions } from './embedders/http-embedder.js';
+export {
+  type AnswerOptions,
+  type AnswerResult,
+  type AnswerTokenizer,
+  answer,
+  type Citation,
+  citedNumbers,
+  defaultPrompt,
+  fitPassages,
+} from './answer.js';
+export { type FusionOptions, reciprocalRankFusion } from './hybrid/fusion.js';
+export { type MmrCandidate, type MmrOptions, maximalMarginalRelevance } from './hybrid/mmr.js';
+export {
+  createHybridRetriever,
+  type HybridRetrieverOptions,
+  type Passage,
+  passageFromRecord,
+  type Retriever,
+} from './hybrid/retriever.js';
