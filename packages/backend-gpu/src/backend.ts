@@ -1,0 +1,189 @@
+// The `webgpu` backend: core-tensor's Backend interface over WGSL kernels (see kernels/).
+import type {
+  Backend,
+  BackendBuffer,
+  BackendMemory,
+  DType,
+  KernelAttributes,
+  KernelTensor,
+  TypedArray,
+} from '@llmkit/core-tensor';
+import { TensorError, typedArrayMatches } from '@llmkit/core-tensor';
+import { GpuBuffer, GpuBufferPool, wordsPerElement } from './buffers.js';
+import { type DeviceOptions, openDevice } from './device.js';
+import { WebGpuError } from './errors.js';
+import { KERNELS } from './kernels/index.js';
+import { Runtime } from './runtime.js';
+
+/** Options of {@link createWebGpuBackend}. */
+export interface WebGpuBackendOptions extends DeviceOptions {
+  /** Registry name (default `webgpu`). */
+  name?: string;
+  /** Freed bytes kept for reuse (default 1 GiB). */
+  maxPooledBytes?: number;
+  /**
+   * Submit every kernel alone inside GPU error scopes so that a GPU error names the kernel and
+   * its shapes (default false; also on when the environment variable LLMKIT_WEBGPU_DEBUG=1).
+   */
+  debug?: boolean;
+}
+
+/** The webgpu backend: a core-tensor Backend plus access to its device and command stream. */
+export interface WebGpuBackend extends Backend {
+  /** The GPU device. */
+  readonly device: GPUDevice;
+  /** One line naming the adapter. */
+  readonly adapterDescription: string;
+  /** Submits every kernel encoded so far (reads do this themselves). */
+  flush(): void;
+  /** Waits until every queued kernel has run; throws GPU errors seen meanwhile. */
+  synchronize(): Promise<void>;
+  /** Kernel launches, submits and compiled pipelines so far. */
+  readonly counters: Readonly<{ dispatches: number; submits: number; pipelines: number }>;
+  /** Destroys the device; the backend is unusable afterwards. */
+  destroy(): void;
+}
+
+function debugFromEnvironment(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.LLMKIT_WEBGPU_DEBUG === '1';
+}
+
+/** Converts a typed array of `dtype` to the words the GPU stores (see buffers.ts). */
+function toWords(dtype: DType, data: TypedArray): Uint32Array {
+  switch (dtype) {
+    case 'float32':
+    case 'int32':
+    case 'float64':
+    case 'int64':
+      return new Uint32Array(data.buffer, data.byteOffset, (data.byteLength / 4) | 0);
+    case 'int8':
+      return new Uint32Array(Int32Array.from(data as Int8Array).buffer);
+    default:
+      return Uint32Array.from(data as Uint8Array | Uint16Array);
+  }
+}
+
+/** Converts stored words back to the typed array of `dtype`. */
+function fromWords(dtype: DType, bytes: ArrayBuffer, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(bytes, 0, size);
+    case 'int32':
+      return new Int32Array(bytes, 0, size);
+    case 'float64':
+      return new Float64Array(bytes, 0, size);
+    case 'int64':
+      return new BigInt64Array(bytes, 0, size);
+    case 'int8':
+      return Int8Array.from(new Int32Array(bytes, 0, size));
+    case 'float16':
+    case 'bfloat16':
+      return Uint16Array.from(new Uint32Array(bytes, 0, size));
+    default:
+      return Uint8Array.from(new Uint32Array(bytes, 0, size));
+  }
+}
+
+function checkBuffer(buffer: BackendBuffer): GpuBuffer {
+  if (!(buffer instanceof GpuBuffer)) {
+    throw new TensorError('backend', 'webgpu backend: buffer was not allocated by the webgpu backend');
+  }
+  if (buffer.freed) throw new TensorError('disposed', 'webgpu backend: buffer used after free');
+  return buffer;
+}
+
+/**
+ * Opens a WebGPU device (Dawn's `webgpu` package in Node, `navigator.gpu` in a browser) and
+ * returns the backend over it. Throws a {@link WebGpuError} with code `no_adapter` when there
+ * is no adapter.
+ *
+ * @example
+ * ```ts
+ * import { registerBackend, setBackend, tensor } from '@llmkit/core-tensor';
+ * const backend = await createWebGpuBackend();
+ * registerBackend('webgpu', () => backend, 30);
+ * await setBackend('webgpu');
+ * console.log(await tensor([1, 2, 3]).mul(2).data()); // Float32Array [2, 4, 6]
+ * ```
+ */
+export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const opened = await openDevice(options);
+  const { device } = opened;
+  const runtime = new Runtime(device, { debug: options.debug ?? debugFromEnvironment() });
+  const pool = new GpuBufferPool(
+    device,
+    options.maxPooledBytes ?? 2 ** 30,
+    Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
+  );
+  const backend: WebGpuBackend = {
+    name: options.name ?? 'webgpu',
+    computeDTypes: ['float32', 'int32', 'bool'],
+    device,
+    adapterDescription: opened.description,
+    counters: runtime.counters,
+    allocate: (dtype: DType, size: number) => pool.allocate(dtype, size),
+    write(buffer: BackendBuffer, data: TypedArray) {
+      const target = checkBuffer(buffer);
+      if (!typedArrayMatches(buffer.dtype, data) || data.length !== buffer.size) {
+        throw new TensorError(
+          'invalid_argument',
+          `webgpu backend: write of ${data.constructor.name}(${data.length}) into a ${buffer.dtype} buffer of ${buffer.size}`,
+        );
+      }
+      let words = toWords(buffer.dtype, data);
+      if (words.byteOffset % 4 !== 0) words = new Uint32Array(words);
+      runtime.upload(target, words);
+    },
+    async read(buffer: BackendBuffer) {
+      const source = checkBuffer(buffer);
+      const bytes = source.size * 4 * wordsPerElement(source.dtype);
+      if (bytes === 0) {
+        runtime.throwIfFailed();
+        return fromWords(source.dtype, new ArrayBuffer(0), 0);
+      }
+      return fromWords(source.dtype, await runtime.read(source, bytes), source.size);
+    },
+    free(buffer: BackendBuffer) {
+      if (!(buffer instanceof GpuBuffer)) throw new TensorError('backend', 'webgpu backend: foreign buffer');
+      pool.release(buffer);
+    },
+    supports: (name: string) => name in KERNELS,
+    run(name: string, inputs: readonly KernelTensor[], outputs: readonly KernelTensor[], attributes: KernelAttributes) {
+      const kernel = KERNELS[name];
+      if (!kernel) throw new TensorError('unsupported', `webgpu backend: no kernel named '${name}'`);
+      for (const t of [...inputs, ...outputs]) checkBuffer(t.buffer);
+      // WebGPU forbids binding one buffer as both read-only and writable in a launch: inputs
+      // that alias an output (outside the in-place kernels) are copied first.
+      const aliased = name === 'adamw' ? [] : inputs.filter((i) => outputs.some((o) => o.buffer === i.buffer));
+      if (aliased.length === 0) {
+        kernel(runtime, inputs, outputs, attributes);
+        return;
+      }
+      const temporaries: GpuBuffer[] = [];
+      const fresh = inputs.map((input) => {
+        if (!aliased.includes(input)) return input;
+        const copy = pool.allocate(input.dtype, input.buffer.size);
+        temporaries.push(copy);
+        const bytes = input.buffer.size * 4 * wordsPerElement(input.dtype);
+        runtime.copy((input.buffer as GpuBuffer).gpu, 0, copy.gpu, 0, Math.ceil(bytes / 4) * 4);
+        return { ...input, buffer: copy };
+      });
+      kernel(runtime, fresh, outputs, attributes);
+      for (const t of temporaries) pool.release(t);
+    },
+    memory: (): BackendMemory => pool.memory(),
+    releasePool: () => pool.clear(),
+    flush: () => runtime.flush(),
+    synchronize: () => runtime.synchronize(),
+    destroy() {
+      runtime.flush();
+      pool.clear();
+      runtime.destroy();
+      device.destroy();
+    },
+  };
+  return backend;
+}
+
+export { WebGpuError };
