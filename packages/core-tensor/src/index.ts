@@ -21,3 +21,4 @@ export { type NestedArray, Tensor, type TensorLike } from './tensor.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from './testing/gradcheck.js';
+export * from './io/index.js';

@@ -9,6 +9,7 @@ import {
   type TypedArray,
   toBfloat16Bits,
   toFloat16Bits,
+  typedArrayMatches,
 } from '../dtype.js';
 import { formatShape, TensorError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
@@ -132,11 +133,13 @@ export function fromValues(
   }
   const backend = pickBackend(options);
   const t = allocate(backend, shape, dtype);
-  const sameKind =
+  // Typed arrays of the dtype's storage type are raw storage (float16 as Uint16Array bits);
+  // bool is re-encoded so that every true is stored as 1.
+  const raw =
     ArrayBuffer.isView(values) &&
-    typedArrayDType(values as TypedArray) === dtype &&
-    dtype !== 'uint8';
-  const data = sameKind ? (values as TypedArray) : encodeValues(dtype, values as ArrayLike<number>);
+    typedArrayMatches(dtype, values as TypedArray) &&
+    dtype !== 'bool';
+  const data = raw ? (values as TypedArray) : encodeValues(dtype, values as ArrayLike<number>);
   backend.write(t.storage.buffer, data);
   if (options.requiresGrad) t.requiresGrad_();
   return t;

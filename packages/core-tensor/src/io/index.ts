@@ -1,0 +1,16 @@
+export {
+  MAX_HEADER_BYTES,
+  parseSafetensors,
+  SAFETENSORS_DTYPES,
+  type SafetensorsEntry,
+  type SafetensorsFile,
+  serializeSafetensors,
+} from './safetensors.js';
+export {
+  loadSafetensors,
+  type ReadSafetensorsOptions,
+  readSafetensors,
+  saveSafetensors,
+  writeFileAtomic,
+  writeSafetensors,
+} from './tensors.js';

@@ -1,0 +1,409 @@
+// Conformance cases of the required kernels.
+import type { BinaryOp, KernelAttributes, UnaryOp } from '../backend/types.js';
+import type { DType } from '../dtype.js';
+import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
+
+const UNARY: UnaryOp[] = [
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'sign',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'gelu',
+  'geluTanh',
+  'silu',
+  'sin',
+  'cos',
+  'reciprocal',
+  'square',
+  'floor',
+  'erf',
+];
+const ARITHMETIC: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
+const COMPARE: BinaryOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+
+/** Cases for fill, copy, cast, unary, binary, where, reduce, matmul, gather and scatterAdd. */
+export function requiredCases(floatDTypes: DType[], seed = 1): ConformanceCase[] {
+  const m = new SpecMaker(seed);
+  const cases: ConformanceCase[] = [];
+  const add = (
+    name: string,
+    kernel: string,
+    inputs: TensorSpec[],
+    outputs: TensorSpec[],
+    attributes: KernelAttributes = {},
+    tolerance = 1e-5,
+  ) =>
+    cases.push({
+      name,
+      kernel,
+      inputs,
+      outputs,
+      attributes,
+      relativeTolerance: tolerance,
+      absoluteTolerance: tolerance,
+    });
+
+  for (const dtype of ['float32', 'int32', 'bool'] as DType[]) {
+    for (const shape of [[], [0], [3, 4]])
+      add(`fill ${dtype} [${shape}]`, 'fill', [], [m.output(dtype, shape)], { value: 2.7 });
+  }
+  const copyInto = (shape: number[], dtype: DType): TensorSpec => {
+    const out = m.sliced(dtype, shape, () => 0);
+    return out;
+  };
+  add(
+    'copy transposed -> slice',
+    'copy',
+    [m.transposed('float32', [3, 5])],
+    [copyInto([3, 5], 'float32')],
+  );
+  add(
+    'copy sliced int32 -> slice',
+    'copy',
+    [m.sliced('int32', [2, 3, 2])],
+    [copyInto([2, 3, 2], 'int32')],
+  );
+  add(
+    'copy broadcast -> dense',
+    'copy',
+    [m.broadcast(m.dense('float32', [1, 4]), [3, 4])],
+    [m.output('float32', [3, 4])],
+  );
+  add('copy size-0', 'copy', [m.dense('float32', [0, 3])], [m.output('float32', [0, 3])]);
+
+  const castPairs: [DType, DType][] = [
+    ['float32', 'int32'],
+    ['int32', 'float32'],
+    ['float32', 'bool'],
+    ['bool', 'float32'],
+    ['float32', 'float16'],
+    ['float16', 'float32'],
+    ['float32', 'bfloat16'],
+    ['bfloat16', 'float32'],
+    ['int8', 'float32'],
+    ['uint8', 'float32'],
+    ['int64', 'int32'],
+    ['float32', 'int8'],
+    ['float32', 'uint8'],
+  ];
+  for (const [from, to] of castPairs) {
+    const draw = from === 'float32' ? () => m.generator.nextNormal() * 100 : undefined;
+    add(
+      `cast ${from} -> ${to}`,
+      'cast',
+      [m.transposed(from, [3, 4], draw)],
+      [m.output(to, [3, 4])],
+      { dtype: to },
+    );
+  }
+
+  for (const dtype of floatDTypes) {
+    const positive = () => m.generator.nextFloat() * 5 + 0.01;
+    for (const op of UNARY) {
+      const needsPositive = op === 'log' || op === 'sqrt' || op === 'rsqrt';
+      const draw = needsPositive ? positive : () => m.generator.nextNormal() * 3;
+      const tol = dtype === 'float32' ? 2e-6 : 1e-12;
+      add(
+        `unary ${op} ${dtype} transposed`,
+        'unary',
+        [m.transposed(dtype, [4, 5], draw)],
+        [m.output(dtype, [4, 5])],
+        { op },
+        tol,
+      );
+      add(
+        `unary ${op} ${dtype} sliced`,
+        'unary',
+        [m.sliced(dtype, [3, 1, 2], draw)],
+        [m.output(dtype, [3, 1, 2])],
+        { op },
+        tol,
+      );
+      add(
+        `unary ${op} ${dtype} scalar`,
+        'unary',
+        [m.dense(dtype, [], draw)],
+        [m.output(dtype, [])],
+        { op },
+        tol,
+      );
+      add(
+        `unary ${op} ${dtype} size-0`,
+        'unary',
+        [m.dense(dtype, [2, 0])],
+        [m.output(dtype, [2, 0])],
+        { op },
+      );
+    }
+    for (const op of [
+      'neg',
+      'abs',
+      'sign',
+      'square',
+      'reciprocal',
+      'relu',
+      'sigmoid',
+      'tanh',
+    ] as UnaryOp[]) {
+      add(
+        `unary ${op} ${dtype} magnitudes`,
+        'unary',
+        [m.dense(dtype, [64], m.magnitudes())],
+        [m.output(dtype, [64])],
+        { op },
+        2e-6,
+      );
+    }
+    for (const op of [...ARITHMETIC, ...COMPARE]) {
+      const out = COMPARE.includes(op) ? 'bool' : dtype;
+      const left = op === 'pow' ? () => m.generator.nextFloat() * 3 + 0.1 : undefined;
+      const tol = dtype === 'float32' ? 2e-6 : 1e-12;
+      const a = m.broadcast(m.dense(dtype, [3, 1], left), [2, 3, 4]);
+      const b = m.broadcast(m.transposed(dtype, [1, 4]), [2, 3, 4]);
+      add(
+        `binary ${op} ${dtype} broadcast`,
+        'binary',
+        [a, b],
+        [m.output(out, [2, 3, 4])],
+        { op },
+        tol,
+      );
+      add(
+        `binary ${op} ${dtype} sliced`,
+        'binary',
+        [m.sliced(dtype, [3, 2], left), m.transposed(dtype, [3, 2])],
+        [m.output(out, [3, 2])],
+        { op },
+        tol,
+      );
+      add(
+        `binary ${op} ${dtype} size-0`,
+        'binary',
+        [m.dense(dtype, [0, 2]), m.dense(dtype, [0, 2])],
+        [m.output(out, [0, 2])],
+        { op },
+      );
+      if (op !== 'pow') {
+        add(
+          `binary ${op} ${dtype} magnitudes`,
+          'binary',
+          [m.dense(dtype, [50], m.magnitudes()), m.dense(dtype, [50], m.magnitudes())],
+          [m.output(out, [50])],
+          { op },
+          tol,
+        );
+      }
+    }
+    // Ties for comparisons and maximum/minimum.
+    const ints = () => m.generator.nextInt(-2, 3);
+    for (const op of ['eq', 'le', 'maximum'] as BinaryOp[]) {
+      add(
+        `binary ${op} ${dtype} ties`,
+        'binary',
+        [m.dense(dtype, [20], ints), m.dense(dtype, [20], ints)],
+        [m.output(op === 'maximum' ? dtype : 'bool', [20])],
+        { op },
+      );
+    }
+  }
+  for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'lt', 'eq'] as BinaryOp[]) {
+    const b = m.dense(
+      'int32',
+      [3, 4],
+      () => m.generator.nextInt(1, 9) * (m.generator.nextFloat() < 0.5 ? -1 : 1),
+    );
+    add(
+      `binary ${op} int32`,
+      'binary',
+      [m.dense('int32', [3, 4]), b],
+      [m.output(COMPARE.includes(op) ? 'bool' : 'int32', [3, 4])],
+      { op },
+    );
+  }
+  for (const op of ['and', 'or', 'eq'] as BinaryOp[]) {
+    add(
+      `binary ${op} bool`,
+      'binary',
+      [m.dense('bool', [10]), m.broadcast(m.dense('bool', [1]), [10])],
+      [m.output('bool', [10])],
+      { op },
+    );
+  }
+  for (const op of ['neg', 'abs', 'sign'] as UnaryOp[])
+    add(`unary ${op} int32`, 'unary', [m.dense('int32', [7])], [m.output('int32', [7])], { op });
+  add('unary not bool', 'unary', [m.transposed('bool', [3, 2])], [m.output('bool', [3, 2])], {
+    op: 'not',
+  });
+
+  for (const dtype of floatDTypes) {
+    add(
+      `where ${dtype} broadcast`,
+      'where',
+      [
+        m.broadcast(m.dense('bool', [3, 1]), [3, 4]),
+        m.transposed(dtype, [3, 4]),
+        m.broadcast(m.dense(dtype, []), [3, 4]),
+      ],
+      [m.output(dtype, [3, 4])],
+    );
+  }
+  add(
+    'where int32 size-0',
+    'where',
+    [m.dense('bool', [0]), m.dense('int32', [0]), m.dense('int32', [0])],
+    [m.output('int32', [0])],
+  );
+
+  const reduceShapes: [number[], number[][]][] = [
+    [
+      [3, 4, 5],
+      [[0], [1], [2], [0, 2], [0, 1, 2]],
+    ],
+    [
+      [1, 6],
+      [[0], [1]],
+    ],
+    [
+      [2, 0, 3],
+      [[1], [0]],
+    ],
+    [[], [[]]],
+  ];
+  for (const dtype of [...floatDTypes, 'int32' as DType]) {
+    for (const [shape, axesList] of reduceShapes) {
+      for (const axes of axesList) {
+        const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        for (const op of ['sum', 'prod', 'max', 'min']) {
+          if ((op === 'max' || op === 'min') && axes.some((a) => shape[a] === 0)) continue;
+          const input = shape.length >= 2 ? m.transposed(dtype, shape) : m.dense(dtype, shape);
+          const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+          add(
+            `reduce ${op} ${dtype} [${shape}] axes [${axes}]`,
+            'reduce',
+            [input],
+            [m.output(dtype, kept)],
+            { op, axes },
+            tol,
+          );
+        }
+        if (axes.length === 1 && shape[axes[0]] > 0) {
+          for (const op of ['argmax', 'argmin']) {
+            const input = m.dense(
+              dtype,
+              shape,
+              dtype === 'int32' ? () => m.generator.nextInt(0, 3) : undefined,
+            );
+            add(
+              `reduce ${op} ${dtype} [${shape}] axis ${axes[0]}`,
+              'reduce',
+              [input],
+              [m.output('int32', kept)],
+              { op, axes },
+            );
+          }
+        }
+      }
+    }
+    if (dtype !== 'int32') {
+      add(
+        `reduce sum ${dtype} magnitudes`,
+        'reduce',
+        [m.dense(dtype, [4, 16], m.magnitudes())],
+        [m.output(dtype, [4, 1])],
+        { op: 'sum', axes: [1] },
+        1e-5,
+      );
+    }
+  }
+
+  for (const dtype of floatDTypes) {
+    const sizes: [number, number, number][] = [
+      [1, 1, 1],
+      [3, 0, 2],
+      [0, 4, 3],
+      [17, 33, 9],
+      [64, 48, 40],
+      [5, 130, 7],
+    ];
+    for (const [M, K, N] of sizes) {
+      const tol = (dtype === 'float32' ? 2e-5 : 1e-12) * Math.max(1, Math.sqrt(K));
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const a = ta ? m.transposed(dtype, [M, K]) : m.dense(dtype, [M, K]);
+        const b = tb ? m.transposed(dtype, [K, N]) : m.dense(dtype, [K, N]);
+        add(
+          `matmul ${dtype} ${M}x${K}x${N} tA=${ta} tB=${tb}`,
+          'matmul',
+          [a, b],
+          [m.output(dtype, [M, N])],
+          { transposeA: ta, transposeB: tb },
+          tol,
+        );
+      }
+    }
+    const a = m.broadcast(m.dense(dtype, [1, 4, 6]), [3, 4, 6]);
+    const b = m.transposed(dtype, [3, 6, 5]);
+    add(
+      `matmul ${dtype} broadcast batch`,
+      'matmul',
+      [a, b],
+      [m.output(dtype, [3, 4, 5])],
+      { transposeA: false, transposeB: true },
+      1e-4,
+    );
+    const big = m.dense(dtype, [2, 8, 8], m.magnitudes());
+    add(
+      `matmul ${dtype} magnitudes`,
+      'matmul',
+      [big, m.dense(dtype, [2, 8, 8])],
+      [m.output(dtype, [2, 8, 8])],
+      { transposeA: false, transposeB: false },
+      1e-4,
+    );
+
+    const x = m.transposed(dtype, [4, 5]);
+    const index = m.dense('int32', [4, 3], () => m.generator.nextInt(0, 5));
+    add(`gather ${dtype} axis 1 transposed`, 'gather', [x, index], [m.output(dtype, [4, 3])], {
+      axis: 1,
+    });
+    const rows = m.broadcast(
+      m.dense('int32', [6, 1], () => m.generator.nextInt(0, 4)),
+      [6, 5],
+    );
+    add(
+      `gather ${dtype} axis 0 broadcast index`,
+      'gather',
+      [m.dense(dtype, [4, 5]), rows],
+      [m.output(dtype, [6, 5])],
+      { axis: 0 },
+    );
+    const source = m.dense(dtype, [6, 5]);
+    add(
+      `scatterAdd ${dtype} axis 0 repeated indices`,
+      'scatterAdd',
+      [source, rows],
+      [m.dense(dtype, [4, 5])],
+      { axis: 0 },
+      1e-5,
+    );
+    add(
+      `scatterAdd ${dtype} axis 1`,
+      'scatterAdd',
+      [m.transposed(dtype, [4, 3]), index],
+      [m.dense(dtype, [4, 5], () => 0)],
+      { axis: 1 },
+      1e-5,
+    );
+  }
+  return cases;
+}
