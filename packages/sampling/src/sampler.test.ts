@@ -127,6 +127,13 @@ describe('edge cases', () => {
     ).toBe('invalid_logits');
   });
 
+  it('never picks a NaN logit in the top-k scan or in greedy decoding', () => {
+    const logits = Float32Array.from({ length: 100 }, (_, i) => (i === 60 ? Number.NaN : i % 7));
+    const { tokenIds } = createSampler({ doSample: true, topK: 5, seed: 1 }).distribution(logits);
+    expect([...tokenIds]).not.toContain(60);
+    expect(createSampler().sample(logits)).toBe(6);
+  });
+
   it('keeps every token tied with the k-th under top-k, as Hugging Face does', () => {
     const sampler = createSampler({ doSample: true, topK: 2, seed: 1 });
     const { tokenIds } = sampler.distribution(Float32Array.of(1, 2, 2, 2, 0.5));

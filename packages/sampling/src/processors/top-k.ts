@@ -68,19 +68,43 @@ export class TopKWarper implements LogitsWarper {
     let root = heapScores[0];
     let maxLeftOut = -Infinity;
     if (dense) {
-      for (let id = k; id < n; id++) {
-        const value = source[id];
-        if (value >= root) {
+      // Eight scores per test: most blocks hold nothing at or above the root, and a block that
+      // does is walked one token at a time.
+      let id = k;
+      const blockEnd = k + ((n - k) & ~7);
+      for (; id < blockEnd; id += 8) {
+        if (
+          source[id] < root &&
+          source[id + 1] < root &&
+          source[id + 2] < root &&
+          source[id + 3] < root &&
+          source[id + 4] < root &&
+          source[id + 5] < root &&
+          source[id + 6] < root &&
+          source[id + 7] < root
+        ) {
+          continue;
+        }
+        for (let j = id; j < id + 8; j++) {
+          const value = source[j];
+          if (!(value >= root)) continue; // also skips NaN
           if (value === root) {
             if (value > maxLeftOut) maxLeftOut = value;
             continue;
           }
           if (root > maxLeftOut) maxLeftOut = root;
-          heapScores[0] = value;
-          heapIds[0] = id;
-          siftDown(heapScores, heapIds, k, 0);
-          root = heapScores[0];
+          root = replaceRoot(heapScores, heapIds, k, value, j);
         }
+      }
+      for (; id < n; id++) {
+        const value = source[id];
+        if (!(value >= root)) continue;
+        if (value === root) {
+          if (value > maxLeftOut) maxLeftOut = value;
+          continue;
+        }
+        if (root > maxLeftOut) maxLeftOut = root;
+        root = replaceRoot(heapScores, heapIds, k, value, id);
       }
     } else {
       for (let i = k; i < n; i++) {
@@ -129,6 +153,20 @@ export class TopKWarper implements LogitsWarper {
     candidates.weightsFresh = false;
     if (candidates.size === 0) throw allMaskedError();
   }
+}
+
+/** Replaces the heap's root (its minimum) and returns the new minimum. */
+function replaceRoot(
+  scores: Float64Array,
+  ids: Int32Array,
+  size: number,
+  score: number,
+  id: number,
+): number {
+  scores[0] = score;
+  ids[0] = id;
+  siftDown(scores, ids, size, 0);
+  return scores[0];
 }
 
 /** Restores the min-heap property below `position` (scores and ids move together). */
