@@ -1,73 +1,129 @@
-// The `matmul` kernel: batched C = A @ B over strided views, packed then blocked.
+// The `matmul` kernel: batched C = A @ B over strided views. Plain TypeScript, but blocked the
+// way BLAS is: A and B are packed into panels of 4 rows / 4 columns (which also absorbs any
+// strides or transposes), and a 4x4 tile of C is accumulated in 16 local variables, so each
+// loaded element of A and B is used four times from registers.
 import type { KernelTensor } from '../types.js';
 import { dataOf } from './buffer.js';
 
 type Numbers = { [i: number]: number; length: number };
 
-/** Copies the [rows, cols] matrix at `offset` with strides (rs, cs) into row-major `into`. */
-function pack(
+/** Depth of one k block: a 4 x K_BLOCK panel of A (8 KiB) stays in L1 while B panels stream. */
+const K_BLOCK = 256;
+
+/**
+ * Packs rows [0, M) x depth [k0, k0 + kb) of a strided matrix into 4-row panels:
+ * `panels[(i >> 2) * 4 * kb + k * 4 + (i & 3)] = A[i][k0 + k]`, zero-padded to a multiple of 4.
+ * B is packed with the same function by swapping its row and column strides.
+ */
+function packPanels(
   src: Numbers,
   offset: number,
   rows: number,
-  cols: number,
-  rs: number,
-  cs: number,
-  into: Float64Array,
+  rowStride: number,
+  depthStride: number,
+  k0: number,
+  kb: number,
+  panels: Float64Array,
 ): void {
-  for (let r = 0; r < rows; r++) {
-    const base = offset + r * rs;
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) into[o + c] = src[base + c * cs];
+  const padded = Math.ceil(rows / 4) * 4;
+  for (let i = 0; i < padded; i++) {
+    const base = (i >> 2) * 4 * kb + (i & 3);
+    if (i >= rows) {
+      for (let k = 0; k < kb; k++) panels[base + k * 4] = 0;
+      continue;
+    }
+    const start = offset + i * rowStride + k0 * depthStride;
+    for (let k = 0; k < kb; k++) panels[base + k * 4] = src[start + k * depthStride];
   }
 }
 
-const K_BLOCK = 128;
-const N_BLOCK = 512;
-
-/**
- * C[M,N] += A[M,K] @ B[K,N], all row-major. Four rows of A share each loaded row of B, and the
- * (k, j) loops are blocked so a B tile stays in cache while the rows stream past.
- */
-export function gemm(
-  A: Float64Array,
-  B: Float64Array,
+/** C[M, N] += panels(A) @ panels(B) for one k block of depth kb. */
+function kernel4x4(
+  Ap: Float64Array,
+  Bp: Float64Array,
   C: Float64Array,
   M: number,
   N: number,
-  K: number,
+  kb: number,
 ): void {
-  for (let j0 = 0; j0 < N; j0 += N_BLOCK) {
-    const j1 = Math.min(N, j0 + N_BLOCK);
-    for (let k0 = 0; k0 < K; k0 += K_BLOCK) {
-      const k1 = Math.min(K, k0 + K_BLOCK);
-      let i = 0;
-      for (; i + 4 <= M; i += 4) {
-        const c0 = i * N;
-        const c1 = c0 + N;
-        const c2 = c1 + N;
-        const c3 = c2 + N;
-        for (let k = k0; k < k1; k++) {
-          const a0 = A[i * K + k];
-          const a1 = A[(i + 1) * K + k];
-          const a2 = A[(i + 2) * K + k];
-          const a3 = A[(i + 3) * K + k];
-          const bo = k * N;
-          for (let j = j0; j < j1; j++) {
-            const b = B[bo + j];
-            C[c0 + j] += a0 * b;
-            C[c1 + j] += a1 * b;
-            C[c2 + j] += a2 * b;
-            C[c3 + j] += a3 * b;
-          }
-        }
+  const Mp = Math.ceil(M / 4);
+  const Np = Math.ceil(N / 4);
+  for (let p = 0; p < Mp; p++) {
+    const ao = p * 4 * kb;
+    const i = p * 4;
+    for (let q = 0; q < Np; q++) {
+      const bo = q * 4 * kb;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0,
+        c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0,
+        c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
+      for (let k = 0; k < kb; k++) {
+        const a = ao + 4 * k;
+        const b = bo + 4 * k;
+        const a0 = Ap[a],
+          a1 = Ap[a + 1],
+          a2 = Ap[a + 2],
+          a3 = Ap[a + 3];
+        const b0 = Bp[b],
+          b1 = Bp[b + 1],
+          b2 = Bp[b + 2],
+          b3 = Bp[b + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
-      for (; i < M; i++) {
-        const c0 = i * N;
-        for (let k = k0; k < k1; k++) {
-          const a0 = A[i * K + k];
-          const bo = k * N;
-          for (let j = j0; j < j1; j++) C[c0 + j] += a0 * B[bo + j];
-        }
+      const j = q * 4;
+      if (i + 4 <= M && j + 4 <= N) {
+        let o = i * N + j;
+        C[o] += c00;
+        C[o + 1] += c01;
+        C[o + 2] += c02;
+        C[o + 3] += c03;
+        o += N;
+        C[o] += c10;
+        C[o + 1] += c11;
+        C[o + 2] += c12;
+        C[o + 3] += c13;
+        o += N;
+        C[o] += c20;
+        C[o + 1] += c21;
+        C[o + 2] += c22;
+        C[o + 3] += c23;
+        o += N;
+        C[o] += c30;
+        C[o + 1] += c31;
+        C[o + 2] += c32;
+        C[o + 3] += c33;
+        continue;
+      }
+      const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+      for (let r = 0; r < 4 && i + r < M; r++) {
+        for (let c = 0; c < 4 && j + c < N; c++) C[(i + r) * N + j + c] += tile[r * 4 + c];
       }
     }
   }
@@ -81,12 +137,15 @@ export function matmul([a, b]: readonly KernelTensor[], [out]: readonly KernelTe
   const batch = out.shape.slice(0, rank - 2);
   let batches = 1;
   for (const d of batch) batches *= d;
-  const src = dataOf(a) as Numbers;
+  const srcA = dataOf(a) as Numbers;
   const srcB = dataOf(b) as Numbers;
   const dst = dataOf(out) as Numbers;
-  const A = new Float64Array(M * K);
-  const B = new Float64Array(K * N);
+  const kbMax = Math.min(K_BLOCK, Math.max(1, K));
+  const Ap = new Float64Array(Math.ceil(M / 4) * 4 * kbMax);
+  const Bp = new Float64Array(Math.ceil(N / 4) * 4 * kbMax);
   const C = new Float64Array(M * N);
+  const [aRow, aDepth] = [a.strides[rank - 2], a.strides[rank - 1]];
+  const [bDepth, bColumn] = [b.strides[rank - 2], b.strides[rank - 1]];
   const index = new Array<number>(batch.length).fill(0);
   for (let t = 0; t < batches; t++) {
     let oa = a.offset;
@@ -95,10 +154,13 @@ export function matmul([a, b]: readonly KernelTensor[], [out]: readonly KernelTe
       oa += index[d] * a.strides[d];
       ob += index[d] * b.strides[d];
     }
-    pack(src, oa, M, K, a.strides[rank - 2], a.strides[rank - 1], A);
-    pack(srcB, ob, K, N, b.strides[rank - 2], b.strides[rank - 1], B);
     C.fill(0);
-    gemm(A, B, C, M, N, K);
+    for (let k0 = 0; k0 < K; k0 += K_BLOCK) {
+      const kb = Math.min(K_BLOCK, K - k0);
+      packPanels(srcA, oa, M, aRow, aDepth, k0, kb, Ap);
+      packPanels(srcB, ob, N, bColumn, bDepth, k0, kb, Bp);
+      kernel4x4(Ap, Bp, C, M, N, kb);
+    }
     const base = t * M * N;
     for (let i = 0; i < M * N; i++) dst[base + i] = C[i];
     for (let d = batch.length - 1; d >= 0; d--) {
