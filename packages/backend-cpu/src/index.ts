@@ -1,0 +1,16 @@
+// @llmkit/backend-cpu: the public API.
+export {
+  type CpuBackend,
+  type CpuBackendOptions,
+  createCpuBackend,
+  type KernelProfile,
+} from './backend.js';
+export { CpuBackendError, type CpuBackendErrorCode } from './errors.js';
+export { type CpuBackendInfo, cpuBackendInfo, setCpuThreads } from './info.js';
+export {
+  BINARY_OPS,
+  type NativeKernels,
+  nativeKernels,
+  REDUCE_OPS,
+  UNARY_OPS,
+} from './native.js';

@@ -1,0 +1,166 @@
+// Shared helpers for the native kernels: the thread pool's parallel-for, aligned scratch
+// memory, and vectorised exp/erf/tanh approximations used by the fused kernels.
+//
+// Every kernel is plain C++ over raw float pointers; the Node-API glue lives in
+// src/native/addon.cc. Kernels compiled with `LLMKIT_AVX2` get an AVX2/FMA clone chosen at run
+// time (see cpu_has_avx2_fma); the default clone is portable C++ the compiler vectorises as it can.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace llmkit {
+
+// ---- thread pool (thread-pool.cc) ----
+
+// Number of threads parallel_for uses (the calling thread included).
+int thread_count();
+// Sets the thread count (>= 1); restarts the workers. Returns the count in use.
+int set_thread_count(int count);
+// Runs body(task) for task in [0, tasks) on the pool; the calling thread works too.
+// Runs inline when tasks == 1 or the pool has one thread. body must not throw.
+void parallel_for(int64_t tasks, const std::function<void(int64_t)>& body);
+// Splits [0, n) into at most thread_count() chunks of at least min_chunk items each and runs
+// body(begin, end) on each. Small n (< 2 * min_chunk) runs inline, so tiny ops pay no wake-up.
+void parallel_range(int64_t n, int64_t min_chunk,
+                    const std::function<void(int64_t, int64_t)>& body);
+// Stops the workers (called at environment teardown so leak checkers see joined threads).
+void shutdown_thread_pool();
+
+// ---- aligned scratch memory (scratch.cc) ----
+
+// 64-byte aligned allocation, freed with aligned_free.
+float* aligned_alloc_floats(size_t count);
+void aligned_free(void* pointer);
+// Per-thread scratch buffer reused across calls (grows, never shrinks until teardown).
+// slot selects one of a few independent buffers so a kernel can hold two at once.
+float* thread_scratch(int slot, size_t count);
+// Frees the calling thread's scratch buffers.
+void release_thread_scratch();
+
+// ---- CPU features ----
+
+// True when the CPU has AVX2 and FMA (checked once with __builtin_cpu_supports).
+bool cpu_has_avx2_fma();
+// "avx2-fma" or "portable": which micro-kernels run.
+const char* kernel_isa();
+// Forces the portable kernels (for tests comparing both paths). Returns the ISA now in use.
+const char* force_portable(bool use_portable);
+
+}  // namespace llmkit
+
+namespace llmkit {
+
+// C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b] for b in [0, batch), all row-major.
+// op(A) is M x K: A(i, k) = A[i * lda + k], or A[k * lda + i] when transpose_a.
+// op(B) is K x N: B(k, j) = B[k * ldb + j], or B[j * ldb + k] when transpose_b.
+// Batch b starts at A + b * stride_a (likewise B, C); a stride of 0 broadcasts that operand.
+// beta == 0 never reads C (it may hold garbage).
+struct GemmArgs {
+  bool transpose_a = false;
+  bool transpose_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  float alpha = 1.0f, beta = 0.0f;
+  const float* a = nullptr;
+  int64_t lda = 0, stride_a = 0;
+  const float* b = nullptr;
+  int64_t ldb = 0, stride_b = 0;
+  float* c = nullptr;
+  int64_t ldc = 0, stride_c = 0;
+  int64_t batch = 1;
+};
+
+// Function table of one instruction set's kernels (kernels.h documents each one).
+struct KernelTable {
+  const char* isa;
+  void (*gemm)(const GemmArgs& args);
+  void (*softmax)(const float* x, float* y, int64_t rows, int64_t cols, bool log);
+  void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t rows,
+                           int64_t cols, bool log);
+  void (*layer_norm)(const float* x, const float* weight, const float* bias, float* y,
+                     float* mean, float* rstd, int64_t rows, int64_t cols, float eps);
+  void (*layer_norm_backward)(const float* x, const float* weight, const float* mean,
+                              const float* rstd, const float* dy, float* dx, float* dweight,
+                              float* dbias, int64_t rows, int64_t cols);
+  void (*gelu)(const float* x, float* y, int64_t n, bool tanh_approximation);
+  void (*gelu_backward)(const float* x, const float* dy, float* dx, int64_t n,
+                        bool tanh_approximation);
+  void (*cross_entropy)(const float* logits, const int32_t* targets, float* losses,
+                        float* logsumexp, int64_t rows, int64_t vocab, int32_t ignore_index,
+                        float label_smoothing);
+  void (*cross_entropy_backward)(const float* logits, const int32_t* targets,
+                                 const float* logsumexp, const float* dlosses, float* dlogits,
+                                 int64_t rows, int64_t vocab, int32_t ignore_index,
+                                 float label_smoothing);
+  void (*embedding)(const float* weight, const int32_t* ids, float* out, int64_t count,
+                    int64_t dim);
+  void (*embedding_backward)(const float* dout, const int32_t* ids, float* dweight,
+                             int64_t count, int64_t dim);
+  void (*adamw)(float* param, const float* grad, float* m, float* v, int64_t n, float lr,
+                float beta1, float beta2, float eps, float weight_decay, int64_t step);
+  void (*attention)(const float* q, const float* k, const float* v, float* out,
+                    float* logsumexp, int64_t heads, int64_t tq, int64_t tk, int64_t dim,
+                    int64_t dim_v, float scale, bool causal);
+  void (*attention_backward)(const float* q, const float* k, const float* v,
+                             const float* out, const float* dout, const float* logsumexp,
+                             float* dq, float* dk, float* dv, int64_t heads, int64_t tq,
+                             int64_t tk, int64_t dim, int64_t dim_v, float scale, bool causal);
+};
+
+namespace avx2 {
+const KernelTable& kernel_table();
+}
+namespace portable {
+const KernelTable& kernel_table();
+}
+
+}  // namespace llmkit
+
+namespace llmkit {
+// The kernel table in use (dispatch.cc).
+const KernelTable& kernels();
+}  // namespace llmkit
+
+namespace llmkit {
+
+// A strided iteration space shared by up to three operands (inputs then output), after
+// collapse_layout merged contiguous dimensions and dropped size-1 ones. Strides are in elements.
+constexpr int kMaxRank = 8;
+struct Layout {
+  int rank = 0;
+  int operands = 0;
+  int64_t shape[kMaxRank] = {};
+  int64_t offsets[3] = {};
+  int64_t strides[3][kMaxRank] = {};
+};
+
+// Element-wise op codes; the order matches UNARY_OPS / BINARY_OPS / REDUCE_OPS in src/native.ts.
+enum UnaryOp {
+  kNeg, kExp, kLog, kSqrt, kRsqrt, kAbs, kSign, kTanh, kSigmoid, kRelu, kGelu, kGeluTanh,
+  kSilu, kSin, kCos, kReciprocal, kSquare, kFloor, kErf, kIdentity, kUnaryOpCount
+};
+enum BinaryOp { kAdd, kSub, kMul, kDiv, kPow, kMaximum, kMinimum, kBinaryOpCount };
+enum ReduceOp { kSum, kMax, kMin, kReduceOpCount };
+
+// Element-wise kernels (elementwise.cc), one table entry each.
+struct ElementwiseTable {
+  // out = op(x) over layout operands (x, out).
+  void (*unary)(int op, const float* x, float* out, const Layout& layout);
+  // out = op(a, b) over layout operands (a, b, out).
+  void (*binary)(int op, const float* a, const float* b, float* out, const Layout& layout);
+  // out (contiguous, out_size elements) = reduction of x; layout operands (x, out) where out's
+  // strides are 0 along reduced axes. Accumulates in float64 like the js backend.
+  void (*reduce)(int op, const float* x, float* out, int64_t out_size, const Layout& layout);
+};
+
+namespace avx2 {
+const ElementwiseTable& elementwise_table();
+}
+namespace portable {
+const ElementwiseTable& elementwise_table();
+}
+const ElementwiseTable& elementwise();
+
+}  // namespace llmkit

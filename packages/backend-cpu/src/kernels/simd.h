@@ -1,0 +1,186 @@
+// An 8-lane float vector used by every kernel, so each kernel is written once and compiled
+// twice (see binding.gyp): with -mavx2 -mfma into namespace llmkit::avx2 (one __m256 per vector)
+// and with the baseline flags into llmkit::portable (a float[8] the compiler vectorises with SSE2).
+// The addon picks the namespace at load time from __builtin_cpu_supports.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if defined(LLMKIT_ISA_AVX2)
+#include <immintrin.h>
+#define LLMKIT_NS avx2
+#else
+#define LLMKIT_NS portable
+#endif
+
+#define LLMKIT_INLINE inline __attribute__((always_inline))
+
+namespace llmkit {
+namespace LLMKIT_NS {
+
+constexpr int kLanes = 8;
+
+#if defined(LLMKIT_ISA_AVX2)
+
+struct Vec {
+  __m256 v;
+};
+LLMKIT_INLINE Vec vload(const float* p) { return {_mm256_loadu_ps(p)}; }
+LLMKIT_INLINE void vstore(float* p, Vec a) { _mm256_storeu_ps(p, a.v); }
+LLMKIT_INLINE Vec vset(float x) { return {_mm256_set1_ps(x)}; }
+LLMKIT_INLINE Vec operator+(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec operator-(Vec a, Vec b) { return {_mm256_sub_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec operator*(Vec a, Vec b) { return {_mm256_mul_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec operator/(Vec a, Vec b) { return {_mm256_div_ps(a.v, b.v)}; }
+// a * b + c
+LLMKIT_INLINE Vec vfma(Vec a, Vec b, Vec c) { return {_mm256_fmadd_ps(a.v, b.v, c.v)}; }
+LLMKIT_INLINE Vec vmax(Vec a, Vec b) { return {_mm256_max_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec vmin(Vec a, Vec b) { return {_mm256_min_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec vabs(Vec a) {
+  return {_mm256_andnot_ps(_mm256_set1_ps(-0.0f), a.v)};
+}
+LLMKIT_INLINE Vec vsqrt(Vec a) { return {_mm256_sqrt_ps(a.v)}; }
+// Lanes where a > b take x, others y.
+LLMKIT_INLINE Vec vselect_gt(Vec a, Vec b, Vec x, Vec y) {
+  return {_mm256_blendv_ps(y.v, x.v, _mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ))};
+}
+LLMKIT_INLINE float vsum(Vec a) {
+  __m128 lo = _mm256_castps256_ps128(a.v);
+  __m128 hi = _mm256_extractf128_ps(a.v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+LLMKIT_INLINE float vmaxall(Vec a) {
+  __m128 lo = _mm256_castps256_ps128(a.v);
+  __m128 hi = _mm256_extractf128_ps(a.v, 1);
+  lo = _mm_max_ps(lo, hi);
+  lo = _mm_max_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_max_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+// 2^n for integral-valued n in [-126, 127].
+LLMKIT_INLINE Vec vpow2i(Vec n) {
+  __m256i i = _mm256_cvtps_epi32(n.v);
+  i = _mm256_slli_epi32(_mm256_add_epi32(i, _mm256_set1_epi32(127)), 23);
+  return {_mm256_castsi256_ps(i)};
+}
+LLMKIT_INLINE Vec vround(Vec a) {
+  return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+}
+
+#else
+
+struct Vec {
+  float v[kLanes];
+};
+#define LLMKIT_LANEWISE(expr) \
+  Vec r;                      \
+  for (int i = 0; i < kLanes; i++) r.v[i] = (expr);       \
+  return r
+LLMKIT_INLINE Vec vload(const float* p) {
+  Vec r;
+  std::memcpy(r.v, p, sizeof r.v);
+  return r;
+}
+LLMKIT_INLINE void vstore(float* p, Vec a) { std::memcpy(p, a.v, sizeof a.v); }
+LLMKIT_INLINE Vec vset(float x) { LLMKIT_LANEWISE(x); }
+LLMKIT_INLINE Vec operator+(Vec a, Vec b) { LLMKIT_LANEWISE(a.v[i] + b.v[i]); }
+LLMKIT_INLINE Vec operator-(Vec a, Vec b) { LLMKIT_LANEWISE(a.v[i] - b.v[i]); }
+LLMKIT_INLINE Vec operator*(Vec a, Vec b) { LLMKIT_LANEWISE(a.v[i] * b.v[i]); }
+LLMKIT_INLINE Vec operator/(Vec a, Vec b) { LLMKIT_LANEWISE(a.v[i] / b.v[i]); }
+LLMKIT_INLINE Vec vfma(Vec a, Vec b, Vec c) { LLMKIT_LANEWISE(a.v[i] * b.v[i] + c.v[i]); }
+LLMKIT_INLINE Vec vmax(Vec a, Vec b) { LLMKIT_LANEWISE(a.v[i] > b.v[i] ? a.v[i] : b.v[i]); }
+LLMKIT_INLINE Vec vmin(Vec a, Vec b) { LLMKIT_LANEWISE(a.v[i] < b.v[i] ? a.v[i] : b.v[i]); }
+LLMKIT_INLINE Vec vabs(Vec a) { LLMKIT_LANEWISE(std::fabs(a.v[i])); }
+LLMKIT_INLINE Vec vsqrt(Vec a) { LLMKIT_LANEWISE(std::sqrt(a.v[i])); }
+LLMKIT_INLINE Vec vselect_gt(Vec a, Vec b, Vec x, Vec y) {
+  LLMKIT_LANEWISE(a.v[i] > b.v[i] ? x.v[i] : y.v[i]);
+}
+LLMKIT_INLINE float vsum(Vec a) {
+  float s = 0;
+  for (int i = 0; i < kLanes; i++) s += a.v[i];
+  return s;
+}
+LLMKIT_INLINE float vmaxall(Vec a) {
+  float m = a.v[0];
+  for (int i = 1; i < kLanes; i++) m = a.v[i] > m ? a.v[i] : m;
+  return m;
+}
+LLMKIT_INLINE Vec vpow2i(Vec n) {
+  Vec r;
+  for (int i = 0; i < kLanes; i++) {
+    int32_t bits = (static_cast<int32_t>(n.v[i]) + 127) << 23;
+    std::memcpy(&r.v[i], &bits, sizeof bits);
+  }
+  return r;
+}
+LLMKIT_INLINE Vec vround(Vec a) { LLMKIT_LANEWISE(std::nearbyint(a.v[i])); }
+#undef LLMKIT_LANEWISE
+
+#endif
+
+// Loads count (< kLanes) floats, padding with fill.
+LLMKIT_INLINE Vec vload_partial(const float* p, int64_t count, float fill) {
+  float tmp[kLanes];
+  for (int i = 0; i < kLanes; i++) tmp[i] = i < count ? p[i] : fill;
+  return vload(tmp);
+}
+LLMKIT_INLINE void vstore_partial(float* p, Vec a, int64_t count) {
+  float tmp[kLanes];
+  vstore(tmp, a);
+  for (int64_t i = 0; i < count; i++) p[i] = tmp[i];
+}
+
+// exp(x) with ~2 ulp error: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6 polynomial
+// (Taylor coefficients), scaled by 2^n built in the exponent bits. Inputs below -87.3
+// give ~1e-38 rather than 0 (harmless next to the sums they join), above 88 give exp(88).
+LLMKIT_INLINE Vec vexp(Vec x) {
+  x = vmin(vset(88.0f), vmax(vset(-87.33654f), x));  // operand order keeps NaN
+  Vec n = vround(x * vset(1.44269504088896341f));
+  // Cody-Waite: ln2 split in a high part exact in float and a low correction.
+  Vec r = vfma(n, vset(-0.693359375f), x);
+  r = vfma(n, vset(2.12194440e-4f), r);
+  Vec p = vset(1.0f / 720);
+  p = vfma(p, r, vset(1.0f / 120));
+  p = vfma(p, r, vset(1.0f / 24));
+  p = vfma(p, r, vset(1.0f / 6));
+  p = vfma(p, r, vset(0.5f));
+  p = vfma(p, r, vset(1.0f));
+  p = vfma(p, r, vset(1.0f));
+  return p * vpow2i(n);  // n in [-126, 127] after the clamp
+}
+
+// tanh(x): (1 - e) / (1 + e) with e = exp(-2|x|), sign restored; below |x| = 0.1, where that
+// form cancels, the odd Taylor series x - x^3/3 + 2x^5/15 (error < 1e-8). Saturates at +-1.
+LLMKIT_INLINE Vec vtanh(Vec x) {
+  Vec a = vabs(x);
+  Vec e = vexp(a * vset(-2.0f));
+  Vec big = (vset(1.0f) - e) / (vset(1.0f) + e);
+  Vec a2 = a * a;
+  Vec small = a * vfma(a2, vfma(a2, vset(2.0f / 15), vset(-1.0f / 3)), vset(1.0f));
+  Vec t = vselect_gt(a, vset(0.1f), big, small);
+  return vselect_gt(vset(0.0f), x, vset(0.0f) - t, t);
+}
+
+// sigmoid(x) = 1 / (1 + exp(-x)); accurate in both tails (no 1 - (nearly 1) cancellation).
+LLMKIT_INLINE Vec vsigmoid(Vec x) { return vset(1.0f) / (vset(1.0f) + vexp(vset(0.0f) - x)); }
+
+// erf(x) by Abramowitz & Stegun 7.1.26 (absolute error <= 1.5e-7), with the sign restored.
+LLMKIT_INLINE Vec verf(Vec x) {
+  Vec a = vabs(x);
+  Vec t = vset(1.0f) / vfma(vset(0.3275911f), a, vset(1.0f));
+  Vec p = vset(1.061405429f);
+  p = vfma(p, t, vset(-1.453152027f));
+  p = vfma(p, t, vset(1.421413741f));
+  p = vfma(p, t, vset(-0.284496736f));
+  p = vfma(p, t, vset(0.254829592f));
+  Vec y = vset(1.0f) - p * t * vexp(vset(0.0f) - a * a);
+  return vselect_gt(vset(0.0f), x, vset(0.0f) - y, y);
+}
+
+}  // namespace LLMKIT_NS
+}  // namespace llmkit

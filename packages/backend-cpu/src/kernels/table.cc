@@ -1,0 +1,33 @@
+// The kernel table of this translation unit's instruction set (compiled once per ISA).
+#include "kernels.h"
+
+namespace llmkit {
+namespace LLMKIT_NS {
+
+const KernelTable& kernel_table() {
+  static const KernelTable table = {
+#if defined(LLMKIT_ISA_AVX2)
+      "avx2-fma",
+#else
+      "portable",
+#endif
+      gemm,
+      softmax,
+      softmax_backward,
+      layer_norm,
+      layer_norm_backward,
+      gelu,
+      gelu_backward,
+      cross_entropy,
+      cross_entropy_backward,
+      embedding,
+      embedding_backward,
+      adamw,
+      attention,
+      attention_backward,
+  };
+  return table;
+}
+
+}  // namespace LLMKIT_NS
+}  // namespace llmkit
