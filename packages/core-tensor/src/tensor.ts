@@ -225,6 +225,14 @@ export class Tensor {
     return this;
   }
 
+  /** A copy of this tensor on the backend registered as `name` (no autograd link). */
+  async toBackend(name: string): Promise<Tensor> {
+    return ops.fromValues(await this.data<TypedArray>(), this.shape, {
+      dtype: this.dtype,
+      backend: name,
+    });
+  }
+
   /** Converts to another dtype (differentiable between float dtypes). */
   to(dtype: DType): Tensor {
     return ops.cast(this, dtype);

@@ -129,6 +129,24 @@ function kernel4x4(
   }
 }
 
+// Packing and accumulator buffers are reused across calls (training runs the same shapes every
+// step), which keeps the garbage collector out of the hot loop.
+const scratchBuffers: Float64Array[] = [
+  new Float64Array(0),
+  new Float64Array(0),
+  new Float64Array(0),
+];
+
+const MAX_SCRATCH = 1 << 22; // elements (32 MiB); larger products allocate and drop their buffers
+
+function scratch(slot: number, size: number): Float64Array {
+  if (size > MAX_SCRATCH) return new Float64Array(size);
+  if (scratchBuffers[slot].length < size) scratchBuffers[slot] = new Float64Array(size);
+  return scratchBuffers[slot].length === size
+    ? scratchBuffers[slot]
+    : scratchBuffers[slot].subarray(0, size);
+}
+
 export function matmul([a, b]: readonly KernelTensor[], [out]: readonly KernelTensor[]): void {
   const rank = out.shape.length;
   const M = out.shape[rank - 2];
@@ -141,9 +159,9 @@ export function matmul([a, b]: readonly KernelTensor[], [out]: readonly KernelTe
   const srcB = dataOf(b) as Numbers;
   const dst = dataOf(out) as Numbers;
   const kbMax = Math.min(K_BLOCK, Math.max(1, K));
-  const Ap = new Float64Array(Math.ceil(M / 4) * 4 * kbMax);
-  const Bp = new Float64Array(Math.ceil(N / 4) * 4 * kbMax);
-  const C = new Float64Array(M * N);
+  const Ap = scratch(0, Math.ceil(M / 4) * 4 * kbMax);
+  const Bp = scratch(1, Math.ceil(N / 4) * 4 * kbMax);
+  const C = scratch(2, M * N);
   const [aRow, aDepth] = [a.strides[rank - 2], a.strides[rank - 1]];
   const [bDepth, bColumn] = [b.strides[rank - 2], b.strides[rank - 1]];
   const index = new Array<number>(batch.length).fill(0);

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import * as t from '../index.js';
+
+describe('backward', () => {
+  it('accumulates into .grad across calls and takes an explicit gradient', () => {
+    const x = t.tensor([1, 2, 3], { requiresGrad: true });
+    t.mul(x, 2).backward(t.tensor([1, 10, 100]));
+    expect(Array.from(x.grad!.dataSync())).toEqual([2, 20, 200]);
+    t.sum(t.mul(x, x)).backward();
+    expect(Array.from(x.grad!.dataSync())).toEqual([4, 24, 206]);
+  });
+
+  it('sums gradients of a tensor used twice and flows through views', () => {
+    const x = t.tensor([[1, 2], [3, 4]], { requiresGrad: true }); // biome-ignore format: matrix
+    const y = t.add(t.mul(x, x.transpose()), x.reshape([4]).reshape([2, 2]));
+    y.sum().backward();
+    // d/dx_ij of sum(x_ij * x_ji + x_ij) = 2 x_ji + 1
+    expect(Array.from(x.grad!.dataSync())).toEqual([3, 7, 5, 9]);
+  });
+
+  it('frees the graph after backward unless retainGraph is set', () => {
+    const x = t.tensor([1, 2], { requiresGrad: true });
+    const y = t.sum(t.exp(x));
+    y.backward(undefined, { retainGraph: true });
+    y.backward();
+    expect(x.grad!.dataSync()[0]).toBeCloseTo(2 * Math.E, 5);
+    expect(() => y.backward()).toThrow(/already freed; pass \{ retainGraph: true \}/);
+  });
+
+  it('records nothing under noGrad and again under enableGrad', () => {
+    const x = t.tensor([1, 2], { requiresGrad: true });
+    expect(t.noGrad(() => t.mul(x, 2)).requiresGrad).toBe(false);
+    expect(t.noGrad(() => t.enableGrad(() => t.mul(x, 2))).requiresGrad).toBe(true);
+    expect(() => t.sum(t.tensor([1])).backward()).toThrow(/does not require grad/);
+    expect(() => t.mul(x, 2).backward()).toThrow(/not a scalar; pass a gradient/);
+  });
+
+  it('disposing an unused graph frees the tensors it saved', () => {
+    const x = t.randn([8, 8], { requiresGrad: true });
+    const before = t.memory().buffers;
+    const y = t.tidy(() => t.sum(t.tanh(t.matmul(x, x))));
+    expect(t.memory().buffers).toBeGreaterThan(before + 1); // saved tensors of tanh and matmul
+    y.dispose();
+    expect(t.memory().buffers).toBe(before);
+  });
+});
+
+describe('backend registry', () => {
+  it('selects by name or priority and moves tensors between backends', async () => {
+    t.registerBackend('js-second', () => t.createJsBackend({ name: 'js-second' }), -1);
+    expect(t.listBackends()).toContain('js-second');
+    expect(t.getBackend().name).toBe('js');
+    const x = t.tensor([1, 2, 3]);
+    const moved = await x.toBackend('js-second');
+    expect(moved.backend.name).toBe('js-second');
+    expect(() => t.add(x, moved)).toThrow(/different backends \('js' and 'js-second'\)/);
+    expect(await t.add(moved, 1).array()).toEqual([2, 3, 4]);
+    await expect(t.setBackend('nope')).rejects.toThrow(/unknown backend 'nope'/);
+    expect((await t.setBackend('js')).name).toBe('js');
+  });
+});
