@@ -1,4 +1,5 @@
-import { SamplingError } from './errors.js';
+import { allMaskedError, nanError, SamplingError } from './errors.js';
+import { argmax } from './strategies/greedy.js';
 
 /**
  * The working set of candidate tokens that the warpers narrow down, with scratch buffers reused
@@ -90,9 +91,13 @@ export class Candidates {
   maxScore(): number {
     let max = -Infinity;
     if (this.dense) {
-      const { source } = this;
-      for (let id = 0; id < source.length; id++) if (source[id] > max) max = source[id];
-      return max * this.scale;
+      let best = -1;
+      try {
+        best = argmax(this.source);
+      } catch {
+        return -Infinity; // every logit is -Infinity
+      }
+      return this.source[best] * this.scale;
     }
     const { scores, size } = this;
     for (let i = 0; i < size; i++) if (scores[i] > max) max = scores[i];
@@ -152,20 +157,4 @@ export class Candidates {
       probabilities: Float64Array.from(order, (i) => this.weights[i] / sum),
     };
   }
-}
-
-/** The error for a NaN logit. */
-export function nanError(id: number): SamplingError {
-  return new SamplingError(
-    'invalid_logits',
-    `sample: logit of token ${id} is NaN; expected a number`,
-  );
-}
-
-/** The error for logits that leave no token with probability. */
-export function allMaskedError(): SamplingError {
-  return new SamplingError(
-    'invalid_logits',
-    'sample: every logit is -Infinity (or masked by the processors); expected at least one finite logit',
-  );
 }

@@ -21,3 +21,19 @@ export class SamplingError extends Error {
     this.code = code;
   }
 }
+
+/** The error for a NaN logit. */
+export function nanError(id: number): SamplingError {
+  return new SamplingError(
+    'invalid_logits',
+    `sample: logit of token ${id} is NaN; expected a number`,
+  );
+}
+
+/** The error for logits that leave no token with probability. */
+export function allMaskedError(): SamplingError {
+  return new SamplingError(
+    'invalid_logits',
+    'sample: every logit is -Infinity (or masked by the processors); expected at least one finite logit',
+  );
+}

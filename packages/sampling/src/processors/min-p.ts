@@ -29,15 +29,37 @@ export class MinPWarper implements LogitsWarper {
     if (this.minP === 0) return;
     const threshold = candidates.maxScore() + Math.log(this.minP);
     if (candidates.dense) {
+      // Compare raw logits against the threshold divided back by the scale, eight at a time.
       const { source, ids, scores } = candidates;
       const scale = candidates.scale;
+      // A hair lower, so that rounding can never skip a block holding a token the exact test keeps.
+      const rawThreshold = (threshold - Math.abs(threshold) * 1e-9 - 1e-300) / scale;
+      const n = source.length;
+      const blockEnd = n & ~7;
       let size = 0;
-      for (let id = 0; id < source.length; id++) {
-        const score = source[id] * scale;
-        if (score >= threshold) {
-          ids[size] = id;
-          scores[size] = score;
-          size++;
+      let id = 0;
+      for (; id < n; id += 8) {
+        if (
+          id < blockEnd &&
+          source[id] < rawThreshold &&
+          source[id + 1] < rawThreshold &&
+          source[id + 2] < rawThreshold &&
+          source[id + 3] < rawThreshold &&
+          source[id + 4] < rawThreshold &&
+          source[id + 5] < rawThreshold &&
+          source[id + 6] < rawThreshold &&
+          source[id + 7] < rawThreshold
+        ) {
+          continue;
+        }
+        const end = Math.min(id + 8, n);
+        for (let j = id; j < end; j++) {
+          const score = source[j] * scale;
+          if (score >= threshold) {
+            ids[size] = j;
+            scores[size] = score;
+            size++;
+          }
         }
       }
       candidates.dense = false;

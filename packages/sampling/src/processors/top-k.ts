@@ -1,4 +1,5 @@
-import { allMaskedError, type Candidates, nanError } from '../candidates.js';
+import type { Candidates } from '../candidates.js';
+import { allMaskedError, nanError } from '../errors.js';
 import { checkNumber } from '../config.js';
 import type { LogitsWarper } from './types.js';
 

@@ -1,4 +1,4 @@
-import { allMaskedError } from '../candidates.js';
+import { allMaskedError } from '../errors.js';
 
 /**
  * Greedy decoding's choice: the index of the highest score, the first one on ties (as

@@ -1,5 +1,5 @@
-import { allMaskedError, type Candidates } from '../candidates.js';
-import { SamplingError } from '../errors.js';
+import type { Candidates } from '../candidates.js';
+import { allMaskedError, SamplingError } from '../errors.js';
 import type { RandomSource } from '../random.js';
 
 /**
