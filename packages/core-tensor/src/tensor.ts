@@ -432,6 +432,71 @@ export class Tensor {
     return ops.triu(this, diagonal);
   }
 
+  /** See {@link rsqrt}. */
+  rsqrt(): Tensor {
+    return ops.rsqrt(this);
+  }
+  /** See {@link sin}. */
+  sin(): Tensor {
+    return ops.sin(this);
+  }
+  /** See {@link cos}. */
+  cos(): Tensor {
+    return ops.cos(this);
+  }
+  /** See {@link sign}. */
+  sign(): Tensor {
+    return ops.sign(this);
+  }
+  /** See {@link reciprocal}. */
+  reciprocal(): Tensor {
+    return ops.reciprocal(this);
+  }
+  /** See {@link floor}. */
+  floor(): Tensor {
+    return ops.floor(this);
+  }
+  /** See {@link erf}. */
+  erf(): Tensor {
+    return ops.erf(this);
+  }
+  /** See {@link logicalNot}. */
+  logicalNot(): Tensor {
+    return ops.logicalNot(this);
+  }
+  /** See {@link ne}. */
+  ne(other: TensorLike): Tensor {
+    return ops.ne(this, other);
+  }
+  /** See {@link le}. */
+  le(other: TensorLike): Tensor {
+    return ops.le(this, other);
+  }
+  /** See {@link ge}. */
+  ge(other: TensorLike): Tensor {
+    return ops.ge(this, other);
+  }
+  /** See {@link maximum}. */
+  maximum(other: TensorLike): Tensor {
+    return ops.maximum(this, other);
+  }
+  /** See {@link minimum}. */
+  minimum(other: TensorLike): Tensor {
+    return ops.minimum(this, other);
+  }
+  /** See {@link argmin}. */
+  argmin(axis?: number, options?: ops.ReduceOptions): Tensor {
+    return ops.argmin(this, axis, options);
+  }
+  /** See {@link dropout}. */
+  dropout(p: number, options?: ops.DropoutOptions): Tensor {
+    return ops.dropout(this, p, options);
+  }
+  /** See {@link where}: elements of this where `condition`, else `other`. */
+  where(condition: Tensor, other: TensorLike): Tensor {
+    return ops.where(condition, this, other);
+  }
+
   /** Returns a human-readable summary such as `Tensor(float32, [2,3])`. */
   toString(): string {
     return `Tensor(${this.dtype}, ${formatShape(this.shape)}${this.disposed ? ', disposed' : ''})`;

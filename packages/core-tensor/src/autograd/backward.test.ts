@@ -59,3 +59,15 @@ describe('backend registry', () => {
     expect((await t.setBackend('js')).name).toBe('js');
   });
 });
+
+describe('cast', () => {
+  it('passes gradients between float dtypes and not to integers', () => {
+    const x = t.tensor([1.5, -2], { dtype: 'float64', requiresGrad: true });
+    t.sum(t.mul(x.to('float32'), 3)).backward();
+    expect(x.grad!.dtype).toBe('float64');
+    expect(Array.from(x.grad!.dataSync<Float64Array>())).toEqual([3, 3]);
+    expect(() => t.add(t.tensor([1], { dtype: 'int32' }), 0.5)).toThrow(
+      /scalar 0.5 is not an integer, but the tensor is int32/,
+    );
+  });
+});

@@ -89,6 +89,8 @@ for (const backend of ['js', 'js-composed']) {
       check((a, b) => t.matmul(a, t.transpose(b)), [randn([3, 4]), randn([2, 4])]);
       check(t.matmul, [randn([4]), randn([4, 3])]);
       check(t.matmul, [randn([2, 3, 4]), randn([4])]);
+      check(t.matmul, [randn([2, 3, 4]), randn([4, 5])]);
+      check((a, b) => t.matmul(t.transpose(a, 0, 1), b), [randn([3, 2, 4]), randn([4, 5])]);
     });
 
     it('shape ops', () => {
@@ -111,6 +113,8 @@ for (const backend of ['js', 'js-composed']) {
       check((x) => t.split(x, [1, 3], 1)[1], [randn([2, 4])]);
       check((x) => t.chunk(x, 2, 0)[0], [randn([4, 2])]);
       check((x) => t.contiguous(t.transpose(x)), [randn([2, 3])]);
+      check((x) => t.flatten(x, 1), [randn([2, 3, 2])]);
+      check((x) => t.view(x, [6]), [randn([2, 3])]);
     });
 
     it('indexing ops', () => {

@@ -1,3 +1,4 @@
+export { dataOf as jsBufferData, JsBuffer } from './js/buffer.js';
 export { createJsBackend, type JsBackendOptions } from './js/index.js';
 export {
   findBackend,

@@ -6,6 +6,7 @@ interface Entry {
   factory: BackendFactory;
   priority: number;
   instance?: Backend;
+  pending?: Promise<Backend>;
 }
 
 // The reference backend is always registered, at the lowest priority.
@@ -42,7 +43,7 @@ export async function initBackend(name: string): Promise<Backend> {
       `unknown backend '${name}'; registered: ${listBackends().join(', ') || 'none'}`,
     );
   }
-  entry.instance ??= await entry.factory();
+  entry.instance ??= await (entry.pending ?? entry.factory());
   return entry.instance;
 }
 
@@ -67,12 +68,18 @@ export function getBackend(): Backend {
   if (active) return active;
   for (const name of listBackends()) {
     const entry = entries.get(name)!;
+    if (entry.pending && !entry.instance) continue;
     if (!entry.instance) {
       const made = entry.factory();
       if (made instanceof Promise) {
-        made.then((b) => {
-          entry.instance ??= b;
-        });
+        // Asynchronous backends (WebGPU) start initialising now and need `await setBackend`.
+        entry.pending = made;
+        made.then(
+          (b) => {
+            entry.instance ??= b;
+          },
+          () => undefined,
+        );
         continue;
       }
       entry.instance = made;

@@ -47,14 +47,19 @@ export function operands(what: string, a: TensorLike, b: TensorLike): [Tensor, T
   if (typeof a === 'number' && typeof b === 'number') {
     throw new TensorError('invalid_argument', `${what}: at least one operand must be a tensor`);
   }
-  if (typeof a === 'number') {
-    a = scalarLike(a, b as Tensor);
-    temps.push(a);
-  }
-  if (typeof b === 'number') {
-    b = scalarLike(b, a);
-    temps.push(b);
-  }
+  const scalar = (value: number, like: Tensor): Tensor => {
+    if (!isFloatDType(like.dtype) && !Number.isInteger(value) && Number.isFinite(value)) {
+      throw new TensorError(
+        'dtype_mismatch',
+        `${what}: scalar ${value} is not an integer, but the tensor is ${like.dtype}; convert it with .to('float32')`,
+      );
+    }
+    const t = scalarLike(value, like);
+    temps.push(t);
+    return t;
+  };
+  if (typeof a === 'number') a = scalar(a, b as Tensor);
+  if (typeof b === 'number') b = scalar(b, a);
   if (a.dtype !== b.dtype) {
     for (const t of temps) t.dispose();
     throw new TensorError('dtype_mismatch', `${what}: dtype mismatch: ${a.dtype} vs ${b.dtype}`);

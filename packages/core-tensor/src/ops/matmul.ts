@@ -55,6 +55,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     for (const t of [a2, b2, product]) if (t !== a && t !== b) t.dispose();
     return out;
   }
+  if (a.rank > 2 && b.rank === 2 && a.isContiguous) {
+    // [..., M, K] @ [K, N] is one [(...M), K] @ [K, N] product: fewer, larger matrices.
+    const rows = reshape(a, [-1, K]);
+    const product = matmul(rows, b);
+    const out = reshape(product, [...a.shape.slice(0, -1), b.shape[1]]);
+    rows.dispose();
+    product.dispose();
+    return out;
+  }
   const backend = backendOf('matmul', [a, b]);
   checkComputeDType('matmul', backend, a.dtype);
   const M = a.shape[a.rank - 2];

@@ -2,11 +2,15 @@ import { DTYPE_BYTES, type DType, makeTypedArray, type TypedArray } from '../../
 import { TensorError } from '../../errors.js';
 import type { BackendBuffer, BackendMemory, KernelTensor } from '../types.js';
 
-/** A js-backend buffer: a typed array plus a freed flag that catches use after free. */
+/** A js-backend buffer: a typed array (`data`) plus a freed flag that catches use after free. */
 export class JsBuffer implements BackendBuffer {
+  /** Element type. */
   readonly dtype: DType;
+  /** Number of elements. */
   readonly size: number;
+  /** The elements (the storage typed array of `dtype`). */
   readonly data: TypedArray;
+  /** True while the buffer sits in the pool after `free`. */
   freed = false;
 
   constructor(dtype: DType, size: number, data?: TypedArray) {
@@ -16,7 +20,16 @@ export class JsBuffer implements BackendBuffer {
   }
 }
 
-/** Returns the typed array behind a kernel tensor, checking that it is a live js buffer. */
+/**
+ * Returns the typed array behind a js-backend buffer or kernel tensor, checking that it is live.
+ * Backends that build on js buffers (the cpu backend allocates through an inner js backend) use
+ * it to reach the memory without copying.
+ *
+ * @example
+ * ```ts
+ * const floats = jsBufferData(view) as Float32Array;
+ * ```
+ */
 export function dataOf(t: KernelTensor | BackendBuffer): TypedArray {
   const buffer = ('buffer' in t ? t.buffer : t) as JsBuffer;
   if (!(buffer instanceof JsBuffer)) {
