@@ -82,8 +82,13 @@ export {
   type PostgresStoreOptions,
   postgresClient,
 } from './stores/postgres-store.js';
-export { filterToSql, schemaStatements } from './stores/sql.js';
-export { createSqlStore, type SqlClient, type SqlStoreOptions } from './stores/sql-store.js';
+export { filterToSql, indexStatement, schemaStatements } from './stores/sql.js';
+export {
+  createSqlStore,
+  type SqlClient,
+  type SqlStoreOptions,
+  type SqlVectorStore,
+} from './stores/sql-store.js';
 export type {
   StoreRecord,
   StoreSearchOptions,

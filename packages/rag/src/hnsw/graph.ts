@@ -2,7 +2,8 @@
 // using Hierarchical Navigable Small World graphs" (TPAMI 2018). Algorithm numbers below are the
 // paper's. Memory layout, chosen so that a search allocates nothing:
 //
-//   vectors   Float32Array (capacity * dimension)        node n's vector at n * dimension
+//   memory    WebAssembly.Memory: the query at byte 0, node n's vector at base + n * rowBytes,
+//             read by the SIMD kernels of simd.ts (or plain JS where SIMD is missing)
 //   level0    Int32Array (capacity * (maxM0 + 1))       [count, neighbour ids...] per node
 //   upper[n]  Int32Array (levels[n] * (maxM + 1)) | null  levels 1..L of node n, same layout
 //   visited   Uint32Array (capacity)                     visited[n] === generation: seen in this search
@@ -10,8 +11,11 @@
 // maxM0 = 2 * M on level 0 and maxM = M above it (the paper's recommendation); a node's level is
 // floor(-ln(U) * mL) with mL = 1 / ln(M). Deleted nodes stay in the graph as routes (as in hnswlib's
 // markDelete) and are skipped in results.
-import type { DistanceFunction } from '../vector/metric.js';
+import { dot, squaredL2 } from '../vector/metric.js';
 import { IdHeap } from './heap.js';
+import { createSimdKernels } from './simd.js';
+
+const PAGE = 65536;
 
 /** Build settings of a graph. */
 export interface GraphSettings {
@@ -23,13 +27,21 @@ export interface GraphSettings {
 
 export class HnswGraph {
   readonly dimension: number;
+  /** Distance between the vectors at two byte offsets: -(a . b) or |a - b|^2. */
+  readonly distance: (a: number, b: number, n: number) => number;
+  readonly memory: WebAssembly.Memory;
+  /** A view over all of `memory`; replaced when memory grows. */
+  f32: Float32Array;
+  /** Byte offset of node 0's vector (the query slot comes first). */
+  readonly base: number;
+  readonly rowBytes: number;
+  readonly simd: boolean;
   readonly m: number;
   readonly maxM0: number;
   readonly efConstruction: number;
   readonly levelMultiplier: number;
   count = 0;
   capacity: number;
-  vectors: Float32Array;
   levels: Uint8Array;
   deleted: Uint8Array;
   level0: Int32Array;
@@ -46,11 +58,7 @@ export class HnswGraph {
   private selectDistances = new Float64Array(256);
   private readonly chosen: Int32Array;
 
-  constructor(
-    settings: GraphSettings,
-    readonly distance: DistanceFunction,
-    capacity = 1024,
-  ) {
+  constructor(settings: GraphSettings, kind: 'negdot' | 'l2', capacity = 1024) {
     this.dimension = settings.dimension;
     this.m = settings.m;
     this.maxM0 = 2 * settings.m;
@@ -58,7 +66,18 @@ export class HnswGraph {
     this.levelMultiplier = 1 / Math.log(settings.m);
     this.rngState = settings.seed >>> 0 || 1;
     this.capacity = capacity;
-    this.vectors = new Float32Array(capacity * this.dimension);
+    this.rowBytes = this.dimension * 4;
+    this.base = Math.ceil(this.rowBytes / 16) * 16;
+    this.memory = new WebAssembly.Memory({
+      initial: Math.ceil((this.base + capacity * this.rowBytes) / PAGE),
+    });
+    this.f32 = new Float32Array(this.memory.buffer);
+    const kernels = createSimdKernels(this.memory);
+    this.simd = kernels !== null;
+    if (kernels) this.distance = kernels[kind];
+    else if (kind === 'l2')
+      this.distance = (a, b, n) => squaredL2(this.f32, a >> 2, this.f32, b >> 2, n);
+    else this.distance = (a, b, n) => -dot(this.f32, a >> 2, this.f32, b >> 2, n);
     this.levels = new Uint8Array(capacity);
     this.deleted = new Uint8Array(capacity);
     this.level0 = new Int32Array(capacity * (this.maxM0 + 1));
@@ -80,13 +99,22 @@ export class HnswGraph {
       next.set(old);
       return next;
     };
-    this.vectors = grow(this.vectors, (n) => new Float32Array(n), this.dimension);
+    const bytes = this.base + capacity * this.rowBytes;
+    if (bytes > this.memory.buffer.byteLength) {
+      this.memory.grow(Math.ceil((bytes - this.memory.buffer.byteLength) / PAGE));
+      this.f32 = new Float32Array(this.memory.buffer);
+    }
     this.levels = grow(this.levels, (n) => new Uint8Array(n), 1);
     this.deleted = grow(this.deleted, (n) => new Uint8Array(n), 1);
     this.level0 = grow(this.level0, (n) => new Int32Array(n), this.maxM0 + 1);
     this.visited = new Uint32Array(capacity);
     this.generation = 0;
     this.capacity = capacity;
+  }
+
+  /** Offset, in floats of `f32`, of node `node`'s vector. */
+  floatOffset(node: number): number {
+    return (this.base + node * this.rowBytes) >> 2;
   }
 
   /** A uniform number in (0, 1): xorshift32, seeded, so builds are reproducible. */
@@ -114,10 +142,10 @@ export class HnswGraph {
   }
 
   /** Greedy walk on one level from `start` towards the query (the paper's search with ef = 1). */
-  greedyClosest(query: Float32Array, queryOffset: number, start: number, level: number): number {
-    const { vectors, dimension, distance } = this;
+  greedyClosest(query: number, start: number, level: number): number {
+    const { base, rowBytes, dimension, distance } = this;
     let current = start;
-    let currentDistance = distance(vectors, current * dimension, query, queryOffset, dimension);
+    let currentDistance = distance(base + current * rowBytes, query, dimension);
     for (let changed = true; changed; ) {
       changed = false;
       const list = level === 0 ? this.level0 : this.upper[current]!;
@@ -125,7 +153,7 @@ export class HnswGraph {
       const size = list[at];
       for (let i = 1; i <= size; i++) {
         const neighbour = list[at + i];
-        const d = distance(vectors, neighbour * dimension, query, queryOffset, dimension);
+        const d = distance(base + neighbour * rowBytes, query, dimension);
         if (d < currentDistance) {
           currentDistance = d;
           current = neighbour;
@@ -143,18 +171,17 @@ export class HnswGraph {
    * node still serves as a route, as in hnswlib's filtered search.
    */
   searchLayer(
-    query: Float32Array,
-    queryOffset: number,
+    query: number,
     entry: number,
     ef: number,
     level: number,
     allowed: ((node: number) => boolean) | null,
   ): void {
-    const { vectors, dimension, distance, candidates, results, visited } = this;
+    const { base, rowBytes, dimension, distance, candidates, results, visited } = this;
     const generation = this.nextGeneration();
     candidates.clear();
     results.clear();
-    const entryDistance = distance(vectors, entry * dimension, query, queryOffset, dimension);
+    const entryDistance = distance(base + entry * rowBytes, query, dimension);
     visited[entry] = generation;
     candidates.push(entry, entryDistance);
     if (allowed === null || allowed(entry)) results.push(entry, -entryDistance);
@@ -171,7 +198,7 @@ export class HnswGraph {
         const neighbour = list[at + i];
         if (visited[neighbour] === generation) continue;
         visited[neighbour] = generation;
-        const d = distance(vectors, neighbour * dimension, query, queryOffset, dimension);
+        const d = distance(base + neighbour * rowBytes, query, dimension);
         if (results.size < ef || d < bound) {
           candidates.push(neighbour, d);
           if (allowed === null || allowed(neighbour)) {
@@ -209,7 +236,7 @@ export class HnswGraph {
    * ids go to `this.chosen`. Returns how many were kept.
    */
   private selectHeuristic(count: number, limit: number): number {
-    const { vectors, dimension, distance, selectIds, selectDistances, chosen } = this;
+    const { base, rowBytes, dimension, distance, selectIds, selectDistances, chosen } = this;
     let kept = 0;
     for (let i = 0; i < count && kept < limit; i++) {
       const candidate = selectIds[i];
@@ -217,8 +244,7 @@ export class HnswGraph {
       let good = true;
       for (let j = 0; j < kept; j++) {
         if (
-          distance(vectors, candidate * dimension, vectors, chosen[j] * dimension, dimension) <
-          toBase
+          distance(base + candidate * rowBytes, base + chosen[j] * rowBytes, dimension) < toBase
         ) {
           good = false;
           break;
@@ -241,13 +267,11 @@ export class HnswGraph {
       this.maxLevel = level;
       return;
     }
-    const { vectors, dimension } = this;
-    const offset = node * dimension;
+    const offset = this.base + node * this.rowBytes;
     let current = this.entryPoint;
-    for (let l = this.maxLevel; l > level; l--)
-      current = this.greedyClosest(vectors, offset, current, l);
+    for (let l = this.maxLevel; l > level; l--) current = this.greedyClosest(offset, current, l);
     for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      this.searchLayer(vectors, offset, current, this.efConstruction, l, null);
+      this.searchLayer(offset, current, this.efConstruction, l, null);
       const count = this.drainResults();
       current = this.selectIds[0]; // nearest found: the entry for the next level down
       const kept = this.selectHeuristic(count, this.m);
@@ -273,14 +297,14 @@ export class HnswGraph {
       return;
     }
     // gather the current neighbours and the new node, sorted by distance to `neighbour`
-    const { vectors, dimension, distance } = this;
-    const base = neighbour * dimension;
+    const { base, rowBytes, dimension, distance } = this;
+    const from = base + neighbour * rowBytes;
     const heap = this.results;
     heap.clear();
-    heap.push(node, -distance(vectors, node * dimension, vectors, base, dimension));
+    heap.push(node, -distance(base + node * rowBytes, from, dimension));
     for (let i = 1; i <= size; i++) {
       const other = list[at + i];
-      heap.push(other, -distance(vectors, other * dimension, vectors, base, dimension));
+      heap.push(other, -distance(base + other * rowBytes, from, dimension));
     }
     const count = this.drainResults();
     const kept = this.selectHeuristic(count, limit);
@@ -289,15 +313,16 @@ export class HnswGraph {
   }
 
   /**
-   * Algorithm 5, K-NN-SEARCH: greedy descent to level 1, then SEARCH-LAYER on level 0 with
-   * `ef`. Leaves up to `ef` results in `this.results` (negated distances).
+   * Algorithm 5, K-NN-SEARCH for the query written at float 0 of `f32`: greedy descent to
+   * level 1, then SEARCH-LAYER on level 0 with `ef`. Leaves up to `ef` results in `this.results`
+   * (negated distances).
    */
-  search(query: Float32Array, ef: number, allowed: ((node: number) => boolean) | null): void {
+  search(ef: number, allowed: ((node: number) => boolean) | null): void {
     this.results.clear();
     if (this.entryPoint === -1) return;
     let current = this.entryPoint;
-    for (let l = this.maxLevel; l > 0; l--) current = this.greedyClosest(query, 0, current, l);
-    this.searchLayer(query, 0, current, ef, 0, allowed);
+    for (let l = this.maxLevel; l > 0; l--) current = this.greedyClosest(0, current, l);
+    this.searchLayer(0, current, ef, 0, allowed);
   }
 
   /** The neighbour ids of `node` on `level` (a copy; for tests and checks). */

@@ -6,7 +6,6 @@ import { matchesFilter, validateFilter } from '../filter.js';
 import { Pacer, type LongOperationOptions } from '../progress.js';
 import type { Metadata } from '../splitters/chunk.js';
 import {
-  distanceFor,
   type Metric,
   scoreFromDistance,
   validateVectorOptions,
@@ -87,11 +86,10 @@ class HnswIndexImpl implements HnswIndex {
   private ids: string[] = [];
   private metadata: (Metadata | undefined)[] = [];
   private readonly nodeOf = new Map<string, number>();
-  private readonly query: Float32Array;
 
   constructor(readonly settings: Required<HnswIndexOptions>) {
-    this.graph = new HnswGraph(settings, distanceFor(settings.metric));
-    this.query = new Float32Array(settings.dimension);
+    // cosine (on unit vectors) and dot both rank by -(a . b)
+    this.graph = new HnswGraph(settings, settings.metric === 'l2' ? 'l2' : 'negdot');
   }
 
   get dimension(): number {
@@ -131,8 +129,8 @@ class HnswIndexImpl implements HnswIndex {
       item.vector,
       this.dimension,
       this.metric,
-      graph.vectors,
-      node * this.dimension,
+      graph.f32,
+      graph.floatOffset(node),
     );
     const previous = this.nodeOf.get(item.id);
     if (previous !== undefined) graph.deleted[previous] = 1;
@@ -162,7 +160,8 @@ class HnswIndexImpl implements HnswIndex {
         `hnsw search: efSearch is ${efSearch}, expected an integer >= 1`,
       );
     validateFilter(options.filter);
-    writeVector('hnsw search', vector, this.dimension, this.metric, this.query, 0);
+    // the query goes to the graph's query slot, float 0 of its memory
+    writeVector('hnsw search', vector, this.dimension, this.metric, this.graph.f32, 0);
     if (this.nodeOf.size === 0 || k === 0) return [];
     const { graph, ids, metadata } = this;
     const deleted = graph.deleted;
@@ -175,7 +174,7 @@ class HnswIndexImpl implements HnswIndex {
         : hasDeleted
           ? (node: number) => deleted[node] === 0
           : null;
-    graph.search(this.query, Math.max(efSearch, k), allowed);
+    graph.search(Math.max(efSearch, k), allowed);
     const results = graph.results;
     while (results.size > k) results.pop();
     const out: SearchResult[] = new Array(results.size);
@@ -192,7 +191,8 @@ class HnswIndexImpl implements HnswIndex {
   getVector(id: string): Float32Array | undefined {
     const node = this.nodeOf.get(id);
     if (node === undefined) return undefined;
-    return this.graph.vectors.slice(node * this.dimension, (node + 1) * this.dimension);
+    const at = this.graph.floatOffset(node);
+    return this.graph.f32.slice(at, at + this.dimension);
   }
 
   async save(path: string): Promise<void> {
@@ -215,7 +215,7 @@ class HnswIndexImpl implements HnswIndex {
       JSON.stringify({ ids: this.ids.slice(0, count), metadata: this.metadata.slice(0, count) }),
     );
     const parts = [
-      graph.vectors.slice(0, count * this.dimension),
+      graph.f32.slice(graph.floatOffset(0), graph.floatOffset(count)),
       graph.level0.slice(0, count * (graph.maxM0 + 1)),
       upperLengths,
       upper,
@@ -255,8 +255,9 @@ class HnswIndexImpl implements HnswIndex {
         );
       return start;
     };
-    graph.vectors.set(
+    graph.f32.set(
       readFloat32(payload, take(count * this.dimension * 4), count * this.dimension),
+      graph.floatOffset(0),
     );
     const stride = graph.maxM0 + 1;
     graph.level0.set(readInt32(payload, take(count * stride * 4), count * stride));

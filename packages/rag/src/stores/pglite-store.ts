@@ -1,8 +1,12 @@
 // The default persistent store: PGlite (Postgres compiled to WebAssembly, embedded in the
 // process, no server) with its pgvector extension. Same SQL and schema as the Postgres store.
 import type { PGlite } from '@electric-sql/pglite';
-import { createSqlStore, type SqlClient, type SqlStoreOptions } from './sql-store.js';
-import type { VectorStore } from './store.js';
+import {
+  createSqlStore,
+  type SqlClient,
+  type SqlStoreOptions,
+  type SqlVectorStore,
+} from './sql-store.js';
 
 /** Options of {@link createPgliteStore}. */
 export interface PgliteStoreOptions extends SqlStoreOptions {
@@ -43,7 +47,7 @@ export function pgliteClient(database: PGlite, closeDatabase: boolean): SqlClien
  * await store.close();
  * ```
  */
-export async function createPgliteStore(options: PgliteStoreOptions): Promise<VectorStore> {
+export async function createPgliteStore(options: PgliteStoreOptions): Promise<SqlVectorStore> {
   let database = options.database;
   const owned = database === undefined;
   if (!database) {

@@ -1,8 +1,12 @@
 // A store on a Postgres server with pgvector, through node-postgres (`pg`, an optional peer
 // dependency). Same SQL and schema as the PGlite store: move a collection by dump and restore.
 import { RagError } from '../errors.js';
-import { createSqlStore, type SqlClient, type SqlStoreOptions } from './sql-store.js';
-import type { VectorStore } from './store.js';
+import {
+  createSqlStore,
+  type SqlClient,
+  type SqlStoreOptions,
+  type SqlVectorStore,
+} from './sql-store.js';
 
 /** The part of a `pg.Pool` the store uses. */
 export interface PgPoolLike {
@@ -61,7 +65,7 @@ export function postgresClient(pool: PgPoolLike, endPool: boolean): SqlClient {
  * const store = await createPostgresStore({ connectionString: process.env.DATABASE_URL, dimension: 384 });
  * ```
  */
-export async function createPostgresStore(options: PostgresStoreOptions): Promise<VectorStore> {
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<SqlVectorStore> {
   let pool = options.pool;
   const owned = pool === undefined;
   if (!pool) {

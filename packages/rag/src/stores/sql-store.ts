@@ -10,6 +10,7 @@ import {
 } from '../vector/metric.js';
 import {
   filterToSql,
+  indexStatement,
   PGVECTOR,
   parseVector,
   quoteIdentifier,
@@ -45,6 +46,18 @@ export interface SqlStoreOptions {
   efSearch?: number;
   /** Records per INSERT statement. Default 500. */
   batchSize?: number;
+  /**
+   * `immediate` (default): the HNSW index exists from the start and every insert updates it.
+   * `deferred`: no index until `createIndex()`; for a bulk load, which pgvector indexes much faster
+   * at once (searches before that scan the table exactly).
+   */
+  indexing?: 'immediate' | 'deferred';
+}
+
+/** A store on SQL: a {@link VectorStore} plus index control. */
+export interface SqlVectorStore extends VectorStore {
+  /** Builds the HNSW index if it is missing (after a deferred bulk load). */
+  createIndex(): Promise<void>;
 }
 
 /**
@@ -54,13 +67,12 @@ export interface SqlStoreOptions {
 export async function createSqlStore(
   client: SqlClient,
   options: SqlStoreOptions,
-): Promise<VectorStore> {
+): Promise<SqlVectorStore> {
   const metric = options.metric ?? 'cosine';
   validateVectorOptions('createSqlStore', options.dimension, metric);
   const table = options.table ?? 'llmkit_chunks';
   const hnsw = { m: options.hnsw?.m ?? 16, efConstruction: options.hnsw?.efConstruction ?? 64 };
-  for (const statement of schemaStatements(table, options.dimension, metric, hnsw))
-    await client.query(statement);
+  for (const statement of schemaStatements(table, options.dimension)) await client.query(statement);
   const { rows } = await client.query<{ dimension: number }>(
     `SELECT atttypmod AS dimension FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'embedding'`,
     [quoteIdentifier(table)],
@@ -71,17 +83,20 @@ export async function createSqlStore(
       `table ${table} holds vectors of dimension ${rows[0].dimension}, the store was opened with dimension ${options.dimension}`,
     );
   }
-  return new SqlStore(
+  const store = new SqlStore(
     client,
     table,
     options.dimension,
     metric,
     options.efSearch ?? 40,
     options.batchSize ?? 500,
+    indexStatement(table, metric, hnsw),
   );
+  if (options.indexing !== 'deferred') await store.createIndex();
+  return store;
 }
 
-class SqlStore implements VectorStore {
+class SqlStore implements SqlVectorStore {
   private closed = false;
   private readonly scratch: Float32Array;
   private readonly t: string;
@@ -93,6 +108,7 @@ class SqlStore implements VectorStore {
     readonly metric: Metric,
     private readonly efSearch: number,
     private readonly batchSize: number,
+    private readonly indexSql: string,
   ) {
     this.t = quoteIdentifier(table);
     this.scratch = new Float32Array(dimension);
@@ -145,6 +161,11 @@ class SqlStore implements VectorStore {
       await pacer.tick(start + batch.length);
     }
     pacer.finish();
+  }
+
+  async createIndex(): Promise<void> {
+    this.open('store createIndex');
+    await this.client.query(this.indexSql);
   }
 
   async remove(ids: string | string[]): Promise<number> {

@@ -31,20 +31,22 @@ export function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
-/** The statements that create the table and its HNSW index (idempotent). */
-export function schemaStatements(
-  table: string,
-  dimension: number,
-  metric: Metric,
-  hnsw: { m: number; efConstruction: number },
-): string[] {
-  const t = quoteIdentifier(table);
-  const index = quoteIdentifier(`${table}_embedding_hnsw`);
+/** The statements that create the table (idempotent). */
+export function schemaStatements(table: string, dimension: number): string[] {
   return [
     'CREATE EXTENSION IF NOT EXISTS vector',
-    `CREATE TABLE IF NOT EXISTS ${t} (id text PRIMARY KEY, text text NOT NULL DEFAULT '', metadata jsonb NOT NULL DEFAULT '{}', embedding vector(${dimension}) NOT NULL)`,
-    `CREATE INDEX IF NOT EXISTS ${index} ON ${t} USING hnsw (embedding ${PGVECTOR[metric].opclass}) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`,
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table)} (id text PRIMARY KEY, text text NOT NULL DEFAULT '', metadata jsonb NOT NULL DEFAULT '{}', embedding vector(${dimension}) NOT NULL)`,
   ];
+}
+
+/** The statement that creates the table's HNSW index (idempotent). */
+export function indexStatement(
+  table: string,
+  metric: Metric,
+  hnsw: { m: number; efConstruction: number },
+): string {
+  const index = quoteIdentifier(`${table}_embedding_hnsw`);
+  return `CREATE INDEX IF NOT EXISTS ${index} ON ${quoteIdentifier(table)} USING hnsw (embedding ${PGVECTOR[metric].opclass}) WITH (m = ${hnsw.m}, ef_construction = ${hnsw.efConstruction})`;
 }
 
 /** Formats a vector as pgvector's text input, `[1,2,3]`. */

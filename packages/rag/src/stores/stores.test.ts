@@ -87,7 +87,12 @@ describe('PGlite store', () => {
   }, 60_000);
 
   it('keeps concurrent adds and searches consistent', async () => {
-    const store = await createPgliteStore({ dimension, metric: 'l2', table: 'concurrent' });
+    const store = await createPgliteStore({
+      dimension,
+      metric: 'l2',
+      table: 'concurrent',
+      indexing: 'deferred',
+    });
     const work: Promise<unknown>[] = [];
     for (let b = 0; b < 6; b++) {
       work.push(store.add(records.slice(b * 50, (b + 1) * 50)));

@@ -2,7 +2,7 @@
 // is closer; results report a score where higher is better:
 //
 //   metric   stored vector      distance            score reported
-//   cosine   unit-normalised    1 - dot(a, b)       cosine similarity, 1 - distance
+//   cosine   unit-normalised    -dot(a, b)          cosine similarity, -distance
 //   dot      as given           -dot(a, b)          dot product
 //   l2       as given           squared Euclidean   -Euclidean distance
 import { RagError } from '../errors.js';
@@ -131,13 +131,12 @@ export type DistanceFunction = (
 /** The distance of a metric (see the table at the top of this file). */
 export function distanceFor(metric: Metric): DistanceFunction {
   if (metric === 'l2') return squaredL2;
-  if (metric === 'cosine') return (a, ao, b, bo, d) => 1 - dot(a, ao, b, bo, d);
+  // cosine vectors are stored unit-normalised, so cosine ranks like dot
   return (a, ao, b, bo, d) => -dot(a, ao, b, bo, d);
 }
 
 /** Turns an internal distance into the reported score (higher is better). */
 export function scoreFromDistance(metric: Metric, distance: number): number {
-  if (metric === 'cosine') return 1 - distance;
-  if (metric === 'dot') return -distance;
+  if (metric === 'cosine' || metric === 'dot') return -distance;
   return -Math.sqrt(Math.max(0, distance));
 }
