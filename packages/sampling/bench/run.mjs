@@ -23,6 +23,7 @@ const configs = {
     topP: 0.9,
     repetitionPenalty: 1.1,
   },
+  'topK 50 + topP 0.9, peer sorts only the 50': { doSample: true, topK: 50, topP: 0.9 },
   'topP 0.9': { doSample: true, topP: 0.9 },
   'minP 0.05': { doSample: true, minP: 0.05 },
   'softmax + multinomial': { doSample: true },

@@ -60,12 +60,16 @@ describe('generate (greedy and sampling)', () => {
 
   it('streams tokens as they are generated, and drops finished rows from later steps', async () => {
     const rowsPerCall: number[] = [];
+    let previous: (readonly number[])[] = [];
     const step: StepFunction = (sequences, context) => {
       rowsPerCall.push(sequences.length);
-      if (context.step > 0) {
+      sequences.forEach((sequence, row) => {
         // each row continues the row of the previous call that parentRows names
-        for (const parent of context.parentRows) expect(parent).toBeGreaterThanOrEqual(0);
-      }
+        const parent = context.parentRows[row];
+        if (context.step === 0) expect(parent).toBe(-1);
+        else expect(sequence.slice(0, -1)).toEqual(previous[parent]);
+      });
+      previous = sequences.map((sequence) => [...sequence]);
       return counting(sequences, context);
     };
     const events: TokenEvent[] = [];

@@ -21,7 +21,8 @@ export type StepResult = Float32Array | readonly Float32Array[];
  * The model, as the generation loop sees it: given the current sequences (prompt plus generated
  * tokens, one per row), return each row's next-token logits, synchronously or as a promise. A
  * model with a KV cache feeds only each row's last token after the first call, using
- * {@link StepContext} to rearrange its cache.
+ * {@link StepContext} to rearrange its cache. The sequence arrays belong to the loop and grow
+ * after the call returns: copy any you keep.
  *
  * @example
  * ```ts
