@@ -27,8 +27,8 @@ export function fill(
 export function copy([x]: readonly KernelTensor[], [out]: readonly KernelTensor[]): void {
   const src = dataOf(x) as Numbers;
   const dst = dataOf(out) as Numbers;
-  const from = elementOffsets(x);
-  const to = elementOffsets(out);
+  const from = elementOffsets(x, 0);
+  const to = elementOffsets(out, 1);
   for (let i = 0; i < from.length; i++) dst[to[i]] = src[from[i]];
 }
 
@@ -60,7 +60,7 @@ function encode(dtype: DType, value: number): number {
 
 export function cast([x]: readonly KernelTensor[], [out]: readonly KernelTensor[]): void {
   const read = decoder(x.dtype, dataOf(x));
-  const offsets = elementOffsets(x);
+  const offsets = elementOffsets(x, 0);
   const dst = dataOf(out);
   if (out.dtype === 'int64') {
     const d = dst as BigInt64Array;
@@ -150,7 +150,7 @@ export function unary(
     for (let i = 0; i < n; i++) dst[i] = f(src[o + i]);
     return;
   }
-  const offsets = elementOffsets(x);
+  const offsets = elementOffsets(x, 0);
   for (let i = 0; i < n; i++) dst[i] = f(src[offsets[i]]);
 }
 
@@ -211,8 +211,8 @@ function loop(
   n: number,
   body: (i: number, j: number, k: number) => void,
 ): void {
-  const oa = elementOffsets(a);
-  const ob = elementOffsets(b);
+  const oa = elementOffsets(a, 0);
+  const ob = elementOffsets(b, 1);
   for (let k = 0; k < n; k++) body(oa[k], ob[k], k);
 }
 
@@ -224,8 +224,8 @@ export function where(
   const x = dataOf(a) as Numbers;
   const y = dataOf(b) as Numbers;
   const dst = dataOf(out) as Numbers;
-  const oc = elementOffsets(condition);
-  const oa = elementOffsets(a);
-  const ob = elementOffsets(b);
+  const oc = elementOffsets(condition, 0);
+  const oa = elementOffsets(a, 1);
+  const ob = elementOffsets(b, 2);
   for (let k = 0; k < oc.length; k++) dst[k] = c[oc[k]] ? x[oa[k]] : y[ob[k]];
 }

@@ -19,7 +19,7 @@ function addressed(
   body: (k: number, targetOffset: number) => void,
 ): void {
   const ids = dataOf(index) as Int32Array;
-  const idOffsets = elementOffsets(index);
+  const idOffsets = elementOffsets(index, 0);
   const rank = index.shape.length;
   const position = new Array<number>(rank).fill(0);
   const limit = target.shape[axis];
@@ -61,7 +61,7 @@ export function scatterAdd(
 ): void {
   const src = dataOf(source) as Numbers;
   const dst = dataOf(out) as Numbers;
-  const srcOffsets = elementOffsets(source);
+  const srcOffsets = elementOffsets(source, 1);
   addressed('scatterAdd', out, index, attrs.axis as number, (k, o) => {
     dst[o] += src[srcOffsets[k]];
   });

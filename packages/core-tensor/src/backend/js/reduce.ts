@@ -27,7 +27,7 @@ export function reduce(
     stride *= reduced[d] ? 1 : x.shape[d];
   }
   const outSize = dst.length;
-  const offsets = elementOffsets(x);
+  const offsets = elementOffsets(x, 0);
   const index = new Array<number>(rank).fill(0);
   if (op === 'argmax' || op === 'argmin') {
     if (axes.length !== 1) {

@@ -17,13 +17,25 @@ export function isContiguous(t: KernelTensor): boolean {
   return true;
 }
 
+// Reused offset arrays for kernels that only need them during one call (kernels are
+// synchronous), so element-wise ops do not allocate per call. Large requests are not cached.
+const scratchArrays: Int32Array[] = [];
+const MAX_SCRATCH = 1 << 22;
+
+function scratch(slot: number, n: number): Int32Array {
+  if (n > MAX_SCRATCH) return new Int32Array(n);
+  if (!scratchArrays[slot] || scratchArrays[slot].length < n)
+    scratchArrays[slot] = new Int32Array(Math.max(n, 1024));
+  return scratchArrays[slot].subarray(0, n);
+}
+
 /**
  * Physical index of every logical element of a view, in row-major order. For shape [2,3] with
  * strides [1,2] (a transpose) and offset 0: [0,2,4,1,3,5].
  */
-export function elementOffsets(t: KernelTensor): Int32Array {
+export function elementOffsets(t: KernelTensor, slot?: number): Int32Array {
   const n = sizeOf(t);
-  const out = new Int32Array(n);
+  const out = slot === undefined ? new Int32Array(n) : scratch(slot, n);
   if (n === 0) return out;
   if (isContiguous(t)) {
     for (let i = 0; i < n; i++) out[i] = t.offset + i;
