@@ -286,14 +286,12 @@ if (!skip.has('pglite')) {
   store = await createPgliteStore({ dimension, indexing: 'deferred', efSearch: 64 });
   t = performance.now();
   await store.add(
-    vectors
-      .slice(0, pgliteCount)
-      .map((vector, i) => ({
-        id: String(i),
-        vector,
-        text: `chunk ${i}`,
-        metadata: { cluster: i % 10 },
-      })),
+    vectors.slice(0, pgliteCount).map((vector, i) => ({
+      id: String(i),
+      vector,
+      text: `chunk ${i}`,
+      metadata: { cluster: i % 10 },
+    })),
   );
   const insertSeconds = seconds(t);
   rows.push([
