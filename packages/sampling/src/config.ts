@@ -114,6 +114,30 @@ export const samplerDefaults = {
   noRepeatNgramSize: 0,
 } as const;
 
+/** The option names of {@link SamplerConfig}. */
+export const samplerKeys: readonly string[] = [
+  ...Object.keys(samplerDefaults),
+  'logitBias',
+  'seed',
+];
+
+/**
+ * Throws `invalid_config` for an option name not in `known` (a typo such as `top_p` or
+ * `maxTokens` would otherwise be ignored silently).
+ */
+export function rejectUnknownKeys(config: object, known: readonly string[], where: string): void {
+  for (const key of Object.keys(config)) {
+    if (!known.includes(key)) {
+      const lower = key.toLowerCase().replaceAll('_', '');
+      const guess = known.find((name) => name.toLowerCase() === lower);
+      throw new SamplingError(
+        'invalid_config',
+        `${where}: unknown option ${JSON.stringify(key)}${guess ? `; did you mean ${guess}?` : ''}`,
+      );
+    }
+  }
+}
+
 /** Throws a {@link SamplingError} `invalid_config` naming `field`. */
 export function configError(where: string, field: string, value: unknown, expected: string): never {
   throw new SamplingError(
@@ -170,6 +194,7 @@ export function validateSamplerConfig(
   if (typeof config !== 'object' || config === null) {
     configError(where, 'config', config, 'an object');
   }
+  rejectUnknownKeys(config, samplerKeys, where);
   const doSample = config.doSample ?? samplerDefaults.doSample;
   if (typeof doSample !== 'boolean') configError(where, 'doSample', doSample, 'a boolean');
   const number = (field: keyof typeof samplerDefaults, range: Parameters<typeof checkNumber>[3]) =>

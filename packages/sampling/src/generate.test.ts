@@ -149,6 +149,9 @@ describe('generate (greedy and sampling)', () => {
     await expect(generate(counting, [[0]], { stopStrings: ['x'] })).rejects.toThrow(/tokenizer/);
     await expect(generate(counting, [[0]], { eosTokenId: -1 })).rejects.toThrow(/eosTokenId\[0\]/);
     await expect(generate(counting, [[-1]])).rejects.toThrow(/prompts\[0\]/);
+    await expect(generate(counting, [[0]], { max_new_tokens: 5 } as never)).rejects.toThrow(
+      /unknown option "max_new_tokens"; did you mean maxNewTokens\?/,
+    );
     await expect(generate(() => [new Float32Array(3)], [[0], [1]])).rejects.toThrow(
       /1 rows of logits for 2 sequences/,
     );

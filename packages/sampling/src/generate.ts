@@ -1,4 +1,10 @@
-import { checkNumber, configError, type SamplerConfig } from './config.js';
+import {
+  checkNumber,
+  configError,
+  rejectUnknownKeys,
+  type SamplerConfig,
+  samplerKeys,
+} from './config.js';
 import { SamplingError } from './errors.js';
 import type { LogitsProcessor } from './processors/types.js';
 import { createSampler, type SamplerExtensions } from './sampler.js';
@@ -67,8 +73,35 @@ interface ResolvedGeneration {
   isStopped?: (sequence: readonly number[], promptLength: number) => boolean;
 }
 
+const generationKeys = [
+  'maxNewTokens',
+  'minNewTokens',
+  'eosTokenId',
+  'stopStrings',
+  'tokenizer',
+  'signal',
+  'numBeams',
+  'lengthPenalty',
+  'earlyStopping',
+  'numReturnSequences',
+];
+
+/** The sampler's part of a generation config. */
+function samplerPart(config: GenerationConfig): SamplerConfig {
+  const part: Record<string, unknown> = {};
+  for (const key of samplerKeys) {
+    if ((config as Record<string, unknown>)[key] !== undefined) {
+      part[key] = (config as Record<string, unknown>)[key];
+    }
+  }
+  return part as SamplerConfig;
+}
+
 function resolveGeneration(config: GenerationConfig): ResolvedGeneration {
   const where = 'generate';
+  if (typeof config !== 'object' || config === null)
+    configError(where, 'config', config, 'an object');
+  rejectUnknownKeys(config, [...samplerKeys, ...generationKeys], where);
   const maxNewTokens = checkNumber(where, 'maxNewTokens', config.maxNewTokens ?? 20, {
     min: 1,
     integer: true,
@@ -186,7 +219,7 @@ export async function* streamTokens(
   }
   checkPrompts(prompts);
   const minNewTokens = new MinNewTokensProcessor(generation.minNewTokens, generation.eos);
-  const sampler = createSampler(config, {
+  const sampler = createSampler(samplerPart(config), {
     ...extensions,
     processors: [
       ...(generation.minNewTokens > 0 ? [minNewTokens] : []),
@@ -271,7 +304,7 @@ export async function generate(
   }
   checkPrompts(prompts);
   const minNewTokens = new MinNewTokensProcessor(generation.minNewTokens, generation.eos);
-  const sampler = createSampler(config, {
+  const sampler = createSampler(samplerPart(config), {
     ...extensions,
     processors: [
       ...(generation.minNewTokens > 0 ? [minNewTokens] : []),

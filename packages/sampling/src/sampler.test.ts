@@ -169,6 +169,7 @@ describe('config validation names the bad field', () => {
     [{ logitBias: { 3: Number.NaN } }, /logitBias\[3\] must be a number/],
     [{ topP: 0.9 }, /topP \(0.9\) only applies when sampling; set doSample: true/],
     [{ temperature: 0.7 }, /temperature \(0.7\) only applies when sampling/],
+    [{ top_p: 0.9 }, /unknown option "top_p"; did you mean topP\?/],
   ];
   it.each(cases)('%o', (config, message) => {
     expect(() => createSampler(config)).toThrow(message);

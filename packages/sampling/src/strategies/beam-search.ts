@@ -105,6 +105,7 @@ export async function beamSearch(
   const processors = options.processors ?? [];
   const candidatesPerPrompt = Math.max(2, 1 + eos.size) * numBeams;
 
+  const scratch: Float32Array[] = []; // one log-probability row per beam, reused every step
   const searches: PromptSearch[] = prompts.map((prompt) => ({
     prompt,
     running: [{ tokens: [...prompt], sum: 0, row: -1 }],
@@ -133,8 +134,8 @@ export async function beamSearch(
     const result = await step(sequences, { step: generated, parentRows, promptIndex });
     const logits = splitStepResult(result, sequences.length, where);
     for (const search of active) {
-      const scores = search.running.map((beam) => {
-        const logProbabilities = logSoftmax(logits[beam.row]);
+      const scores = search.running.map((beam, j) => {
+        const logProbabilities = logSoftmax(logits[beam.row], scratch, j);
         for (const processor of processors) processor.process(logProbabilities, beam.tokens);
         return logProbabilities;
       });
@@ -203,8 +204,8 @@ export function eosList(
   return [...list];
 }
 
-/** log(softmax(logits)) in a new Float32Array, computed in float64. */
-function logSoftmax(logits: Float32Array): Float32Array {
+/** log(softmax(logits)), computed in float64, into `scratch[slot]` (grown as needed). */
+function logSoftmax(logits: Float32Array, scratch: Float32Array[], slot: number): Float32Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   if (max === -Infinity || Number.isNaN(max)) {
@@ -213,7 +214,8 @@ function logSoftmax(logits: Float32Array): Float32Array {
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
   const logSum = Math.log(sum) + max;
-  const out = new Float32Array(logits.length);
+  if (scratch[slot]?.length !== logits.length) scratch[slot] = new Float32Array(logits.length);
+  const out = scratch[slot];
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] - logSum;
   return out;
 }
