@@ -143,6 +143,9 @@ export async function beamSearch(
       const nextRunning: Beam[] = [];
       let allStopped = true;
       const length = generated + 1;
+      // As in Hugging Face, "full" is judged once per step: this step's finished candidates are all
+      // merged with the earlier ones, and the best numBeams kept.
+      const fullBefore = search.finished.length >= numBeams;
       for (let rank = 0; rank < top.length; rank++) {
         const { beam, token, sum } = top[rank];
         const tokens = [...beam.tokens, token];
@@ -158,8 +161,11 @@ export async function beamSearch(
           if (nextRunning.length < numBeams) nextRunning.push({ tokens, sum, row: beam.row });
           continue;
         }
-        const full = search.finished.length >= numBeams;
-        if (rank >= numBeams || !search.improvementPossible || (full && earlyStopping === true)) {
+        if (
+          rank >= numBeams ||
+          !search.improvementPossible ||
+          (fullBefore && earlyStopping === true)
+        ) {
           continue;
         }
         addFinished(search.finished, numBeams, {
