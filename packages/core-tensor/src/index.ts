@@ -18,6 +18,7 @@ export * from './ops/index.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export * from './shape.js';
 export { type NestedArray, Tensor, type TensorLike } from './tensor.js';
+export { TensorMethods } from './tensor-methods.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from './testing/gradcheck.js';

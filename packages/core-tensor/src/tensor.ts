@@ -7,6 +7,7 @@ import { keep, type Storage, trackTensor, untrackTensor } from './engine.js';
 import { formatShape, TensorError } from './errors.js';
 import * as ops from './ops/index.js';
 import type { Shape } from './shape.js';
+import { TensorMethods } from './tensor-methods.js';
 import { contiguousStrides, shapeSize } from './shape.js';
 
 /** A value accepted where a tensor is expected in binary ops: a tensor or a JS number. */
@@ -27,7 +28,7 @@ export type NestedArray = number | boolean | NestedArray[];
  * console.log(await x.grad!.array()); // [[2, 4], [6, 8]]
  * ```
  */
-export class Tensor {
+export class Tensor extends TensorMethods {
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
   /** Element distance along each dimension within the storage. */
@@ -52,6 +53,7 @@ export class Tensor {
     strides?: readonly number[],
     offset = 0,
   ) {
+    super();
     this.storageRef = storage;
     this.shape = shape.slice();
     this.strides = strides ? strides.slice() : contiguousStrides(shape);
@@ -238,267 +240,8 @@ export class Tensor {
     return ops.cast(this, dtype);
   }
 
-  // Op aliases: each is documented at the op function of the same name.
-  /** See {@link add}. */
-  add(other: TensorLike): Tensor {
-    return ops.add(this, other);
-  }
-  /** See {@link sub}. */
-  sub(other: TensorLike): Tensor {
-    return ops.sub(this, other);
-  }
-  /** See {@link mul}. */
-  mul(other: TensorLike): Tensor {
-    return ops.mul(this, other);
-  }
-  /** See {@link div}. */
-  div(other: TensorLike): Tensor {
-    return ops.div(this, other);
-  }
-  /** See {@link pow}. */
-  pow(exponent: TensorLike): Tensor {
-    return ops.pow(this, exponent);
-  }
-  /** See {@link eq}. */
-  eq(other: TensorLike): Tensor {
-    return ops.eq(this, other);
-  }
-  /** See {@link gt}. */
-  gt(other: TensorLike): Tensor {
-    return ops.gt(this, other);
-  }
-  /** See {@link lt}. */
-  lt(other: TensorLike): Tensor {
-    return ops.lt(this, other);
-  }
-  /** See {@link neg}. */
-  neg(): Tensor {
-    return ops.neg(this);
-  }
-  /** See {@link exp}. */
-  exp(): Tensor {
-    return ops.exp(this);
-  }
-  /** See {@link log}. */
-  log(): Tensor {
-    return ops.log(this);
-  }
-  /** See {@link sqrt}. */
-  sqrt(): Tensor {
-    return ops.sqrt(this);
-  }
-  /** See {@link abs}. */
-  abs(): Tensor {
-    return ops.abs(this);
-  }
-  /** See {@link tanh}. */
-  tanh(): Tensor {
-    return ops.tanh(this);
-  }
-  /** See {@link sigmoid}. */
-  sigmoid(): Tensor {
-    return ops.sigmoid(this);
-  }
-  /** See {@link relu}. */
-  relu(): Tensor {
-    return ops.relu(this);
-  }
-  /** See {@link gelu}. */
-  gelu(options?: ops.GeluOptions): Tensor {
-    return ops.gelu(this, options);
-  }
-  /** See {@link silu}. */
-  silu(): Tensor {
-    return ops.silu(this);
-  }
-  /** See {@link square}. */
-  square(): Tensor {
-    return ops.square(this);
-  }
-  /** See {@link maskedFill}. */
-  maskedFill(mask: Tensor, value: number): Tensor {
-    return ops.maskedFill(this, mask, value);
-  }
-  /** See {@link sum}. */
-  sum(axis?: ops.Axes, options?: ops.ReduceOptions): Tensor {
-    return ops.sum(this, axis, options);
-  }
-  /** See {@link mean}. */
-  mean(axis?: ops.Axes, options?: ops.ReduceOptions): Tensor {
-    return ops.mean(this, axis, options);
-  }
-  /** See {@link max}. */
-  max(axis?: ops.Axes, options?: ops.ReduceOptions): Tensor {
-    return ops.max(this, axis, options);
-  }
-  /** See {@link min}. */
-  min(axis?: ops.Axes, options?: ops.ReduceOptions): Tensor {
-    return ops.min(this, axis, options);
-  }
-  /** See {@link argmax}. */
-  argmax(axis?: number, options?: ops.ReduceOptions): Tensor {
-    return ops.argmax(this, axis, options);
-  }
-  /** See {@link variance}. */
-  var(axis?: ops.Axes, options?: ops.VarianceOptions): Tensor {
-    return ops.variance(this, axis, options);
-  }
-  /** See {@link matmul}. */
-  matmul(other: Tensor): Tensor {
-    return ops.matmul(this, other);
-  }
-  /** See {@link reshape}. */
-  reshape(shape: Shape): Tensor {
-    return ops.reshape(this, shape);
-  }
-  /** See {@link view}. */
-  view(shape: Shape): Tensor {
-    return ops.view(this, shape);
-  }
-  /** See {@link flatten}. */
-  flatten(startAxis?: number, endAxis?: number): Tensor {
-    return ops.flatten(this, startAxis, endAxis);
-  }
-  /** See {@link squeeze}. */
-  squeeze(axis?: number): Tensor {
-    return ops.squeeze(this, axis);
-  }
-  /** See {@link unsqueeze}. */
-  unsqueeze(axis: number): Tensor {
-    return ops.unsqueeze(this, axis);
-  }
-  /** See {@link permute}. */
-  permute(axes: readonly number[]): Tensor {
-    return ops.permute(this, axes);
-  }
-  /** See {@link transpose}. */
-  transpose(axis0?: number, axis1?: number): Tensor {
-    return ops.transpose(this, axis0, axis1);
-  }
-  /** See {@link expand}. */
-  expand(shape: Shape): Tensor {
-    return ops.expand(this, shape);
-  }
-  /** See {@link slice}. */
-  slice(ranges: readonly (readonly [number, number] | null)[]): Tensor {
-    return ops.slice(this, ranges);
-  }
-  /** See {@link narrow}. */
-  narrow(axis: number, start: number, length: number): Tensor {
-    return ops.narrow(this, axis, start, length);
-  }
-  /** See {@link contiguous}. */
-  contiguous(): Tensor {
-    return ops.contiguous(this);
-  }
-  /** See {@link softmax}. */
-  softmax(axis?: number): Tensor {
-    return ops.softmax(this, axis);
-  }
-  /** See {@link logSoftmax}. */
-  logSoftmax(axis?: number): Tensor {
-    return ops.logSoftmax(this, axis);
-  }
-  /** See {@link logsumexp}. */
-  logsumexp(axis?: number, options?: { keepDim?: boolean }): Tensor {
-    return ops.logsumexp(this, axis, options);
-  }
-  /** See {@link gather}. */
-  gather(axis: number, index: Tensor): Tensor {
-    return ops.gather(this, axis, index);
-  }
-  /** See {@link indexSelect}. */
-  indexSelect(axis: number, indices: Tensor): Tensor {
-    return ops.indexSelect(this, axis, indices);
-  }
-  /** See {@link split}. */
-  split(sizes: number | readonly number[], axis?: number): Tensor[] {
-    return ops.split(this, sizes, axis);
-  }
-  /** See {@link chunk}. */
-  chunk(chunks: number, axis?: number): Tensor[] {
-    return ops.chunk(this, chunks, axis);
-  }
-  /** See {@link clamp}. */
-  clamp(min?: number, max?: number): Tensor {
-    return ops.clamp(this, min, max);
-  }
-  /** See {@link tril}. */
-  tril(diagonal?: number): Tensor {
-    return ops.tril(this, diagonal);
-  }
-  /** See {@link triu}. */
-  triu(diagonal?: number): Tensor {
-    return ops.triu(this, diagonal);
-  }
-
-  /** See {@link rsqrt}. */
-  rsqrt(): Tensor {
-    return ops.rsqrt(this);
-  }
-  /** See {@link sin}. */
-  sin(): Tensor {
-    return ops.sin(this);
-  }
-  /** See {@link cos}. */
-  cos(): Tensor {
-    return ops.cos(this);
-  }
-  /** See {@link sign}. */
-  sign(): Tensor {
-    return ops.sign(this);
-  }
-  /** See {@link reciprocal}. */
-  reciprocal(): Tensor {
-    return ops.reciprocal(this);
-  }
-  /** See {@link floor}. */
-  floor(): Tensor {
-    return ops.floor(this);
-  }
-  /** See {@link erf}. */
-  erf(): Tensor {
-    return ops.erf(this);
-  }
-  /** See {@link logicalNot}. */
-  logicalNot(): Tensor {
-    return ops.logicalNot(this);
-  }
-  /** See {@link ne}. */
-  ne(other: TensorLike): Tensor {
-    return ops.ne(this, other);
-  }
-  /** See {@link le}. */
-  le(other: TensorLike): Tensor {
-    return ops.le(this, other);
-  }
-  /** See {@link ge}. */
-  ge(other: TensorLike): Tensor {
-    return ops.ge(this, other);
-  }
-  /** See {@link maximum}. */
-  maximum(other: TensorLike): Tensor {
-    return ops.maximum(this, other);
-  }
-  /** See {@link minimum}. */
-  minimum(other: TensorLike): Tensor {
-    return ops.minimum(this, other);
-  }
-  /** See {@link argmin}. */
-  argmin(axis?: number, options?: ops.ReduceOptions): Tensor {
-    return ops.argmin(this, axis, options);
-  }
-  /** See {@link dropout}. */
-  dropout(p: number, options?: ops.DropoutOptions): Tensor {
-    return ops.dropout(this, p, options);
-  }
-  /** See {@link where}: elements of this where `condition`, else `other`. */
-  where(condition: Tensor, other: TensorLike): Tensor {
-    return ops.where(condition, this, other);
-  }
-
   /** Returns a human-readable summary such as `Tensor(float32, [2,3])`. */
-  toString(): string {
+  override toString(): string {
     return `Tensor(${this.dtype}, ${formatShape(this.shape)}${this.disposed ? ', disposed' : ''})`;
   }
 }
