@@ -18,7 +18,7 @@ def imul(a, b):
     return (a * b) & 0xFFFFFFFF
 
 
-def toy_logits(sequence):
+def toy_logits(sequence, eos_bias=0.0):
     h = 2166136261
     for token in sequence:
         h = imul(h ^ (token + 1), 16777619)
@@ -26,10 +26,12 @@ def toy_logits(sequence):
     for token in range(VOCAB):
         g = imul(h ^ ((token * 2654435761) & 0xFFFFFFFF), 2246822519)
         out.append((g / 4294967296) * 4 - 2)
-    return torch.tensor(out, dtype=torch.float32)
+    logits = torch.tensor(out, dtype=torch.float32)
+    logits[EOS] += eos_bias  # in float32, as the test does
+    return logits
 
 
-def beam_search(prompt, num_beams, max_new_tokens, length_penalty, early_stopping, num_return):
+def beam_search(prompt, num_beams, max_new_tokens, length_penalty, early_stopping, num_return, eos_bias):
     prompt_len = len(prompt)
     max_length = prompt_len + max_new_tokens
     beams_to_keep = max(2, 1 + 1) * num_beams
@@ -44,7 +46,7 @@ def beam_search(prompt, num_beams, max_new_tokens, length_penalty, early_stoppin
     heuristic_unsatisfied = True
     cur_len = prompt_len
     while True:
-        logits = torch.stack([toy_logits(running_sequences[b, :cur_len].tolist()) for b in range(num_beams)])
+        logits = torch.stack([toy_logits(running_sequences[b, :cur_len].tolist(), eos_bias) for b in range(num_beams)])
         log_probs = torch.log_softmax(logits, dim=-1) + running_beam_scores[:, None]
         log_probs = log_probs.reshape(-1)
         topk_log_probs, topk_indices = torch.topk(log_probs, k=beams_to_keep)
@@ -102,15 +104,16 @@ def beam_search(prompt, num_beams, max_new_tokens, length_penalty, early_stoppin
 def main():
     cases = []
     for prompt in ([0], [3, 5], [6, 1, 2]):
-        for num_beams in (2, 3):
+        for num_beams in (2, 3, 4):
             for length_penalty in (1.0, 0.0, -0.7, 2.0):
                 for early_stopping in (False, True, "never"):
-                    for max_new_tokens in (3, 6):
+                    for max_new_tokens, eos_bias in ((3, 0.0), (6, 0.0), (10, 1.0)):
                         cases.append({
                             "prompt": prompt, "numBeams": num_beams, "lengthPenalty": length_penalty,
                             "earlyStopping": early_stopping, "maxNewTokens": max_new_tokens,
-                            "numReturnSequences": num_beams,
-                            "expected": beam_search(prompt, num_beams, max_new_tokens, length_penalty, early_stopping, num_beams),
+                            "numReturnSequences": num_beams, "eosBias": eos_bias,
+                            "expected": beam_search(prompt, num_beams, max_new_tokens, length_penalty,
+                                                    early_stopping, num_beams, eos_bias),
                         })
     path = os.path.join(os.path.dirname(__file__), "..", "src", "fixtures", "beam-search.json")
     with open(path, "w") as f:

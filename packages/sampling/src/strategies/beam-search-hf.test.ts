@@ -18,27 +18,30 @@ const fixture = JSON.parse(
     earlyStopping: boolean | 'never';
     maxNewTokens: number;
     numReturnSequences: number;
+    eosBias: number;
     expected: { tokens: number[]; score: number }[];
   }[];
 };
 
-function toyLogits(sequence: readonly number[]): Float32Array {
+function toyLogits(sequence: readonly number[], eosBias: number): Float32Array {
   let hash = 2166136261;
   for (const token of sequence) hash = Math.imul(hash ^ (token + 1), 16777619) >>> 0;
-  return Float32Array.from({ length: fixture.vocab }, (_, token) => {
+  const logits = Float32Array.from({ length: fixture.vocab }, (_, token) => {
     const h = Math.imul(hash ^ ((token * 2654435761) >>> 0), 2246822519) >>> 0;
     return (h / 4294967296) * 4 - 2;
   });
+  logits[fixture.eos] += eosBias; // a likelier EOS makes the early-stopping modes differ
+  return logits;
 }
-const step: StepFunction = (sequences) => sequences.map(toyLogits);
 
 describe("beam search matches Hugging Face's _beam_search (torch transcription)", () => {
   it.each(
     fixture.cases.map((c) => [
-      `prompt ${c.prompt}, ${c.numBeams} beams, lengthPenalty ${c.lengthPenalty}, earlyStopping ${c.earlyStopping}, ${c.maxNewTokens} tokens`,
+      `prompt ${c.prompt}, ${c.numBeams} beams, lengthPenalty ${c.lengthPenalty}, earlyStopping ${c.earlyStopping}, ${c.maxNewTokens} tokens, EOS bias ${c.eosBias}`,
       c,
     ]),
   )('%s', async (_, c) => {
+    const step: StepFunction = (sequences) => sequences.map((s) => toyLogits(s, c.eosBias));
     const [results] = await beamSearch(step, [c.prompt], {
       numBeams: c.numBeams,
       maxNewTokens: c.maxNewTokens,
