@@ -65,7 +65,9 @@ describe('safetensors', () => {
   });
 
   it('reads every dtype from a file made with PyTorch', async () => {
-    const bytes = new Uint8Array(readFileSync(join(here, 'fixtures/torch-dtypes.safetensors')));
+    const bytes = new Uint8Array(
+      readFileSync(join(here, '../../fixtures/torch-dtypes.safetensors')),
+    );
     const tensors = t.readSafetensors(bytes);
     const expected = [-2.5, -1.0, 0.0, 0.333, 1e-3, 65504.0];
     expect(Array.from(await tensors.f64.data<Float64Array>())).toEqual(expected);
