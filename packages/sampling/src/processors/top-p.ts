@@ -1,6 +1,8 @@
 import type { Candidates } from '../candidates.js';
 import { checkNumber } from '../config.js';
+import { nanError, SamplingError } from '../errors.js';
 import { sortByKey } from '../sort.js';
+import { argmax } from '../strategies/greedy.js';
 import type { LogitsWarper } from './types.js';
 
 /** Below this many candidates top-p sorts them all; above, it sorts only one bucket. */
@@ -56,6 +58,13 @@ export class TopPWarper implements LogitsWarper {
 
   warp(candidates: Candidates): void {
     if (this.topP >= 1) return;
+    if (candidates.dense && candidates.vocabSize > SORT_LIMIT) {
+      // The whole vocabulary: copy, exponentiate and bucket it in one pass.
+      const sum = this.denseFirstRound(candidates);
+      const limit = (1 - this.topP) * sum;
+      if (!this.byBuckets(candidates, limit, true)) this.bySort(candidates, limit);
+      return;
+    }
     const sum = candidates.exponentiate();
     // A token is removed while the cumulative mass of it and everything less likely <= limit.
     const limit = (1 - this.topP) * sum;
@@ -82,12 +91,57 @@ export class TopPWarper implements LogitsWarper {
   }
 
   /**
+   * Materializes a dense set, fills the weights and does the first bucketing round (buckets over
+   * [max - BUCKET_RANGE, max]) in a single pass over the vocabulary; returns the weights' sum.
+   */
+  private denseFirstRound(candidates: Candidates): number {
+    const { source, ids, scores, weights } = candidates;
+    const scale = candidates.scale;
+    const max = source[argmax(source)] * scale;
+    if (this.bucketOf.length < source.length) this.bucketOf = new Uint16Array(source.length);
+    const bucketOf = this.bucketOf;
+    const mass = this.bucketMass.fill(0);
+    const count = this.bucketCount.fill(0);
+    const perUnit = (BUCKETS - 1) / BUCKET_RANGE;
+    let size = 0;
+    let sum = 0;
+    for (let id = 0; id < source.length; id++) {
+      const raw = source[id];
+      if (!(raw > -Infinity)) {
+        if (Number.isNaN(raw)) throw nanError(id);
+        continue;
+      }
+      const score = raw * scale;
+      const below = max - score; // >= 0: how far below the top token, in log-probability
+      const weight = Math.exp(-below);
+      const bucket = below <= BUCKET_RANGE ? (below * perUnit) | 0 : BUCKETS;
+      ids[size] = id;
+      scores[size] = score;
+      weights[size] = weight;
+      bucketOf[size] = bucket;
+      mass[bucket] += weight;
+      count[bucket]++;
+      sum += weight;
+      size++;
+    }
+    if (!(sum > 0) || !Number.isFinite(sum)) {
+      throw new SamplingError('invalid_logits', 'sample: logits contain +Infinity');
+    }
+    candidates.dense = false;
+    candidates.size = size;
+    candidates.max = max;
+    candidates.weightSum = sum;
+    candidates.weightsFresh = true;
+    return sum;
+  }
+
+  /**
    * Bucketed selection; returns false (changing nothing) when it cannot honour minTokensToKeep.
    * Each round splits the undecided tokens into buckets by score, keeps the buckets above the
    * boundary, removes those below it, and repeats inside the boundary bucket until it is small
    * enough to sort (a flat distribution takes a few rounds, a peaked one usually one).
    */
-  private byBuckets(candidates: Candidates, limit: number): boolean {
+  private byBuckets(candidates: Candidates, limit: number, firstRoundDone = false): boolean {
     const { scores, weights, tags, order, ids, size, max } = candidates;
     if (this.bucketOf.length < size) this.bucketOf = new Uint16Array(candidates.vocabSize);
     const bucketOf = this.bucketOf;
@@ -101,26 +155,28 @@ export class TopPWarper implements LogitsWarper {
     let lower = 0; // mass of the tokens removed so far, all less likely than the undecided ones
     let removedTotal = 0;
     for (let round = 0; members > SORT_LIMIT; round++) {
-      let high = -Infinity;
-      let low = Infinity;
-      for (let m = 0; m < members; m++) {
-        const score = scores[order[m]];
-        if (score > high) high = score;
-        if (score < low) low = score;
-      }
-      if (round === 0) high = max;
-      if (high - low > BUCKET_RANGE) low = high - BUCKET_RANGE; // the rest share the last bucket
-      if (!(high > low)) break; // all tied: only their ids order them
-      const perUnit = (BUCKETS - 1) / (high - low);
-      mass.fill(0);
-      count.fill(0);
-      for (let m = 0; m < members; m++) {
-        const i = order[m];
-        const below = high - scores[i];
-        const bucket = below <= high - low ? (below * perUnit) | 0 : BUCKETS;
-        bucketOf[i] = bucket;
-        mass[bucket] += weights[i];
-        count[bucket]++;
+      if (round > 0 || !firstRoundDone) {
+        let high = -Infinity;
+        let low = Infinity;
+        for (let m = 0; m < members; m++) {
+          const score = scores[order[m]];
+          if (score > high) high = score;
+          if (score < low) low = score;
+        }
+        if (round === 0) high = max;
+        if (high - low > BUCKET_RANGE) low = high - BUCKET_RANGE; // the rest share the last bucket
+        if (!(high > low)) break; // all tied: only their ids order them
+        const perUnit = (BUCKETS - 1) / (high - low);
+        mass.fill(0);
+        count.fill(0);
+        for (let m = 0; m < members; m++) {
+          const i = order[m];
+          const below = high - scores[i];
+          const bucket = below <= high - low ? (below * perUnit) | 0 : BUCKETS;
+          bucketOf[i] = bucket;
+          mass[bucket] += weights[i];
+          count[bucket]++;
+        }
       }
       // The boundary: the most likely bucket such that everything less likely fits under the limit.
       let boundary = -1;
