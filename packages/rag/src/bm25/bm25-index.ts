@@ -145,7 +145,7 @@ function validateOptions(options: Bm25Options): ResolvedBm25Options {
  *   { id: 'a', text: 'Wings make lift.', fields: { title: 'Lift' } },
  *   { id: 'b', text: 'Drag slows the plane.', fields: { title: 'Drag' } },
  * ]);
- * await index.search('lifting wing'); // [ { id: 'a', score: 2.01... } ]
+ * await index.search('lifting wing'); // [ { id: 'a', score: 0.8101... } ]
  * ```
  */
 export function createBm25Index(options: Bm25Options = {}): Bm25Index {

@@ -67,7 +67,8 @@ export function parseVector(text: string): Float32Array {
  * @example
  * ```ts
  * filterToSql({ lang: 'en', year: { $gte: 2020 } }, 3);
- * // { sql: '(metadata @> $3::jsonb) AND (jsonb_typeof(metadata -> $4) = jsonb_typeof($5::jsonb) AND (metadata -> $4) >= $5::jsonb)', parameters: [...] }
+ * // { sql: '(metadata @> $3::jsonb) AND (jsonb_typeof(metadata -> $5) = jsonb_typeof($4::jsonb) AND (metadata -> $5) >= $4::jsonb)',
+ * //   parameters: [ '{"lang":"en"}', '2020', 'year' ] }
  * ```
  */
 export function filterToSql(
