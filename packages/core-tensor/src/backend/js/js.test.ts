@@ -59,6 +59,40 @@ describe('js backend kernels', () => {
     }
   });
 
+  it('matmul agrees with a naive loop for 1..5 rows and every transpose', () => {
+    const [K, N] = [37, 19];
+    for (let M = 1; M <= 5; M++) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const A = Array.from({ length: M * K }, (_, i) => Math.sin(i + M));
+        const B = Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.7));
+        // Logical A[i][k] = A[i * K + k]; a transposed view stores it as [K, M].
+        const stored = (data: number[], rows: number, cols: number) =>
+          Array.from(
+            { length: rows * cols },
+            (_, p) => data[(p % rows) * cols + Math.floor(p / rows)],
+          );
+        const a = ta ? view(stored(A, M, K), [M, K], [1, M]) : view(A, [M, K]);
+        const b = tb ? view(stored(B, K, N), [K, N], [1, K]) : view(B, [K, N]);
+        const out = output([M, N]);
+        backend.run('matmul', [a, b], [out], { transposeA: ta, transposeB: tb });
+        const got = values(out);
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            let expected = 0;
+            for (let k = 0; k < K; k++)
+              expected += Math.fround(A[i * K + k]) * Math.fround(B[k * N + j]);
+            expect(got[i * N + j]).toBeCloseTo(expected, 4);
+          }
+        }
+      }
+    }
+  });
+
   it('binary broadcasts through stride-0 dimensions', () => {
     const a = view([1, 2, 3, 4, 5, 6], [2, 3]);
     const b = view([10, 20, 30], [2, 3], [0, 1]);

@@ -129,6 +129,43 @@ function kernel4x4(
   }
 }
 
+/**
+ * C[M, N] = A @ B for M < 4 straight from the strided sources: a dot product per output when B
+ * is column-major (x @ W^T with W row-major, the Linear layout), a row update otherwise.
+ */
+function fewRows(
+  A: Numbers,
+  oa: number,
+  aRow: number,
+  aDepth: number,
+  B: Numbers,
+  ob: number,
+  bDepth: number,
+  bColumn: number,
+  C: Float64Array,
+  M: number,
+  N: number,
+  K: number,
+): void {
+  for (let i = 0; i < M; i++) {
+    const rowA = oa + i * aRow;
+    if (bDepth === 1) {
+      for (let j = 0; j < N; j++) {
+        const columnB = ob + j * bColumn;
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += A[rowA + k * aDepth] * B[columnB + k];
+        C[i * N + j] = sum;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const a = A[rowA + k * aDepth];
+        const rowB = ob + k * bDepth;
+        for (let j = 0; j < N; j++) C[i * N + j] += a * B[rowB + j * bColumn];
+      }
+    }
+  }
+}
+
 // Packing and accumulator buffers are reused across calls (training runs the same shapes every
 // step), which keeps the garbage collector out of the hot loop.
 const scratchBuffers: Float64Array[] = [
@@ -173,7 +210,11 @@ export function matmul([a, b]: readonly KernelTensor[], [out]: readonly KernelTe
       ob += index[d] * b.strides[d];
     }
     C.fill(0);
-    for (let k0 = 0; k0 < K; k0 += K_BLOCK) {
+    if (M < 4) {
+      // A few rows (decoding one token): packing would pad to 4 rows; use dot products instead.
+      fewRows(srcA, oa, aRow, aDepth, srcB, ob, bDepth, bColumn, C, M, N, K);
+    }
+    for (let k0 = 0; M >= 4 && k0 < K; k0 += K_BLOCK) {
       const kb = Math.min(K_BLOCK, K - k0);
       packPanels(srcA, oa, M, aRow, aDepth, k0, kb, Ap);
       packPanels(srcB, ob, N, bColumn, bDepth, k0, kb, Bp);
