@@ -1,0 +1,73 @@
+// Causal self-attention of a GPT block. One fused projection `c_attn` makes queries, keys and values
+// (GPT-2's layout: [q | k | v] along the output features; with grouped-query attention the key and
+// value parts have nKvHead heads each), then `c_proj` mixes the heads back into the residual.
+import { Dropout, Linear, Module, narrow, type Tensor } from '@llmkit/core-tensor';
+import { attend, mergeHeads, repeatKeyValue, splitHeads } from '../attention.js';
+import type { KVCache } from '../kv-cache.js';
+import { applyRope, type RopeTables } from '../rope.js';
+import type { ResolvedGPTConfig } from './config.js';
+
+/** What a block's layers need to know about the current forward pass. */
+export interface LayerContext {
+  /** Bool attention mask `[B, 1, T, S]` (padding and causality), or none when causal alone suffices. */
+  mask?: Tensor;
+  /** Apply the causal mask inside attention (set when `mask` is absent). */
+  causal: boolean;
+  /** Rotary angles at this pass's positions (RoPE models). */
+  rope?: RopeTables;
+  /** The KV cache to read and extend. */
+  cache?: KVCache;
+  /** Keep attention weights. */
+  returnAttention: boolean;
+}
+
+/** Multi-head (or grouped-query) causal self-attention with GPT-2's parameter names. */
+export class CausalSelfAttention extends Module {
+  /** `[nEmbd + 2 * nKvHead * headSize, nEmbd]`: queries, keys and values in one matrix. */
+  readonly c_attn: Linear;
+  /** `[nEmbd, nEmbd]`: output projection. */
+  readonly c_proj: Linear;
+  private readonly attnDropout: number;
+  private readonly residDropout: Dropout;
+  private readonly headSize: number;
+
+  constructor(
+    private readonly config: ResolvedGPTConfig,
+    private readonly layerIndex: number,
+  ) {
+    super();
+    const { nEmbd, nHead, nKvHead, bias, dropout } = config;
+    this.headSize = nEmbd / nHead;
+    this.c_attn = this.addModule(
+      'c_attn',
+      new Linear(nEmbd, nEmbd + 2 * nKvHead * this.headSize, { bias }),
+    );
+    this.c_proj = this.addModule('c_proj', new Linear(nEmbd, nEmbd, { bias }));
+    this.attnDropout = dropout;
+    this.residDropout = this.addModule('resid_dropout', new Dropout(dropout));
+  }
+
+  /** `x [B, T, nEmbd] -> [B, T, nEmbd]`, plus the weights `[B, nHead, T, S]` when asked. */
+  forward(x: Tensor, context: LayerContext): { output: Tensor; weights?: Tensor } {
+    const { nEmbd, nHead, nKvHead } = this.config;
+    const kvSize = nKvHead * this.headSize;
+    const qkv = this.c_attn.forward(x); // (B, T, nEmbd + 2 kvSize)
+    let q = splitHeads(narrow(qkv, 2, 0, nEmbd), nHead); // (B, nh, T, hs)
+    let k = splitHeads(narrow(qkv, 2, nEmbd, kvSize), nKvHead); // (B, nkv, T, hs)
+    let v = splitHeads(narrow(qkv, 2, nEmbd + kvSize, kvSize), nKvHead);
+    if (context.rope) {
+      q = applyRope(q, context.rope);
+      k = applyRope(k, context.rope);
+    }
+    if (context.cache) ({ key: k, value: v } = context.cache.append(this.layerIndex, k, v)); // (B, nkv, S, hs)
+    const repeats = nHead / nKvHead;
+    const { output, weights } = attend(q, repeatKeyValue(k, repeats), repeatKeyValue(v, repeats), {
+      mask: context.mask,
+      causal: context.causal,
+      dropout: this.training ? this.attnDropout : 0,
+      returnWeights: context.returnAttention,
+    });
+    const y = this.residDropout.forward(this.c_proj.forward(mergeHeads(output)));
+    return { output: y, weights };
+  }
+}

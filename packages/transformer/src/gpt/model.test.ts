@@ -1,0 +1,295 @@
+import { Generator, manualSeed, memory, noGrad, type Tensor } from '@llmkit/core-tensor';
+import { describe, expect, it } from 'vitest';
+import { TransformerError } from '../errors.js';
+import { KVCache } from '../kv-cache.js';
+import { maxAbsDiff } from '../testing/fixtures.js';
+import { parametersWithoutGradient, randomSequences, trainSteps } from '../testing/toy.js';
+import { type GPTConfig, llamaConfig } from './config.js';
+import { GPT } from './model.js';
+
+const gpt2: GPTConfig = { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 };
+const llama: GPTConfig = llamaConfig({
+  vocabSize: 17,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nKvHead: 2,
+  nEmbd: 16,
+});
+const variants: [string, GPTConfig][] = [
+  ['GPT-2', gpt2],
+  ['LLaMA-style (RoPE, RMSNorm, SwiGLU, GQA)', llama],
+];
+
+async function rows(t: Tensor): Promise<number[]> {
+  return Array.from(await t.data<Float32Array>());
+}
+
+describe('GPT config validation', () => {
+  const cases: [Partial<GPTConfig>, string][] = [
+    [{ nEmbd: 15 }, 'nEmbd'],
+    [{ nHead: 4, nKvHead: 3 }, 'nKvHead'],
+    [{ vocabSize: 0 }, 'vocabSize'],
+    [{ blockSize: 2.5 }, 'blockSize'],
+    [{ dropout: 1 }, 'dropout'],
+    [{ positionEncoding: 'alibi' as 'rope' }, 'positionEncoding'],
+    [{ nHead: 16, positionEncoding: 'rope' }, 'nHead'],
+  ];
+  it.each(cases)('rejects %o naming the field, before allocating', (override, field) => {
+    const before = memory().tensors;
+    let error: unknown;
+    try {
+      new GPT({ ...gpt2, ...override });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TransformerError);
+    expect((error as TransformerError).code).toBe('invalid_config');
+    expect((error as Error).message).toContain(field);
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('rejects unknown fields', () => {
+    expect(() => new GPT({ ...gpt2, nEmbed: 16 } as GPTConfig)).toThrow(/nEmbed/);
+  });
+
+  it('names GPT-2 parameters as the Hugging Face checkpoint does', () => {
+    manualSeed(0);
+    const model = new GPT(gpt2);
+    expect(Object.keys(model.stateDict()).sort()).toEqual(
+      [
+        'wte.weight',
+        'wpe.weight',
+        'ln_f.weight',
+        'ln_f.bias',
+        ...[0, 1].flatMap((i) =>
+          ['ln_1', 'attn.c_attn', 'attn.c_proj', 'ln_2', 'mlp.c_fc', 'mlp.c_proj'].flatMap((m) => [
+            `h.${i}.${m}.weight`,
+            `h.${i}.${m}.bias`,
+          ]),
+        ),
+      ].sort(),
+    );
+    expect(model.h.at(0).attn.c_attn.weight.shape).toEqual([48, 16]);
+    model.dispose();
+  });
+});
+
+describe.each(variants)('GPT %s', (_, config) => {
+  it('has the expected shapes and attention weights', async () => {
+    manualSeed(1);
+    const model = new GPT(config);
+    const { logits, attentions } = noGrad(() =>
+      model.forward(
+        [
+          [1, 2, 3, 4, 5],
+          [5, 4, 3, 2, 1],
+        ],
+        { returnAttention: true },
+      ),
+    );
+    expect(logits.shape).toEqual([2, 5, 17]);
+    expect(attentions).toHaveLength(2);
+    const heads = model.config.nHead;
+    expect(attentions![0].shape).toEqual([2, heads, 5, 5]);
+    const w = await rows(attentions![0]);
+    for (let r = 0; r < 2 * heads * 5; r++) {
+      const t = r % 5;
+      const row = w.slice(r * 5, r * 5 + 5);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      for (let s = t + 1; s < 5; s++) expect(row[s]).toBe(0); // causal
+    }
+    model.dispose();
+  });
+
+  it('is causal: changing a future token leaves earlier logits unchanged', async () => {
+    manualSeed(2);
+    const model = new GPT(config);
+    const a = noGrad(() => model.forward([[1, 2, 3, 4, 5, 6]]).logits);
+    const b = noGrad(() => model.forward([[1, 2, 3, 9, 5, 6]]).logits);
+    const da = await rows(a);
+    const db = await rows(b);
+    expect(maxAbsDiff(da.slice(0, 3 * 17), db.slice(0, 3 * 17))).toBe(0);
+    expect(maxAbsDiff(da.slice(3 * 17), db.slice(3 * 17))).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
+
+  it('ignores padding on either side', async () => {
+    manualSeed(3);
+    const model = new GPT(config);
+    const alone = await rows(noGrad(() => model.forward([[4, 5, 6]]).logits));
+    const left = await rows(
+      noGrad(
+        () =>
+          model.forward(
+            [
+              [0, 0, 4, 5, 6],
+              [1, 2, 3, 4, 5],
+            ],
+            {
+              attentionMask: [
+                [0, 0, 1, 1, 1],
+                [1, 1, 1, 1, 1],
+              ],
+            },
+          ).logits,
+      ),
+    );
+    const right = await rows(
+      noGrad(
+        () =>
+          model.forward(
+            [
+              [4, 5, 6, 9, 9],
+              [1, 2, 3, 4, 5],
+            ],
+            {
+              attentionMask: [
+                [1, 1, 1, 0, 0],
+                [1, 1, 1, 1, 1],
+              ],
+            },
+          ).logits,
+      ),
+    );
+    expect(maxAbsDiff(left.slice(2 * 17, 5 * 17), alone)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(right.slice(0, 3 * 17), alone)).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
+  it('gives the same logits with the KV cache, one token at a time, with padding', async () => {
+    manualSeed(4);
+    const model = new GPT(config);
+    const ids = [
+      [0, 3, 1, 4, 1, 5, 9, 2],
+      [2, 7, 1, 8, 2, 8, 1, 8],
+    ];
+    const mask = [
+      [0, 1, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1, 1, 1],
+    ];
+    const full = await rows(noGrad(() => model.forward(ids, { attentionMask: mask }).logits));
+    const cache = new KVCache();
+    const prefill = await rows(
+      noGrad(
+        () =>
+          model.forward(
+            ids.map((r) => r.slice(0, 4)),
+            { attentionMask: mask.map((r) => r.slice(0, 4)), cache },
+          ).logits,
+      ),
+    );
+    const pieces: number[][] = [[], []];
+    for (let b = 0; b < 2; b++) pieces[b].push(...prefill.slice(b * 4 * 17, (b + 1) * 4 * 17));
+    for (let t = 4; t < 8; t++) {
+      const step = await rows(
+        noGrad(
+          () =>
+            model.forward(
+              ids.map((r) => [r[t]]),
+              { cache },
+            ).logits,
+        ),
+      );
+      for (let b = 0; b < 2; b++) pieces[b].push(...step.slice(b * 17, (b + 1) * 17));
+    }
+    expect(cache.length).toBe(8);
+    expect(maxAbsDiff(pieces.flat(), full)).toBeLessThan(1e-5);
+    cache.dispose();
+    model.dispose();
+  });
+
+  it('generates the same ids for a padded batch as for each prompt alone, cached or not', async () => {
+    manualSeed(5);
+    const model = new GPT(config);
+    const prompts = [
+      [1, 2, 3, 4, 5],
+      [6, 7],
+      [8, 9, 10],
+    ];
+    const batch = await model.generate(prompts, { maxNewTokens: 6 });
+    const uncached = await model.generate(prompts, { maxNewTokens: 6, useCache: false });
+    const alone = [];
+    for (const p of prompts) alone.push((await model.generate([p], { maxNewTokens: 6 }))[0]);
+    expect(batch).toEqual(alone);
+    expect(uncached).toEqual(alone);
+    const streamed: number[][] = prompts.map((p) => [...p]);
+    for await (const { row, token } of model.stream(prompts, { maxNewTokens: 6 }))
+      streamed[row].push(token);
+    expect(streamed).toEqual(alone);
+    expect(model.training).toBe(true); // generate restores the mode
+    model.dispose();
+  });
+
+  it('sends a gradient to every parameter', async () => {
+    manualSeed(6);
+    const model = new GPT(config);
+    const { loss } = model.forward(
+      [
+        [1, 2, 3, 4],
+        [4, 3, 2, 1],
+      ],
+      {
+        targets: [
+          [2, 3, 4, 5],
+          [3, 2, 1, -100],
+        ],
+      },
+    );
+    expect(await parametersWithoutGradient(model, loss!)).toEqual([]);
+    model.dispose();
+  });
+
+  it('learns to reverse a sequence', async () => {
+    manualSeed(7);
+    const model = new GPT({ ...config, vocabSize: 8, nEmbd: 32, nLayer: 2 });
+    const generator = new Generator(7);
+    const length = 3; // [a b c d 0 d c b a]: loss only on the reversed half
+    const batch = () => {
+      const seqs = randomSequences(generator, 16, length, 8);
+      const full = seqs.map((s) => [...s, 0, ...[...s].reverse()]);
+      const inputs = full.map((r) => r.slice(0, -1));
+      const targets = full.map((r) => r.slice(1).map((id, t) => (t >= length ? id : -100)));
+      return { inputs, targets };
+    };
+    const final = trainSteps(model, 200, 1e-2, () => {
+      const { inputs, targets } = batch();
+      return model.forward(inputs, { targets }).loss!;
+    });
+    expect(final).toBeLessThan(0.05);
+    const test = randomSequences(generator, 4, length, 8).map((s) => [...s, 0]);
+    const out = await model.generate(test, { maxNewTokens: length });
+    expect(out.map((r) => r.slice(length + 1))).toEqual(
+      test.map((r) => r.slice(0, length).reverse()),
+    );
+    model.dispose();
+  });
+});
+
+describe('GPT prompt length', () => {
+  it('rejects a prompt longer than blockSize, or crops it with truncation left', async () => {
+    manualSeed(8);
+    const model = new GPT({ ...gpt2, blockSize: 6 });
+    const prompt = [1, 2, 3, 4, 5, 6, 7, 8];
+    await expect(model.generate([prompt], { maxNewTokens: 2 })).rejects.toThrow(
+      /prompt 0 has 8 tokens, more than blockSize 6/,
+    );
+    await expect(model.generate([[1, 2, 3, 4, 5]], { maxNewTokens: 3 })).rejects.toThrow(
+      /maxNewTokens/,
+    );
+    const cropped = await model.generate([prompt], { maxNewTokens: 4, truncation: 'left' });
+    expect(cropped[0].slice(0, 8)).toEqual(prompt);
+    // with truncation, each new token is what the model predicts from the last blockSize tokens
+    const expected = [...prompt];
+    for (let i = 0; i < 4; i++) {
+      const window = expected.slice(-6);
+      const logits = Array.from(
+        await noGrad(() => model.forward([window]).logits).data<Float32Array>(),
+      ).slice(-17);
+      expected.push(logits.indexOf(Math.max(...logits)));
+    }
+    expect(cropped[0]).toEqual(expected);
+    expect(() => model.forward([prompt])).toThrow(/exceed blockSize 6/);
+    model.dispose();
+  });
+});

@@ -1,0 +1,292 @@
+// GPT: a decoder-only transformer (Radford et al., 2019) in nanoGPT's shape, with GPT-2's parameter
+// names so that loading a Hugging Face checkpoint is a name-for-name copy, and LLaMA-style options
+// (RoPE, RMSNorm, SwiGLU, grouped-query attention, no biases). Not handled here: sliding-window
+// attention, ALiBi, mixture-of-experts, quantized weights (see @llmkit/quantize).
+import {
+  add,
+  crossEntropy,
+  Dropout,
+  Embedding,
+  fromValues,
+  init,
+  keep,
+  Linear,
+  Module,
+  ModuleList,
+  matmul,
+  narrow,
+  noGrad,
+  reshape,
+  type Tensor,
+  tidy,
+  transpose,
+} from '@llmkit/core-tensor';
+import type { GenerationOutput, TokenEvent } from '@llmkit/sampling';
+import { TransformerError } from '../errors.js';
+import { type GenerateOptions, generateTokens, streamGeneratedTokens } from '../generate.js';
+import type { KVCache } from '../kv-cache.js';
+import {
+  attentionMask,
+  hasPadding,
+  idTensor,
+  type PaddingMask,
+  positionIds,
+  type TokenIds,
+  toRows,
+} from '../masks.js';
+import { type RopeTables, ropeAt, ropeTables } from '../rope.js';
+import type { LayerContext } from './attention.js';
+import { Block, makeNorm } from './block.js';
+import { type GPTConfig, type ResolvedGPTConfig, resolveGPTConfig } from './config.js';
+
+/** Options of {@link GPT.forward}. */
+export interface ForwardOptions {
+  /** 1 for real tokens, 0 for padding, per row (default: no padding). */
+  attentionMask?: PaddingMask;
+  /** Also return every layer's attention weights `[B, nHead, T, S]` (for visualisation). */
+  returnAttention?: boolean;
+  /** A KV cache to read and extend (inference only: cached keys carry no gradient). */
+  cache?: KVCache;
+  /** Next-token targets `[B, T]` (int32 tensor or rows; -100 is ignored) to compute the mean cross-entropy `loss`. */
+  targets?: Tensor | readonly (readonly number[])[];
+  /** Compute logits for the last position only (what generation needs; saves the big output matmul). */
+  lastOnly?: boolean;
+}
+
+/** What {@link GPT.forward} returns. */
+export interface CausalLMOutput {
+  /** `[B, T, vocabSize]` (or `[B, 1, vocabSize]` with `lastOnly`). */
+  logits: Tensor;
+  /** Mean cross-entropy over non-ignored targets, when `targets` were given. */
+  loss?: Tensor;
+  /** Per layer, the attention weights `[B, nHead, T, S]`, when `returnAttention` was set. */
+  attentions?: Tensor[];
+}
+
+/**
+ * A decoder-only transformer language model. GPT-2 semantics by default (learned positions,
+ * pre-LayerNorm, tanh GELU, tied output head); see {@link llamaConfig} for the LLaMA-style variant.
+ * Parameter names match Hugging Face's GPT-2 (`wte`, `wpe`, `h.N.attn.c_attn`, `ln_f`, ...).
+ *
+ * @example
+ * ```ts
+ * manualSeed(0);
+ * const model = new GPT({ vocabSize: 100, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 });
+ * const { logits } = model.forward([[1, 2, 3]]); // [1, 3, 100]
+ * const [row] = await model.generate([[1, 2, 3]], { maxNewTokens: 5 }); // 8 ids
+ * ```
+ */
+export class GPT extends Module {
+  /** The configuration with every default filled in. */
+  readonly config: ResolvedGPTConfig;
+  /** Token embedding `[vocabSize, nEmbd]` (also the output head when tied). */
+  readonly wte: Embedding;
+  /** Learned position embedding `[blockSize, nEmbd]` (null with RoPE). */
+  readonly wpe: Embedding | null;
+  /** The blocks. */
+  readonly h: ModuleList<Block>;
+  /** Final norm. */
+  readonly ln_f: Module & { forward(x: Tensor): Tensor };
+  /** Output head `[vocabSize, nEmbd]` when not tied to `wte`. */
+  readonly lm_head: Linear | null;
+  private readonly drop: Dropout;
+  private readonly rope: RopeTables | null;
+
+  constructor(config: GPTConfig) {
+    super();
+    const c = resolveGPTConfig(config); // validate before allocating anything
+    this.config = c;
+    this.wte = this.addModule('wte', new Embedding(c.vocabSize, c.nEmbd, { std: 0.02 }));
+    this.wpe =
+      c.positionEncoding === 'learned'
+        ? this.addModule('wpe', new Embedding(c.blockSize, c.nEmbd, { std: 0.02 }))
+        : null;
+    this.drop = this.addModule('drop', new Dropout(c.dropout));
+    this.h = this.addModule(
+      'h',
+      new ModuleList(Array.from({ length: c.nLayer }, (_, i) => new Block(c, i))),
+    );
+    this.ln_f = this.addModule('ln_f', makeNorm(c));
+    this.lm_head = c.tieWordEmbeddings
+      ? null
+      : this.addModule('lm_head', new Linear(c.nEmbd, c.vocabSize, { bias: false }));
+    if (c.positionEncoding === 'rope') {
+      const tables = ropeTables(c.blockSize, c.nEmbd / c.nHead, c.ropeTheta);
+      this.rope = { cos: keep(tables.cos), sin: keep(tables.sin) };
+    } else {
+      this.rope = null;
+    }
+    this.initWeights();
+  }
+
+  // GPT-2's initialisation: N(0, 0.02) weights, zero biases, and residual projections scaled by
+  // 1/sqrt(2 nLayer) so the residual stream's variance does not grow with depth.
+  private initWeights(): void {
+    for (const [name, module] of this.namedModules()) {
+      if (!(module instanceof Linear)) continue;
+      const residual = name.endsWith('c_proj');
+      init.normal(module.weight, 0, residual ? 0.02 / Math.sqrt(2 * this.config.nLayer) : 0.02);
+      if (module.bias) init.zeros(module.bias);
+    }
+  }
+
+  /**
+   * Runs the model on token ids `[B, T]` and returns next-token logits (and the loss, and the
+   * attention weights, when asked). Rows padded on either side are handled with `attentionMask`:
+   * position ids count real tokens only and padding is never attended to.
+   */
+  forward(inputIds: TokenIds, options: ForwardOptions = {}): CausalLMOutput {
+    const c = this.config;
+    const rows = toRows(inputIds, 'inputIds');
+    const B = rows.length;
+    const T = rows[0].length;
+    const maskRows = options.attentionMask
+      ? checkMask(toRows(options.attentionMask, 'attentionMask'), B, T)
+      : rows.map((row) => row.map(() => 1));
+    const past = options.cache?.length ?? 0;
+    if (past + T > c.blockSize) {
+      throw new TransformerError(
+        'prompt_too_long',
+        `GPT.forward: ${past ? `${past} cached + ` : ''}${T} positions exceed blockSize ${c.blockSize}`,
+      );
+    }
+    const { positions, keyMask } = options.cache
+      ? options.cache.extend(maskRows)
+      : { positions: positionIds(maskRows, new Array(B).fill(0)), keyMask: maskRows };
+    return tidy(() => {
+      const ids = idTensor(rows, c.vocabSize, this.wte.weight);
+      const positionTensor = fromValues(Int32Array.from(positions.flat()), [B, T], {
+        dtype: 'int32',
+        backend: this.wte.weight.backend.name,
+      });
+      let x = this.wte.forward(ids); // token embeddings (B, T, C)
+      if (this.wpe) x = add(x, this.wpe.forward(positionTensor)); // + position embeddings
+      x = this.drop.forward(x);
+      const padded = hasPadding(keyMask);
+      const context: LayerContext = {
+        mask: padded
+          ? attentionMask(keyMask, T, { causal: true, keepSelf: true, like: x })
+          : undefined,
+        causal: !padded,
+        rope: this.rope ? ropeAt(this.rope, positionTensor) : undefined,
+        cache: options.cache,
+        returnAttention: options.returnAttention ?? false,
+      };
+      const attentions: Tensor[] = [];
+      for (const block of this.h) {
+        const { output, weights } = block.forward(x, context);
+        x = output;
+        if (weights) attentions.push(weights);
+      }
+      x = this.ln_f.forward(x);
+      if (options.lastOnly) x = narrow(x, 1, T - 1, 1);
+      const logits = this.lm_head ? this.lm_head.forward(x) : matmul(x, transpose(this.wte.weight));
+      const out: CausalLMOutput = { logits };
+      if (options.targets) out.loss = languageModelLoss(logits, options.targets, B, T);
+      if (options.returnAttention) out.attentions = attentions;
+      return out;
+    });
+  }
+
+  /**
+   * Continues each prompt (rows may differ in length) with @llmkit/sampling's generation loop and
+   * a KV cache; returns prompt plus new tokens per row (`numReturnSequences` rows per prompt).
+   *
+   * @example
+   * ```ts
+   * const rows = await model.generate([[1, 2], [3]], { maxNewTokens: 10, doSample: true, topK: 50, seed: 1 });
+   * ```
+   */
+  async generate(
+    inputIds: readonly (readonly number[])[],
+    options: GenerateOptions = {},
+  ): Promise<number[][]> {
+    return (await this.generateWithDetails(inputIds, options)).sequences;
+  }
+
+  /** Like {@link GPT.generate}, also returning each row's finish reason (and beam scores). */
+  generateWithDetails(
+    inputIds: readonly (readonly number[])[],
+    options: GenerateOptions = {},
+  ): Promise<GenerationOutput> {
+    return generateTokens(this, inputIds, options);
+  }
+
+  /**
+   * Streams generated tokens as they are chosen (greedy or sampling; not beam search).
+   *
+   * @example
+   * ```ts
+   * for await (const { row, token } of model.stream([[1, 2, 3]], { maxNewTokens: 20 })) console.log(row, token);
+   * ```
+   */
+  stream(
+    inputIds: readonly (readonly number[])[],
+    options: GenerateOptions = {},
+  ): AsyncGenerator<TokenEvent, GenerationOutput, undefined> {
+    return streamGeneratedTokens(this, inputIds, options);
+  }
+
+  /** Next-token logits of each row's last position, `[B * vocabSize]` (used by generation). */
+  nextTokenLogits(ids: number[][], mask: number[][], cache?: KVCache): Float32Array {
+    return noGrad(() =>
+      tidy(() => {
+        const { logits } = this.forward(ids, { attentionMask: mask, cache, lastOnly: true });
+        return logits.dataSync();
+      }),
+    );
+  }
+
+  /** Frees parameters and the RoPE tables. */
+  override dispose(): void {
+    super.dispose();
+    this.rope?.cos.dispose();
+    this.rope?.sin.dispose();
+  }
+}
+
+/** Checks that a mask is 0/1 of shape [B, T]. */
+export function checkMask(mask: number[][], B: number, T: number): number[][] {
+  if (mask.length !== B || mask[0].length !== T) {
+    throw new TransformerError(
+      'invalid_input',
+      `attentionMask is [${mask.length}, ${mask[0].length}], expected [${B}, ${T}] like inputIds`,
+    );
+  }
+  for (const row of mask)
+    for (const m of row)
+      if (m !== 0 && m !== 1) {
+        throw new TransformerError(
+          'invalid_input',
+          `attentionMask holds ${m}; expected 0 (padding) or 1 (token)`,
+        );
+      }
+  mask.forEach((row, b) => {
+    if (!row.includes(1))
+      throw new TransformerError('invalid_input', `attentionMask row ${b} has no real token`);
+  });
+  return mask;
+}
+
+/** Mean cross-entropy of logits `[B, T, V]` against targets `[B, T]` (-100 ignored). */
+export function languageModelLoss(
+  logits: Tensor,
+  targets: Tensor | readonly (readonly number[])[],
+  B: number,
+  T: number,
+): Tensor {
+  const V = logits.shape[logits.rank - 1];
+  const target = Array.isArray(targets)
+    ? fromValues(Int32Array.from((targets as number[][]).flat()), [B, T], {
+        dtype: 'int32',
+        backend: logits.backend.name,
+      })
+    : (targets as Tensor);
+  if (target.size !== B * T) {
+    throw new TransformerError(
+      'invalid_input',
+      `targets have ${target.size} entries, expected ${B} x ${T}`,
+    );
+  }
+  return crossEntropy(reshape(logits, [B * T, V]), reshape(target, [B * T]), { ignoreIndex: -100 });
+}

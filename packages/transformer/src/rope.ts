@@ -1,0 +1,57 @@
+// Rotary position embeddings (Su et al., 2021, "RoFormer"), in Hugging Face LLaMA's layout: the
+// head dimension is split into halves [x1, x2] and rotated as (x1 cos - x2 sin, x2 cos + x1 sin).
+// Composed from narrow / cat / mul / add, so gradients come from core-tensor's table.
+import {
+  add,
+  cat,
+  embedding,
+  fromValues,
+  mul,
+  narrow,
+  neg,
+  type Tensor,
+  unsqueeze,
+} from '@llmkit/core-tensor';
+
+/** cos and sin tables `[positions, headSize]` for rotary embeddings. */
+export interface RopeTables {
+  /** cos(position * theta^(-2i / headSize)), repeated over both halves. */
+  cos: Tensor;
+  /** sin of the same angles. */
+  sin: Tensor;
+}
+
+/** Builds the tables for `positions` positions and an even `headSize`. */
+export function ropeTables(positions: number, headSize: number, theta: number): RopeTables {
+  const half = headSize / 2;
+  const cos = new Float32Array(positions * headSize);
+  const sin = new Float32Array(positions * headSize);
+  for (let p = 0; p < positions; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * theta ** ((-2 * i) / headSize);
+      cos[p * headSize + i] = cos[p * headSize + i + half] = Math.cos(angle);
+      sin[p * headSize + i] = sin[p * headSize + i + half] = Math.sin(angle);
+    }
+  }
+  return {
+    cos: fromValues(cos, [positions, headSize]),
+    sin: fromValues(sin, [positions, headSize]),
+  };
+}
+
+/** Looks up the tables at int32 `positions [B, T]`: cos and sin `[B, 1, T, headSize]`. */
+export function ropeAt(tables: RopeTables, positions: Tensor): RopeTables {
+  return {
+    cos: unsqueeze(embedding(positions, tables.cos), 1),
+    sin: unsqueeze(embedding(positions, tables.sin), 1),
+  };
+}
+
+/** Rotates `x [B, H, T, D]` by the angles of `at` (from {@link ropeAt}). */
+export function applyRope(x: Tensor, at: RopeTables): Tensor {
+  const half = x.shape[3] / 2;
+  const x1 = narrow(x, 3, 0, half);
+  const x2 = narrow(x, 3, half, half);
+  const rotated = cat([neg(x2), x1], 3); // rotate_half
+  return add(mul(x, at.cos), mul(rotated, at.sin));
+}
