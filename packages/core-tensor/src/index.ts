@@ -23,3 +23,4 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from './testing/gradcheck.js';
 export * from './io/index.js';
+export { checkpoint } from './autograd/checkpoint.js';

@@ -71,3 +71,28 @@ describe('cast', () => {
     );
   });
 });
+
+describe('checkpoint', () => {
+  it('gives the same gradients as the plain block while keeping fewer buffers', () => {
+    const layer = new t.Linear(6, 6, { generator: new t.Generator(4) });
+    const block = (h: t.Tensor) => t.tanh(layer.forward(t.gelu(layer.forward(h))));
+    const run = (useCheckpoint: boolean) => {
+      layer.zeroGrad();
+      const x = t.randn([5, 6], { generator: new t.Generator(5), requiresGrad: true });
+      const before = t.memory().buffers;
+      const y = t.tidy(() => (useCheckpoint ? t.checkpoint(block, x) : block(x)));
+      const held = t.memory().buffers - before;
+      t.sum(t.mul(y, y)).backward();
+      return {
+        held,
+        x: Array.from(x.grad!.dataSync()),
+        w: Array.from(layer.weight.grad!.dataSync()),
+      };
+    };
+    const plain = run(false);
+    const checkpointed = run(true);
+    expect(checkpointed.held).toBeLessThan(plain.held);
+    for (const [i, v] of checkpointed.x.entries()) expect(v).toBeCloseTo(plain.x[i], 6);
+    for (const [i, v] of checkpointed.w.entries()) expect(v).toBeCloseTo(plain.w[i], 6);
+  });
+});
