@@ -8,8 +8,6 @@ import { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
 import { record } from './node.js';
 import { defineGradient } from './table.js';
 
-type Block = (...inputs: Tensor[]) => Tensor;
-
 /**
  * Runs `fn(...inputs)` without recording its inner graph; during backward the block runs again
  * with gradients on and its gradient flows to `inputs` and to the parameters `fn` uses.
@@ -20,7 +18,7 @@ type Block = (...inputs: Tensor[]) => Tensor;
  * const h = checkpoint((x) => block.forward(x), hidden);
  * ```
  */
-export function checkpoint(fn: Block, ...inputs: Tensor[]): Tensor {
+export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tensor[]): Tensor {
   // Without an input that needs a gradient the node would be unreachable from the loss, and the
   // parameters inside fn would get no gradient: run the block normally then.
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return fn(...inputs);
@@ -35,7 +33,7 @@ export function checkpoint(fn: Block, ...inputs: Tensor[]): Tensor {
 }
 
 defineGradient('checkpoint', (c) => {
-  const fn = c.attributes.fn as Block;
+  const fn = c.attributes.fn as (...inputs: Tensor[]) => Tensor;
   const detached = c.saved.map((t, i) => {
     const d = t.detach();
     if (c.inputs[i].requiresGrad) d.requiresGrad_();
