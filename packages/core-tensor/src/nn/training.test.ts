@@ -90,7 +90,7 @@ describe('training', () => {
     expect(after.buffers).toBe(before.buffers);
     expect(after.tensors).toBe(before.tensors);
     expect(after.bytes).toBe(before.bytes);
-  });
+  }, 60_000);
 
   it('fused and composed AdamW follow the formula, with parameter groups', () => {
     const run = (backend: string) => {

@@ -196,13 +196,20 @@ export function binary(
     const oa = a.offset;
     const ob = b.offset;
     if (op === 'add') for (let i = 0; i < n; i++) dst[i] = x[oa + i] + y[ob + i];
+    else if (op === 'sub') for (let i = 0; i < n; i++) dst[i] = x[oa + i] - y[ob + i];
     else if (op === 'mul') for (let i = 0; i < n; i++) dst[i] = x[oa + i] * y[ob + i];
+    else if (op === 'div') for (let i = 0; i < n; i++) dst[i] = x[oa + i] / y[ob + i];
     else for (let i = 0; i < n; i++) dst[i] = f(x[oa + i], y[ob + i]);
     return;
   }
-  loop(a, b, n, (i, j, k) => {
-    dst[k] = f(x[i], y[j]);
-  });
+  const oa = elementOffsets(a, 0);
+  const ob = elementOffsets(b, 1);
+  // The common broadcast ops get their own loops; the rest go through the table.
+  if (op === 'add') for (let k = 0; k < n; k++) dst[k] = x[oa[k]] + y[ob[k]];
+  else if (op === 'sub') for (let k = 0; k < n; k++) dst[k] = x[oa[k]] - y[ob[k]];
+  else if (op === 'mul') for (let k = 0; k < n; k++) dst[k] = x[oa[k]] * y[ob[k]];
+  else if (op === 'div') for (let k = 0; k < n; k++) dst[k] = x[oa[k]] / y[ob[k]];
+  else for (let k = 0; k < n; k++) dst[k] = f(x[oa[k]], y[ob[k]]);
 }
 
 function loop(
