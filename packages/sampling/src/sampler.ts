@@ -14,6 +14,7 @@ import type { LogitsProcessor, LogitsWarper } from './processors/types.js';
 import { createRandom, type RandomSource } from './random.js';
 import { argmax } from './strategies/greedy.js';
 import { drawToken } from './strategies/multinomial.js';
+import { warmUp } from './warm-up.js';
 
 /** Extra pieces for {@link createSampler}, beside those its config builds. */
 export interface SamplerExtensions {
@@ -102,6 +103,7 @@ export function createSampler(
   extensions: SamplerExtensions = {},
 ): Sampler {
   const resolved = validateSamplerConfig(config);
+  warmUp(createSampler);
   const processors = [...buildProcessors(resolved), ...(extensions.processors ?? [])];
   const warpers = [...buildWarpers(resolved), ...(extensions.warpers ?? [])];
   const random = extensions.random ?? createRandom(resolved.seed);

@@ -44,3 +44,17 @@ describe('top-p on large candidate sets (bucketed path) equals a full sort', () 
     expect([...both]).toEqual([...reference]);
   });
 });
+
+describe('top-p minTokensToKeep on a large vocabulary', () => {
+  it('keeps exactly the most likely minTokensToKeep when the rule would keep fewer', () => {
+    const random = createRandom(5);
+    const logits = Float32Array.from({ length: 3000 }, () => random.nextFloat() * 10);
+    const warped = warpLogits(logits, [new TopPWarper(0.001, 7)]);
+    const kept = [...warped.keys()].filter((id) => warped[id] > -Infinity);
+    const top7 = [...logits.keys()]
+      .sort((a, b) => logits[b] - logits[a])
+      .slice(0, 7)
+      .sort((a, b) => a - b);
+    expect(kept).toEqual(top7);
+  });
+});
