@@ -117,6 +117,10 @@ export abstract class TensorMethods {
   var(axis?: ops.Axes, options?: ops.VarianceOptions): Tensor {
     return ops.variance(this.self, axis, options);
   }
+  /** See {@link std}. */
+  std(axis?: ops.Axes, options?: ops.VarianceOptions): Tensor {
+    return ops.std(this.self, axis, options);
+  }
   /** See {@link matmul}. */
   matmul(other: Tensor): Tensor {
     return ops.matmul(this.self, other);

@@ -79,6 +79,7 @@ for (const backend of ['js', 'js-composed']) {
       check((x) => t.max(x), [randn([3, 5])]);
       check((x) => t.variance(x, 1), [randn([3, 5])]);
       check((x) => t.variance(x, undefined, { correction: 0 }), [randn([3, 5])]);
+      check((x) => t.std(x, 0), [randn([3, 5])]);
       check((x) => t.logsumexp(x, 1), [randn([3, 5])]);
     });
 

@@ -145,6 +145,12 @@ describe('shapes, broadcasting and errors', () => {
     expect(t.cat([t.zeros([0, 2]), t.ones([1, 2])]).shape).toEqual([1, 2]);
   });
 
+  it('where with two numbers gives float32', async () => {
+    const w = t.where(t.tensor([true, false]), 1, 0);
+    expect(w.dtype).toBe('float32');
+    expect(await w.array()).toEqual([1, 0]);
+  });
+
   it('argmax, var, split, oneHot and tril', async () => {
     const x = t.tensor([
       [1, 5, 2],

@@ -5,7 +5,7 @@ import { type DType, isFloatDType } from '../dtype.js';
 import { TensorError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { scalarLike } from './creation.js';
+import { full, scalarLike } from './creation.js';
 import { backendOf, checkComputeDType, runKernel } from './kernel.js';
 import { broadcastView } from './shape.js';
 
@@ -190,7 +190,13 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
       `where: condition must be bool, got ${condition.dtype}`,
     );
   }
-  const [x, y, temps] = operands('where', a, b);
+  // Two numbers give a float32 result, like torch.where(condition, 1.0, 0.0).
+  const ownA =
+    typeof a === 'number' && typeof b === 'number'
+      ? full([], a, { backend: condition.backend.name })
+      : null;
+  const [x, y, temps] = operands('where', ownA ?? a, b);
+  if (ownA) temps.push(ownA);
   try {
     const shape = broadcastShapes(
       broadcastShapes(condition.shape, x.shape, 'where'),

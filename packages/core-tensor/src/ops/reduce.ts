@@ -5,7 +5,7 @@ import { isFloatDType } from '../dtype.js';
 import { formatShape, TensorError } from '../errors.js';
 import { normalizeAxis, type Shape, sameShape, shapeSize } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { div, mul, sub } from './elementwise.js';
+import { div, mul, sqrt, sub } from './elementwise.js';
 import { checkComputeDType, runKernel } from './kernel.js';
 import { reshape, reshapeNoGrad } from './shape.js';
 
@@ -157,5 +157,13 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
       'shape_mismatch',
       `sumToShape: ${formatShape(g.shape)} to ${formatShape(shape)}`,
     );
+  return out;
+}
+
+/** Standard deviation over `axis`: sqrt of {@link variance} (same options). */
+export function std(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tensor {
+  const v = variance(x, axis, options);
+  const out = sqrt(v);
+  v.dispose();
   return out;
 }
