@@ -45,7 +45,8 @@ export interface WebGpuBackend extends Backend {
 }
 
 function debugFromEnvironment(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
   return env?.LLMKIT_WEBGPU_DEBUG === '1';
 }
 
@@ -87,7 +88,10 @@ function fromWords(dtype: DType, bytes: ArrayBuffer, size: number): TypedArray {
 
 function checkBuffer(buffer: BackendBuffer): GpuBuffer {
   if (!(buffer instanceof GpuBuffer)) {
-    throw new TensorError('backend', 'webgpu backend: buffer was not allocated by the webgpu backend');
+    throw new TensorError(
+      'backend',
+      'webgpu backend: buffer was not allocated by the webgpu backend',
+    );
   }
   if (buffer.freed) throw new TensorError('disposed', 'webgpu backend: buffer used after free');
   return buffer;
@@ -107,7 +111,9 @@ function checkBuffer(buffer: BackendBuffer): GpuBuffer {
  * console.log(await tensor([1, 2, 3]).mul(2).data()); // Float32Array [2, 4, 6]
  * ```
  */
-export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+export async function createWebGpuBackend(
+  options: WebGpuBackendOptions = {},
+): Promise<WebGpuBackend> {
   const opened = await openDevice(options);
   const { device } = opened;
   const runtime = new Runtime(device, { debug: options.debug ?? debugFromEnvironment() });
@@ -145,17 +151,25 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): P
       return fromWords(source.dtype, await runtime.read(source, bytes), source.size);
     },
     free(buffer: BackendBuffer) {
-      if (!(buffer instanceof GpuBuffer)) throw new TensorError('backend', 'webgpu backend: foreign buffer');
+      if (!(buffer instanceof GpuBuffer))
+        throw new TensorError('backend', 'webgpu backend: foreign buffer');
       pool.release(buffer);
     },
     supports: (name: string) => name in KERNELS,
-    run(name: string, inputs: readonly KernelTensor[], outputs: readonly KernelTensor[], attributes: KernelAttributes) {
+    run(
+      name: string,
+      inputs: readonly KernelTensor[],
+      outputs: readonly KernelTensor[],
+      attributes: KernelAttributes,
+    ) {
       const kernel = KERNELS[name];
-      if (!kernel) throw new TensorError('unsupported', `webgpu backend: no kernel named '${name}'`);
+      if (!kernel)
+        throw new TensorError('unsupported', `webgpu backend: no kernel named '${name}'`);
       for (const t of [...inputs, ...outputs]) checkBuffer(t.buffer);
       // WebGPU forbids binding one buffer as both read-only and writable in a launch: inputs
       // that alias an output (outside the in-place kernels) are copied first.
-      const aliased = name === 'adamw' ? [] : inputs.filter((i) => outputs.some((o) => o.buffer === i.buffer));
+      const aliased =
+        name === 'adamw' ? [] : inputs.filter((i) => outputs.some((o) => o.buffer === i.buffer));
       if (aliased.length === 0) {
         kernel(runtime, inputs, outputs, attributes);
         return;

@@ -51,7 +51,10 @@ export class GpuBufferPool {
 
   allocate(dtype: DType, size: number): GpuBuffer {
     if (!Number.isInteger(size) || size < 0) {
-      throw new WebGpuError('invalid_argument', `webgpu: cannot allocate ${size} elements of ${dtype}`);
+      throw new WebGpuError(
+        'invalid_argument',
+        `webgpu: cannot allocate ${size} elements of ${dtype}`,
+      );
     }
     const bytes = sizeClass(size * 4 * wordsPerElement(dtype));
     if (bytes > this.maxBufferBytes) {

@@ -18,6 +18,10 @@ export interface DeviceOptions {
   device?: GPUDevice;
 }
 
+// Dawn's GPU objects must outlive their devices: if the instance that made a device is garbage
+// collected, Dawn's event thread crashes the process (seen as futex/mutex aborts). Keep them.
+const instances = new Set<unknown>();
+
 /** An opened device and what is known about its adapter. */
 export interface OpenedDevice {
   /** The device. */
@@ -45,10 +49,16 @@ interface Gpu {
 }
 
 /** The GPU entry point of this environment, or undefined when there is none. */
-async function gpuEntries(options: DeviceOptions): Promise<{ gpu: Gpu; featureLevel: 'core' | 'compatibility' }[]> {
+async function gpuEntries(
+  options: DeviceOptions,
+): Promise<{ gpu: Gpu; featureLevel: 'core' | 'compatibility' }[]> {
   const nav = (globalThis as { navigator?: { gpu?: Gpu } }).navigator;
   if (nav?.gpu) return [{ gpu: nav.gpu, featureLevel: 'core' }];
-  const proc = (globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined> } }).process;
+  const proc = (
+    globalThis as {
+      process?: { versions?: { node?: string }; env: Record<string, string | undefined> };
+    }
+  ).process;
   if (!proc?.versions?.node) return [];
   // Mesa's EGL needs a platform when there is no display; set before Dawn loads EGL.
   proc.env.EGL_PLATFORM ??= 'surfaceless';
@@ -57,13 +67,22 @@ async function gpuEntries(options: DeviceOptions): Promise<{ gpu: Gpu; featureLe
   try {
     dawn = await import(/* @vite-ignore */ moduleName);
   } catch (error) {
-    throw new WebGpuError('no_adapter', `the 'webgpu' package (Dawn) could not be loaded: ${(error as Error).message}`);
+    throw new WebGpuError(
+      'no_adapter',
+      `the 'webgpu' package (Dawn) could not be loaded: ${(error as Error).message}`,
+    );
   }
   // Dawn's classes (GPUBufferUsage...) become globals, as in a browser.
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
-  if (options.dawnFlags) return [{ gpu: dawn.create([...options.dawnFlags]), featureLevel: options.dawnFlags.includes('backend=opengles') ? 'compatibility' : 'core' }];
+  if (options.dawnFlags)
+    return [
+      {
+        gpu: dawn.create([...options.dawnFlags]),
+        featureLevel: options.dawnFlags.includes('backend=opengles') ? 'compatibility' : 'core',
+      },
+    ];
   return [
     { gpu: dawn.create([]), featureLevel: 'core' },
     { gpu: dawn.create(['backend=opengles']), featureLevel: 'compatibility' },
@@ -76,7 +95,13 @@ async function gpuEntries(options: DeviceOptions): Promise<{ gpu: Gpu; featureLe
  */
 export async function openDevice(options: DeviceOptions = {}): Promise<OpenedDevice> {
   if (options.device) {
-    return { device: options.device, description: 'device supplied by the caller', featureLevel: options.device.features.has('core-features-and-limits') ? 'core' : 'compatibility' };
+    return {
+      device: options.device,
+      description: 'device supplied by the caller',
+      featureLevel: options.device.features.has('core-features-and-limits')
+        ? 'core'
+        : 'compatibility',
+    };
   }
   const tried: string[] = [];
   for (const { gpu, featureLevel } of await gpuEntries(options)) {
@@ -93,14 +118,22 @@ export async function openDevice(options: DeviceOptions = {}): Promise<OpenedDev
     for (const [name, value] of Object.entries(wanted)) {
       if (typeof offered[name] === 'number') requiredLimits[name] = Math.min(value, offered[name]);
     }
-    const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const requiredFeatures = (['shader-f16', 'subgroups'] as GPUFeatureName[]).filter((f) =>
+      adapter.features.has(f),
+    );
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+    instances.add(gpu);
+    instances.add(adapter);
     const info = adapter.info;
     const description = [info?.vendor, info?.architecture, info?.device, info?.description]
       .filter((s) => s)
       .join(' ')
       .trim();
-    return { device, description: `${description || 'unnamed adapter'} (${featureLevel})`, featureLevel };
+    return {
+      device,
+      description: `${description || 'unnamed adapter'} (${featureLevel})`,
+      featureLevel,
+    };
   }
   throw new WebGpuError(
     'no_adapter',

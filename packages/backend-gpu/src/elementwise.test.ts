@@ -35,20 +35,60 @@ describe.skipIf(!gpu)('element-wise kernels against js', () => {
   });
 
   it('unary ops on transposed input', async () => {
-    const ops: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'gelu', 'geluTanh', 'silu', 'sin', 'cos', 'reciprocal', 'square', 'floor', 'erf'];
+    const ops: UnaryOp[] = [
+      'neg',
+      'exp',
+      'log',
+      'sqrt',
+      'rsqrt',
+      'abs',
+      'sign',
+      'tanh',
+      'sigmoid',
+      'relu',
+      'gelu',
+      'geluTanh',
+      'silu',
+      'sin',
+      'cos',
+      'reciprocal',
+      'square',
+      'floor',
+      'erf',
+    ];
     const x = floats(60, 2, 4);
     x[0] = 0;
     x[1] = 20;
     x[2] = -20;
     x[3] = 1e-3;
     for (const op of ops) {
-      const r = await runBoth(gpu!, 'unary', [{ dtype: 'float32', data: x, shape: [10, 6], strides: [1, 10] }], [{ dtype: 'float32', shape: [10, 6] }], { op });
+      const r = await runBoth(
+        gpu!,
+        'unary',
+        [{ dtype: 'float32', data: x, shape: [10, 6], strides: [1, 10] }],
+        [{ dtype: 'float32', shape: [10, 6] }],
+        { op },
+      );
       expect(mismatch(r.gpu[0], r.js[0], 1e-6, 2e-6), op).toBeLessThanOrEqual(1);
     }
   });
 
   it('binary ops with broadcasting', async () => {
-    const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
+    const ops: BinaryOp[] = [
+      'add',
+      'sub',
+      'mul',
+      'div',
+      'pow',
+      'maximum',
+      'minimum',
+      'eq',
+      'ne',
+      'lt',
+      'le',
+      'gt',
+      'ge',
+    ];
     const a = floats(24, 3, 3);
     const b = floats(4, 4, 3);
     b[1] = 2;
@@ -61,7 +101,12 @@ describe.skipIf(!gpu)('element-wise kernels against js', () => {
           { dtype: 'float32', data: a, shape: [2, 3, 4], strides: [12, 4, 1], offset: 0 },
           { dtype: 'float32', data: b, shape: [2, 3, 4], strides: [0, 0, 1] },
         ],
-        [{ dtype: ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op) ? 'bool' : 'float32', shape: [2, 3, 4] }],
+        [
+          {
+            dtype: ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(op) ? 'bool' : 'float32',
+            shape: [2, 3, 4],
+          },
+        ],
         { op },
       );
 

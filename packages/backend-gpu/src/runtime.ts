@@ -140,18 +140,20 @@ export class Runtime {
       label: dispatch.key,
     });
     this.scopes.push(
-      Promise.all([this.device.popErrorScope(), module.getCompilationInfo()]).then(([error, info]) => {
-        const lines = code.split('\n');
-        const messages = info.messages
-          .filter((m) => m.type === 'error')
-          .map((m) => `line ${m.lineNum}: ${m.message} (${(lines[m.lineNum - 1] ?? '').trim()})`);
-        if (error || messages.length) {
-          this.compileError = new WebGpuError(
-            'validation',
-            `webgpu: kernel ${dispatch.kernel} (shader ${dispatch.key}) failed to compile: ${messages.join('; ') || error?.message}`,
-          );
-        }
-      }),
+      Promise.all([this.device.popErrorScope(), module.getCompilationInfo()]).then(
+        ([error, info]) => {
+          const lines = code.split('\n');
+          const messages = info.messages
+            .filter((m) => m.type === 'error')
+            .map((m) => `line ${m.lineNum}: ${m.message} (${(lines[m.lineNum - 1] ?? '').trim()})`);
+          if (error || messages.length) {
+            this.compileError = new WebGpuError(
+              'validation',
+              `webgpu: kernel ${dispatch.kernel} (shader ${dispatch.key}) failed to compile: ${messages.join('; ') || error?.message}`,
+            );
+          }
+        },
+      ),
     );
     this.pipelines.set(dispatch.key, pipeline);
     this.counters.pipelines++;
@@ -183,7 +185,10 @@ export class Runtime {
     this.throwIfFailed();
     const pipeline = this.pipeline(dispatch);
     if (dispatch.params.length > PARAM_BYTES / 4) {
-      throw new WebGpuError('unsupported', `webgpu: ${dispatch.kernel} needs more than 64 parameter words`);
+      throw new WebGpuError(
+        'unsupported',
+        `webgpu: ${dispatch.kernel} needs more than 64 parameter words`,
+      );
     }
     const offset = this.reserve(PARAM_BYTES, this.paramAlign);
     this.arenaWords.set(dispatch.params, offset / 4);
@@ -213,7 +218,9 @@ export class Runtime {
     this.batchKernels.push(dispatch.kernel);
     if (this.options.debug) {
       this.flush();
-      this.popAll(`webgpu: kernel ${dispatch.kernel}${dispatch.describe ? ` (${dispatch.describe()})` : ''}`);
+      this.popAll(
+        `webgpu: kernel ${dispatch.kernel}${dispatch.describe ? ` (${dispatch.describe()})` : ''}`,
+      );
     } else if (this.batchKernels.length >= BATCH_DISPATCHES) {
       this.flush();
     }
@@ -252,7 +259,13 @@ export class Runtime {
   }
 
   /** Encodes a buffer-to-buffer copy of `bytes` (multiples of 4) in order with the kernels. */
-  copy(source: GPUBuffer, sourceOffset: number, target: GPUBuffer, targetOffset: number, bytes: number): void {
+  copy(
+    source: GPUBuffer,
+    sourceOffset: number,
+    target: GPUBuffer,
+    targetOffset: number,
+    bytes: number,
+  ): void {
     if (bytes === 0) return;
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(source, sourceOffset, target, targetOffset, bytes);
@@ -263,7 +276,13 @@ export class Runtime {
     if (!this.encoder) return;
     this.endPass();
     if (this.arenaUsed > 0) {
-      this.device.queue.writeBuffer(this.arena, 0, this.arenaCpu, 0, Math.ceil(this.arenaUsed / 4) * 4);
+      this.device.queue.writeBuffer(
+        this.arena,
+        0,
+        this.arenaCpu,
+        0,
+        Math.ceil(this.arenaUsed / 4) * 4,
+      );
     }
     this.device.queue.submit([this.encoder.finish()]);
     this.counters.submits++;
@@ -275,7 +294,10 @@ export class Runtime {
   private takeStaging(bytes: number): GPUBuffer {
     return (
       this.staging.get(bytes)?.pop() ??
-      this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST })
+      this.device.createBuffer({
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      })
     );
   }
 
@@ -304,7 +326,10 @@ export class Runtime {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (error) {
       this.throwIfFailed();
-      throw new WebGpuError('device_lost', `webgpu: reading a buffer failed: ${(error as Error).message}`);
+      throw new WebGpuError(
+        'device_lost',
+        `webgpu: reading a buffer failed: ${(error as Error).message}`,
+      );
     }
     const result = staging.getMappedRange().slice(0, bytes);
     staging.unmap();

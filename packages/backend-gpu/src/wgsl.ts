@@ -142,7 +142,9 @@ export function mergeDimensions(
       continue;
     }
     outShape.push(shape[d]);
-    stridesList.forEach((s, t) => outStrides[t].push(s[d]));
+    stridesList.forEach((s, t) => {
+      outStrides[t].push(s[d]);
+    });
   }
   if (outShape.length > MAX_RANK) {
     throw new WebGpuError(
@@ -152,7 +154,10 @@ export function mergeDimensions(
   }
   for (const s of stridesList) {
     if (s.some((x) => x < 0)) {
-      throw new WebGpuError('unsupported', `webgpu: ${kernel}: negative strides [${s}] are not supported`);
+      throw new WebGpuError(
+        'unsupported',
+        `webgpu: ${kernel}: negative strides [${s}] are not supported`,
+      );
     }
   }
   return { shape: outShape, strides: outStrides };
@@ -162,8 +167,16 @@ export function mergeDimensions(
  * Parameter words for strided element-wise kernels: [n, rank, shape x6, then per view strides
  * x6 + offset (7 words, so view t starts at word 8 + 7t)].
  */
-export function stridedParams(views: readonly KernelTensor[], shape: readonly number[], kernel: string): number[] {
-  const merged = mergeDimensions(kernel, shape, views.map((v) => v.strides));
+export function stridedParams(
+  views: readonly KernelTensor[],
+  shape: readonly number[],
+  kernel: string,
+): number[] {
+  const merged = mergeDimensions(
+    kernel,
+    shape,
+    views.map((v) => v.strides),
+  );
   const params = new Array<number>(8 + 7 * views.length).fill(0);
   params[0] = sizeOf(shape);
   params[1] = merged.shape.length;

@@ -94,7 +94,11 @@ fn i64ToF32(lo: u32, hi: u32) -> f32 {
 `;
 
 /** How a stored dtype is read: as an f32 value (`f`) or an i32 value (`i`). */
-export function readExpression(dtype: DType, word: string, pair: string): { kind: 'f' | 'i'; expr: string } {
+export function readExpression(
+  dtype: DType,
+  word: string,
+  pair: string,
+): { kind: 'f' | 'i'; expr: string } {
   switch (dtype) {
     case 'float32':
       return { kind: 'f', expr: `bitcast<f32>(${word})` };
@@ -140,7 +144,8 @@ export function writeStatements(dtype: DType, kind: 'f' | 'i'): string {
     case 'bool':
       return `O[o] = select(0u, 1u, ${nonZero});`;
     case 'int64': {
-      if (kind === 'i') return 'O[2u * o] = bitcast<u32>(v); O[2u * o + 1u] = select(0u, 0xffffffffu, v < 0);';
+      if (kind === 'i')
+        return 'O[2u * o] = bitcast<u32>(v); O[2u * o + 1u] = select(0u, 0xffffffffu, v < 0);';
       return `let t = trunc(v); let big = abs(t) >= 2147483648.0 && (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
     let hiF = floor(t / 4294967296.0);
     let lo = select(bitcast<u32>(truncToI32(v)), u32(t - hiF * 4294967296.0), big);

@@ -190,7 +190,12 @@ const UNARY_F32: Record<Exclude<UnaryOp, 'not'>, string> = {
 const UNARY_I32: Partial<Record<UnaryOp, string>> = { neg: '-x', abs: 'abs(x)', sign: 'sign(x)' };
 
 /** unary: `op` applied to each element (float32; neg/abs/sign on int32; not on bool). */
-export function unary(rt: Runtime, x: KernelTensor, out: KernelTensor, attrs: KernelAttributes): void {
+export function unary(
+  rt: Runtime,
+  x: KernelTensor,
+  out: KernelTensor,
+  attrs: KernelAttributes,
+): void {
   const op = attrs.op as UnaryOp;
   let load: string;
   let expr: string | undefined;
@@ -209,7 +214,10 @@ export function unary(rt: Runtime, x: KernelTensor, out: KernelTensor, attrs: Ke
     store = 'r';
   }
   if (!expr) {
-    throw new WebGpuError('unsupported', `webgpu: unary ${String(op)} on ${x.dtype} is not a kernel of this backend`);
+    throw new WebGpuError(
+      'unsupported',
+      `webgpu: unary ${String(op)} on ${x.dtype} is not a kernel of this backend`,
+    );
   }
   const n = sizeOf(out.shape);
   if (n === 0) return;
@@ -280,10 +288,20 @@ function loadAs(dtype: DType, word: string): string {
 }
 
 /** binary: `op` on a and b (already broadcast); comparisons output bool. */
-export function binary(rt: Runtime, a: KernelTensor, b: KernelTensor, out: KernelTensor, attrs: KernelAttributes): void {
+export function binary(
+  rt: Runtime,
+  a: KernelTensor,
+  b: KernelTensor,
+  out: KernelTensor,
+  attrs: KernelAttributes,
+): void {
   const op = attrs.op as BinaryOp;
   const expr = binaryExpression(op, a.dtype);
-  if (!expr) throw new WebGpuError('unsupported', `webgpu: binary ${String(op)} on ${a.dtype} is not a kernel of this backend`);
+  if (!expr)
+    throw new WebGpuError(
+      'unsupported',
+      `webgpu: binary ${String(op)} on ${a.dtype} is not a kernel of this backend`,
+    );
   const n = sizeOf(out.shape);
   if (n === 0) return;
   rt.run({
@@ -306,7 +324,13 @@ ${ENTRY_256}
 }
 
 /** where: condition ? a : b, all broadcast to out's shape. */
-export function where(rt: Runtime, condition: KernelTensor, a: KernelTensor, b: KernelTensor, out: KernelTensor): void {
+export function where(
+  rt: Runtime,
+  condition: KernelTensor,
+  a: KernelTensor,
+  b: KernelTensor,
+  out: KernelTensor,
+): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
   const words = wordsPerElement(out.dtype);

@@ -9,12 +9,20 @@ import {
   makeTypedArray,
   type TypedArray,
 } from '@llmkit/core-tensor';
+import { afterAll } from 'vitest';
 import { createWebGpuBackend, type WebGpuBackend } from '../backend.js';
 
 let opened: Promise<WebGpuBackend | string> | undefined;
 
 /** The shared test backend, or the one-line reason there is none (tests then skip). */
 export function testBackend(): Promise<WebGpuBackend | string> {
+  if (!opened) {
+    // Dawn can crash at process exit while a device is alive: destroy it after the file's tests.
+    afterAll(async () => {
+      const backend = await opened;
+      if (backend && typeof backend !== 'string') backend.destroy();
+    });
+  }
   opened ??= createWebGpuBackend().catch((error: Error) => {
     const reason = `webgpu tests skipped: ${error.message} (install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri for Dawn over Mesa)`;
     console.warn(reason);
@@ -63,7 +71,10 @@ export async function runKernel(
 ): Promise<{ outputs: TypedArray[]; inputs: TypedArray[] }> {
   const views = (specs: readonly (ViewSpec | OutputSpec)[]): KernelTensor[] =>
     specs.map((spec) => {
-      const size = 'data' in spec ? spec.data.length : (spec.bufferSize ?? spec.shape.reduce((a, b) => a * b, 1));
+      const size =
+        'data' in spec
+          ? spec.data.length
+          : (spec.bufferSize ?? spec.shape.reduce((a, b) => a * b, 1));
       const buffer = backend.allocate(spec.dtype, size);
       const data = 'data' in spec ? spec.data : (spec.initial ?? makeTypedArray(spec.dtype, size));
       backend.write(buffer, data);
@@ -97,7 +108,12 @@ export async function runBoth(
   inputs: readonly ViewSpec[],
   outputs: readonly OutputSpec[],
   attributes: KernelAttributes = {},
-): Promise<{ gpu: TypedArray[]; js: TypedArray[]; gpuInputs: TypedArray[]; jsInputs: TypedArray[] }> {
+): Promise<{
+  gpu: TypedArray[];
+  js: TypedArray[];
+  gpuInputs: TypedArray[];
+  jsInputs: TypedArray[];
+}> {
   const a = await runKernel(gpu, name, inputs, outputs, attributes);
   const b = await runKernel(reference, name, inputs, outputs, attributes);
   return { gpu: a.outputs, js: b.outputs, gpuInputs: a.inputs, jsInputs: b.inputs };
