@@ -115,6 +115,25 @@ describe('js backend kernels', () => {
     expect(values(sum)).toEqual([0, 0]);
   });
 
+  it('sums over every run of axes agree between contiguous and strided inputs', () => {
+    const shape = [3, 4, 5];
+    const data = Array.from({ length: 60 }, (_, i) => Math.sin(i) * 10);
+    // The same logical tensor stored as [5, 4, 3] and viewed through reversed strides.
+    const reversed = Array.from({ length: 60 }, (_, p) => {
+      const [k, j, i] = [Math.floor(p / 12), Math.floor(p / 3) % 4, p % 3];
+      return data[i * 20 + j * 5 + k];
+    });
+    for (const axes of [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2]]) {
+      const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const fast = output(kept);
+      const general = output(kept);
+      backend.run('reduce', [view(data, shape)], [fast], { op: 'sum', axes });
+      backend.run('reduce', [view(reversed, shape, [1, 3, 12])], [general], { op: 'sum', axes });
+      const [a, b] = [values(fast), values(general)];
+      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 4);
+    }
+  });
+
   it('gather and scatterAdd are inverses along an axis', () => {
     const x = view([1, 2, 3, 4, 5, 6], [2, 3]);
     const index = view([2, 0, 1, 1], [2, 2], undefined, 0, 'int32');

@@ -2,7 +2,7 @@
 import { TensorError } from '../../errors.js';
 import type { KernelAttributes, KernelTensor, ReduceOp } from '../types.js';
 import { dataOf } from './buffer.js';
-import { elementOffsets } from './strided.js';
+import { elementOffsets, isContiguous } from './strided.js';
 
 type Numbers = { [i: number]: number; length: number };
 
@@ -16,6 +16,7 @@ export function reduce(
   const src = dataOf(x) as Numbers;
   const dst = dataOf(out) as Numbers;
   const rank = x.shape.length;
+  if (op === 'sum' && sumFast(x, axes, src, dst)) return;
   // Output strides for the keep-dim layout, with 0 on reduced axes: the output index of an input
   // element is then sum(index[d] * outStride[d]).
   const reduced = new Array<boolean>(rank).fill(false);
@@ -83,4 +84,29 @@ function forEachIndex(
       index[d] = 0;
     }
   }
+}
+
+/**
+ * Sums of a contiguous input over a run of adjacent axes, seen as [outer, middle, inner] with the
+ * middle reduced: rows of a matrix (softmax and norm statistics), the batch (bias gradients).
+ * Returns false for other layouts, which take the general path above.
+ */
+function sumFast(x: KernelTensor, axes: readonly number[], src: Numbers, dst: Numbers): boolean {
+  if (axes.length === 0 || !isContiguous(x)) return false;
+  const contiguousRun = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+  if (!contiguousRun) return false;
+  const inner = x.shape.slice(axes[axes.length - 1] + 1).reduce((p, d) => p * d, 1);
+  const middle = axes.reduce((p, a) => p * x.shape[a], 1);
+  const outer = x.shape.slice(0, axes[0]).reduce((p, d) => p * d, 1);
+  const o = x.offset;
+  const acc = new Float64Array(inner);
+  for (let r = 0; r < outer; r++) {
+    acc.fill(0);
+    for (let m = 0; m < middle; m++) {
+      const base = o + (r * middle + m) * inner;
+      for (let j = 0; j < inner; j++) acc[j] += src[base + j];
+    }
+    for (let j = 0; j < inner; j++) dst[r * inner + j] = acc[j];
+  }
+  return true;
 }
