@@ -37,3 +37,23 @@ export {
   type EncoderOutput,
 } from './encoder/model.js';
 export { named } from './named.js';
+export {
+  type EncoderDecoderConfig,
+  type ResolvedEncoderDecoderConfig,
+  resolveEncoderDecoderConfig,
+} from './encoder-decoder/config.js';
+export type { Seq2SeqGenerateOptions } from './encoder-decoder/generate.js';
+export {
+  type AttentionInputs,
+  MultiHeadAttention,
+  TransformerDecoderLayer,
+  TransformerEncoderLayer,
+} from './encoder-decoder/layers.js';
+export {
+  type DecodeOptions,
+  EncoderDecoder,
+  type EncoderMemory,
+  type Seq2SeqOutput,
+  type Stack,
+  sinusoidalPositions,
+} from './encoder-decoder/model.js';
