@@ -3,7 +3,7 @@
 // reference backend, beside PyTorch (/usr/bin/python3, one thread) run in the same process tree.
 // Prints a table, one JSON line, the machine and the ratios.
 import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,8 @@ const cpu =
   (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ??
   cpus()[0]?.model ??
   'unknown';
-const machine = `${cpu}, ${cpus().length} cores, Node ${process.version}${torch ? `, torch ${torch.torch} (1 thread)` : ''}`;
+const load = loadavg()[0];
+const machine = `${cpu}, ${cpus().length} cores, Node ${process.version}${torch ? `, torch ${torch.torch} (1 thread)` : ''}, load average ${load.toFixed(1)}`;
 const rows = [
   ...config.sizes.map((n) => [
     `matmul ${n}x${n}x${n} (GFLOP/s)`,
@@ -96,4 +97,10 @@ console.log('| benchmark | js | PyTorch | js / PyTorch (speed) |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const [name, a, b, ratio] of rows)
   console.log(`| ${name} | ${fmt(a)} | ${fmt(b)} | ${fmt(ratio, 3)} |`);
-console.log(JSON.stringify({ benchmark: 'core-tensor', machine, config, js, torch }));
+if (load > cpus().length)
+  console.log(
+    `note: load average ${load.toFixed(1)} on ${cpus().length} cores; the machine is shared and both columns are depressed and noisy`,
+  );
+console.log(
+  JSON.stringify({ benchmark: 'core-tensor', machine, loadAverage: load, config, js, torch }),
+);
