@@ -140,7 +140,7 @@ for (const row of rows) {
   const goal =
     row.config === 'topK 50 + topP 0.9'
       ? row.llmkitMicroseconds < GOAL_MICROSECONDS
-        ? ' (goal met)'
+        ? ' (goal met on CPU time)'
         : ' (goal missed)'
       : '';
   console.log(
