@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { generate, streamTokens, type TokenEvent } from './generate.js';
+import { generate, streamTokens, type TokenEvent, validateGenerationConfig } from './generate.js';
 import { createSampler } from './sampler.js';
 import type { StepFunction } from './step.js';
 
@@ -156,5 +156,14 @@ describe('generate (greedy and sampling)', () => {
       /1 rows of logits for 2 sequences/,
     );
     expect(() => createSampler({ topK: 5 })).toThrow(/topK \(5\) only applies when sampling/);
+    expect(() => validateGenerationConfig({ numBeams: 4, numReturnSequences: 8 })).toThrow(
+      /generate: numReturnSequences must be at most numBeams \(4\), got 8/,
+    );
+    expect(() => validateGenerationConfig({ topP: 0.5 })).toThrow(
+      /generate: topP \(0.5\) only applies/,
+    );
+    expect(() =>
+      validateGenerationConfig({ doSample: true, topP: 0.5, maxNewTokens: 4 }),
+    ).not.toThrow();
   });
 });

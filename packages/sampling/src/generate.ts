@@ -4,6 +4,7 @@ import {
   rejectUnknownKeys,
   type SamplerConfig,
   samplerKeys,
+  validateSamplerConfig,
 } from './config.js';
 import { SamplingError } from './errors.js';
 import type { LogitsProcessor } from './processors/types.js';
@@ -153,6 +154,22 @@ function resolveGeneration(config: GenerationConfig): ResolvedGeneration {
         ? stopStringRule(config.stopStrings, config.tokenizer!)
         : undefined,
   };
+}
+
+/**
+ * Checks a {@link GenerationConfig} without generating anything: every sampler and generation
+ * option, each error a {@link SamplingError} `invalid_config` naming the field. A model can call
+ * it before allocating its cache; {@link generate} and {@link streamTokens} call it too.
+ *
+ * @example
+ * ```ts
+ * validateGenerationConfig({ maxNewTokens: 20, numBeams: 4, numReturnSequences: 8 });
+ * // throws: generate: numReturnSequences must be at most numBeams (4), got 8
+ * ```
+ */
+export function validateGenerationConfig(config: GenerationConfig): void {
+  resolveGeneration(config);
+  validateSamplerConfig(samplerPart(config), 'generate');
 }
 
 function checkPrompts(prompts: readonly (readonly number[])[]): void {

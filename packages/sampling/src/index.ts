@@ -14,6 +14,7 @@ export {
   generate,
   streamTokens,
   type TokenEvent,
+  validateGenerationConfig,
 } from './generate.js';
 export { FrequencyPenaltyProcessor } from './processors/frequency-penalty.js';
 export { LogitBiasProcessor } from './processors/logit-bias.js';
