@@ -193,6 +193,15 @@ describe('safetensors', () => {
     ],
     ['an entry that is not an object', build({ a: 3 }, 0), /entry 'a' is not an object/],
     [
+      'a tensor named twice',
+      build(
+        null,
+        8,
+        '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      ),
+      /names a tensor more than once/,
+    ],
+    [
       'non-string metadata',
       build({ __metadata__: { n: 1 } }, 0),
       /__metadata__ value of 'n' is not a string/,

@@ -54,7 +54,8 @@ function checkLittleEndian(): void {
 
 /**
  * Parses and validates safetensors bytes: the header length is bounded by the file, the header is
- * a JSON object, every tensor has a known dtype, non-negative integer dims and a byte size equal
+ * a JSON object naming each tensor once, every tensor has a known dtype, non-negative integer
+ * dims and a byte size equal
  * to dtype size x element count, and the tensors' byte ranges are ordered, non-overlapping and
  * cover the data exactly. Throws a `TensorError` with code `safetensors` naming the problem.
  *
@@ -88,6 +89,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header))
     fail('header is not a JSON object');
+  checkDuplicateNames(headerText, header as Record<string, unknown>);
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -133,6 +135,21 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     };
   }
   return { tensors, metadata };
+}
+
+/**
+ * JSON.parse keeps the last of two equal keys, so a header naming a tensor twice would silently
+ * lose one. Every tensor entry has exactly one `"data_offsets":` key, so more of those in the text
+ * than entries parsed means a duplicate name. (A quote inside a JSON string is escaped, so string
+ * values cannot fake the pattern; a metadata key of that name is counted.)
+ */
+function checkDuplicateNames(text: string, header: Record<string, unknown>): void {
+  const occurrences = text.match(/(?<!\\)"data_offsets"\s*:/g)?.length ?? 0;
+  const metadata = header.__metadata__;
+  const metadataKey =
+    metadata && typeof metadata === 'object' && 'data_offsets' in metadata ? 1 : 0;
+  const entries = Object.keys(header).filter((k) => k !== '__metadata__').length;
+  if (occurrences > entries + metadataKey) fail('header names a tensor more than once');
 }
 
 function checkEntry(
