@@ -55,9 +55,8 @@ function checkLittleEndian(): void {
 /**
  * Parses and validates safetensors bytes: the header length is bounded by the file, the header is
  * a JSON object naming each tensor once, every tensor has a known dtype, non-negative integer
- * dims and a byte size equal
- * to dtype size x element count, and the tensors' byte ranges are ordered, non-overlapping and
- * cover the data exactly. Throws a `TensorError` with code `safetensors` naming the problem.
+ * dims and a byte size equal to dtype size x element count, and the tensors' byte ranges are
+ * ordered, non-overlapping and cover the data exactly. Throws a `TensorError` with code `safetensors` naming the problem.
  *
  * @example
  * ```ts
