@@ -1,0 +1,70 @@
+// The GPT-2 fixture (../shared/fixtures/gpt2-tiny: random weights, logits made with PyTorch in
+// float64) reproduced on webgpu: logits within 1e-4 and the 12 greedy tokens exactly. The
+// forward pass is written with core-tensor ops here until @llmkit/transformer's loadPretrained
+// exists.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  argmax,
+  cat,
+  loadSafetensors,
+  noGrad,
+  registerBackend,
+  setBackend,
+  type Tensor,
+  tidy,
+} from '@llmkit/core-tensor';
+import { describe, expect, it } from 'vitest';
+import { gpt2Forward } from './test-support/gpt2.js';
+import { testBackend } from './test-support/harness.js';
+
+const fixture = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../shared/fixtures/gpt2-tiny',
+);
+const present = existsSync(join(fixture, 'model.safetensors'));
+if (!present)
+  console.warn(`gpt2 fixture test skipped: ${fixture} is absent (../shared is not checked out)`);
+const backend = await testBackend();
+const gpu = typeof backend === 'string' ? undefined : backend;
+
+describe.skipIf(!gpu || !present)('GPT-2 fixture on webgpu', () => {
+  it('reproduces PyTorch logits within 1e-4 and the greedy ids exactly', async () => {
+    registerBackend('webgpu', () => gpu!, 30);
+    await setBackend('webgpu');
+    try {
+      const config = JSON.parse(readFileSync(join(fixture, 'config.json'), 'utf8'));
+      const weights = await loadSafetensors(join(fixture, 'model.safetensors'));
+      const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
+      const ids = reference.input_ids.to('int32');
+      const logits = noGrad(() => gpt2Forward(weights, config, ids));
+      const expected = await reference.logits.data();
+      const actual = await logits.data();
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+      expect(actual.length).toBe(expected.length);
+      console.log(`gpt2-tiny on webgpu: largest |logit - PyTorch| = ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-4);
+
+      // Greedy decoding, recomputing the whole sequence each step.
+      const greedy = await reference.greedy_ids.to('int32').data<Int32Array>();
+      let sequence: Tensor = ids.narrow(0, 0, 1);
+      for (let step = 0; step < greedy.length - ids.shape[1]; step++) {
+        const next = tidy(() =>
+          noGrad(() => {
+            const out = gpt2Forward(weights, config, sequence);
+            const last = out.narrow(1, sequence.shape[1] - 1, 1).reshape([1, -1]);
+            return cat([sequence, argmax(last, -1).reshape([1, 1])], 1);
+          }),
+        );
+        sequence.dispose();
+        sequence = next;
+      }
+      expect([...(await sequence.data<Int32Array>())]).toEqual([...greedy]);
+    } finally {
+      await setBackend('js');
+    }
+  });
+});
