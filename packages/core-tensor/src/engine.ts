@@ -98,9 +98,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (error) {
+    // A failed step must not leak what it made before throwing.
     state.scopes.pop();
+    for (const t of scope) if (!t.disposed) t.dispose();
+    throw error;
   }
+  state.scopes.pop();
   if (result instanceof Promise) {
     throw new TensorError(
       'invalid_argument',

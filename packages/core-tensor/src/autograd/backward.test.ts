@@ -35,6 +35,17 @@ describe('backward', () => {
     expect(() => t.mul(x, 2).backward()).toThrow(/not a scalar; pass a gradient/);
   });
 
+  it('tidy frees what a throwing function made', () => {
+    const before = t.memory().buffers;
+    expect(() =>
+      t.tidy(() => {
+        t.mul(t.randn([3, 3]), 2);
+        return t.matmul(t.zeros([2, 3]), t.zeros([4, 5]));
+      }),
+    ).toThrow(/inner dimensions differ/);
+    expect(t.memory().buffers).toBe(before);
+  });
+
   it('disposing an unused graph frees the tensors it saved', () => {
     const x = t.randn([8, 8], { requiresGrad: true });
     const before = t.memory().buffers;
