@@ -10,7 +10,7 @@ import {
   type KernelAttributes,
   type KernelTensor,
 } from '@llmkit/core-tensor';
-import { binary, copy, reduce, unary } from './kernels/elementwise.js';
+import { binary, copy, gather, reduce, unary, where } from './kernels/elementwise.js';
 import { FUSED } from './kernels/fused.js';
 import { matmul } from './kernels/matmul.js';
 import { type NativeKernels, nativeKernels } from './native.js';
@@ -28,6 +28,8 @@ const NATIVE: Readonly<Record<string, NativeKernel>> = {
   binary,
   copy,
   reduce,
+  where,
+  gather,
   ...FUSED,
 };
 

@@ -41,6 +41,8 @@ describe('the conformance run exercises the native kernels', () => {
       'binary:mul',
       'reduce:sum',
       'reduce:max',
+      'where',
+      'gather',
       'softmax',
       'layerNorm',
       'layerNormBackward',

@@ -195,6 +195,26 @@ export interface NativeKernels {
     outSize: number,
     layout: Float64Array,
   ): void;
+  /** `out = condition ? a : b` over strided views (operands condition, a, b, out). */
+  where(
+    condition: Uint8Array,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    layout: Float64Array,
+  ): void;
+  /**
+   * torch.gather along one axis: layout operands (index, out, x with stride 0 on the axis);
+   * `axisStride` is x's stride along it and every index must lie in `[0, axisSize)`.
+   */
+  gather(
+    x: Float32Array,
+    index: Int32Array,
+    out: Float32Array,
+    axisSize: number,
+    axisStride: number,
+    layout: Float64Array,
+  ): void;
   /** The instruction set in use (`avx2-fma` or `portable`) and the thread count. */
   info(): { isa: string; threads: number };
   /** Sets the number of threads (the calling thread included); returns the count in use. */

@@ -125,15 +125,15 @@ const KernelTable& kernels();
 
 namespace llmkit {
 
-// A strided iteration space shared by up to three operands (inputs then output), after
+// A strided iteration space shared by up to four operands (inputs then output), after
 // collapse_layout merged contiguous dimensions and dropped size-1 ones. Strides are in elements.
 constexpr int kMaxRank = 8;
 struct Layout {
   int rank = 0;
   int operands = 0;
   int64_t shape[kMaxRank] = {};
-  int64_t offsets[3] = {};
-  int64_t strides[3][kMaxRank] = {};
+  int64_t offsets[4] = {};
+  int64_t strides[4][kMaxRank] = {};
 };
 
 // Element-wise op codes; the order matches UNARY_OPS / BINARY_OPS / REDUCE_OPS in src/native.ts.
@@ -153,6 +153,14 @@ struct ElementwiseTable {
   // out (contiguous, out_size elements) = reduction of x; layout operands (x, out) where out's
   // strides are 0 along reduced axes. Accumulates in float64 like the js backend.
   void (*reduce)(int op, const float* x, float* out, int64_t out_size, const Layout& layout);
+  // out = condition ? a : b over layout operands (condition, a, b, out); condition is 0/1 bytes.
+  void (*where)(const uint8_t* condition, const float* a, const float* b, float* out,
+                const Layout& layout);
+  // out = x[..., index[...], ...] along one axis (torch.gather) over layout operands
+  // (index, out, x with stride 0 on the axis); axis_stride is x's stride along the axis.
+  // Indices were checked by the caller.
+  void (*gather)(const float* x, const int32_t* index, float* out, int64_t axis_stride,
+                 const Layout& layout);
 };
 
 namespace avx2 {

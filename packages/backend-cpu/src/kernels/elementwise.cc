@@ -44,7 +44,7 @@ void for_each_row(const Layout& L, Inner inner) {
   if (outer == 0 || n == 0) return;
   auto rows = [&](int64_t begin, int64_t end) {
     int64_t index[kMaxRank] = {};
-    int64_t offsets[3];
+    int64_t offsets[4];
     int64_t rest = begin;
     for (int d = rank - 2; d >= 0; d--) {
       index[d] = rest % L.shape[d];
@@ -72,7 +72,7 @@ void for_each_row(const Layout& L, Inner inner) {
   } else {
     // Few long rows: split each row.
     for (int64_t r = 0; r < outer; r++) {
-      int64_t offsets[3];
+      int64_t offsets[4];
       int64_t rest = r;
       for (int o = 0; o < L.operands; o++) offsets[o] = L.offsets[o];
       for (int d = rank - 2; d >= 0; d--) {
@@ -268,10 +268,38 @@ void reduce(int op, const float* x, float* out, int64_t out_size, const Layout& 
   for (int64_t i = 0; i < out_size; i++) out[i] = static_cast<float>(acc[i]);
 }
 
+void where(const uint8_t* condition, const float* a, const float* b, float* out,
+           const Layout& L) {
+  int r = L.rank - 1;
+  for_each_row(L, [&](const int64_t* offsets, int64_t begin, int64_t count) {
+    const uint8_t* c = condition + offsets[0] + begin * L.strides[0][r];
+    const float* x = a + offsets[1] + begin * L.strides[1][r];
+    const float* y = b + offsets[2] + begin * L.strides[2][r];
+    float* o = out + offsets[3] + begin * L.strides[3][r];
+    int64_t sc = L.strides[0][r], sx = L.strides[1][r], sy = L.strides[2][r];
+    int64_t so = L.strides[3][r];
+    for (int64_t i = 0; i < count; i++) o[i * so] = c[i * sc] ? x[i * sx] : y[i * sy];
+  });
+}
+
+void gather(const float* x, const int32_t* index, float* out, int64_t axis_stride,
+            const Layout& L) {
+  int r = L.rank - 1;
+  for_each_row(L, [&](const int64_t* offsets, int64_t begin, int64_t count) {
+    const int32_t* idx = index + offsets[0] + begin * L.strides[0][r];
+    float* o = out + offsets[1] + begin * L.strides[1][r];
+    const float* src = x + offsets[2] + begin * L.strides[2][r];
+    int64_t si = L.strides[0][r], so = L.strides[1][r], sx = L.strides[2][r];
+    for (int64_t i = 0; i < count; i++) {
+      o[i * so] = src[i * sx + static_cast<int64_t>(idx[i * si]) * axis_stride];
+    }
+  });
+}
+
 }  // namespace
 
 const ElementwiseTable& elementwise_table() {
-  static const ElementwiseTable table = {unary, binary, reduce};
+  static const ElementwiseTable table = {unary, binary, reduce, where, gather};
   return table;
 }
 

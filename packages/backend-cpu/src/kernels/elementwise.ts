@@ -3,10 +3,10 @@
 // js kernel runs. The layout of every operand is packed into one reused Float64Array.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
 import { BINARY_OPS, type NativeKernels, REDUCE_OPS, UNARY_OPS } from '../native.js';
-import { floatsOf } from './tensors.js';
+import { arrayOf, floatsOf, intsOf } from './tensors.js';
 
 const MAX_RANK = 32;
-const layout = new Float64Array(1 + MAX_RANK + 3 * (1 + MAX_RANK));
+const layout = new Float64Array(1 + MAX_RANK + 4 * (1 + MAX_RANK));
 
 const unaryCodes = new Map<string, number>(UNARY_OPS.map((op, i) => [op, i]));
 const binaryCodes = new Map<string, number>(BINARY_OPS.map((op, i) => [op, i]));
@@ -100,5 +100,40 @@ export function reduce(
   const packed = pack(x.shape, [x, { offset: 0, strides: outStrides }]);
   if (!packed) return false;
   native.reduce(code, X, O, stride, packed);
+  return true;
+}
+
+/** `out = condition ? a : b` for float32 a and b (the causal mask of attention). */
+export function where(
+  native: NativeKernels,
+  [condition, a, b]: readonly KernelTensor[],
+  [out]: readonly KernelTensor[],
+): boolean {
+  const A = floatsOf(a);
+  const B = floatsOf(b);
+  const O = floatsOf(out);
+  if (condition.dtype !== 'bool' || !A || !B || !O) return false;
+  const packed = pack(out.shape, [condition, a, b, out]);
+  if (!packed) return false;
+  native.where(arrayOf(condition.buffer) as Uint8Array, A, B, O, packed);
+  return true;
+}
+
+/** torch.gather of a float32 view with int32 indices (embedding lookups). */
+export function gather(
+  native: NativeKernels,
+  [x, index]: readonly KernelTensor[],
+  [out]: readonly KernelTensor[],
+  attributes: KernelAttributes,
+): boolean {
+  const X = floatsOf(x);
+  const I = intsOf(index);
+  const O = floatsOf(out);
+  const axis = Number(attributes.axis);
+  if (!X || !I || !O || !(axis >= 0 && axis < x.shape.length)) return false;
+  const xStrides = x.strides.map((s, d) => (d === axis ? 0 : s));
+  const packed = pack(out.shape, [index, out, { offset: x.offset, strides: xStrides }]);
+  if (!packed) return false;
+  native.gather(X, I, O, x.shape[axis], x.strides[axis], packed);
   return true;
 }

@@ -30,11 +30,14 @@ struct Pool {
   std::vector<std::thread> workers;
   std::mutex mutex;
   std::condition_variable wake;
-  // Bumped for every job; workers run a job when they see a generation they have not run.
+  // Bumped for every job; workers look at a job when they see a generation they have not seen.
   std::atomic<uint64_t> generation{0};
-  std::atomic<int64_t> next_task{0};
-  std::atomic<int> busy_workers{0};
-  int64_t task_count = 0;
+  // The next unclaimed task of the current job: generation in the high 32 bits, task index in
+  // the low 32. Claiming is a compare-and-swap on the whole word, so a worker that wakes late
+  // can never claim a task of a newer job by mistake.
+  std::atomic<uint64_t> next{0};
+  std::atomic<int64_t> task_count{0};
+  std::atomic<int64_t> completed{0};
   const std::function<void(int64_t)>* body = nullptr;
   bool stopping = false;
   int threads = 1;
@@ -55,18 +58,27 @@ int default_thread_count() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void run_tasks(Pool& p) {
+// Claims and runs tasks of job `job` until none is left. Whoever is first takes the most: when
+// a worker wakes late (a busy machine), the caller has already done its share and more.
+void run_tasks(Pool& p, uint32_t job) {
   for (;;) {
-    int64_t task = p.next_task.fetch_add(1, std::memory_order_relaxed);
-    if (task >= p.task_count) break;
+    uint64_t word = p.next.load(std::memory_order_acquire);
+    for (;;) {
+      if (static_cast<uint32_t>(word >> 32) != job) return;
+      if (static_cast<int64_t>(word & 0xffffffffu) >= p.task_count.load(std::memory_order_relaxed)) {
+        return;
+      }
+      if (p.next.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel)) break;
+    }
     inside_task = true;
-    (*p.body)(task);
+    (*p.body)(static_cast<int64_t>(word & 0xffffffffu));
     inside_task = false;
+    p.completed.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
-void worker_loop(Pool& p) {
-  uint64_t seen = p.generation.load();
+// `seen` is the generation when the worker was created, read by the creating thread.
+void worker_loop(Pool& p, uint64_t seen) {
   for (;;) {
     // Spin for a short while: the next op usually follows within microseconds.
     uint64_t current = seen;
@@ -82,15 +94,15 @@ void worker_loop(Pool& p) {
       current = p.generation.load();
     }
     seen = current;
-    run_tasks(p);
-    p.busy_workers.fetch_sub(1, std::memory_order_acq_rel);
+    run_tasks(p, static_cast<uint32_t>(current));
   }
 }
 
 void start(Pool& p, int threads) {
   p.threads = threads;
   p.stopping = false;
-  for (int i = 1; i < threads; i++) p.workers.emplace_back(worker_loop, std::ref(p));
+  uint64_t generation = p.generation.load();
+  for (int i = 1; i < threads; i++) p.workers.emplace_back(worker_loop, std::ref(p), generation);
 }
 
 void stop(Pool& p) {
@@ -140,19 +152,27 @@ void parallel_for(int64_t tasks, const std::function<void(int64_t)>& body) {
     for (int64_t t = 0; t < tasks; t++) body(t);
     return;
   }
+  // Publish the job: body and count first, then the task word, then the generation.
+  uint32_t job = static_cast<uint32_t>(p.generation.load(std::memory_order_relaxed) + 1);
   p.body = &body;
-  p.task_count = tasks;
-  p.next_task.store(0, std::memory_order_relaxed);
-  p.busy_workers.store(static_cast<int>(p.workers.size()), std::memory_order_relaxed);
+  p.task_count.store(tasks, std::memory_order_relaxed);
+  p.completed.store(0, std::memory_order_relaxed);
+  p.next.store(static_cast<uint64_t>(job) << 32, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(p.mutex);
     p.generation.fetch_add(1, std::memory_order_release);
   }
   p.wake.notify_all();
-  run_tasks(p);
-  // Wait for every worker to finish its last task (they may still hold one).
-  while (p.busy_workers.load(std::memory_order_acquire) != 0) cpu_relax();
-  p.body = nullptr;
+  run_tasks(p, job);
+  // Wait only for tasks a worker claimed and still runs. Spin first; on a busy machine that
+  // worker may be descheduled, so then give the core away.
+  for (int spin = 0; p.completed.load(std::memory_order_acquire) != tasks; spin++) {
+    if (spin < 50000) {
+      cpu_relax();
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 void parallel_range(int64_t n, int64_t min_chunk,

@@ -353,6 +353,56 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   return call.undefined();
 }
 
+// where(condition, a, b, out, layout)
+napi_value Where(napi_env env, napi_callback_info info) {
+  Call call(env, info, "where");
+  int64_t meta_length = call.length(4);
+  const double* meta = call.doubles(4, meta_length);
+  Layout layout;
+  int64_t need[4], total = 0;
+  if (call.failed() || !decode_layout(call, meta, meta_length, 4, layout, need, &total)) {
+    return nullptr;
+  }
+  uint8_t* condition = call.bytes(0, need[0]);
+  float* a = call.floats(1, need[1]);
+  float* b = call.floats(2, need[2]);
+  float* out = call.floats(3, need[3]);
+  if (call.failed()) return nullptr;
+  if (total > 0) elementwise().where(condition, a, b, out, layout);
+  return call.undefined();
+}
+
+// gather(x, index, out, axisSize, axisStride, layout): layout operands (index, out, x with stride
+// 0 on the gathered axis). Every index must lie in [0, axisSize).
+napi_value Gather(napi_env env, napi_callback_info info) {
+  Call call(env, info, "gather");
+  int64_t axis_size = call.integer(3), axis_stride = call.integer(4);
+  int64_t meta_length = call.length(5);
+  const double* meta = call.doubles(5, meta_length);
+  Layout layout;
+  int64_t need[4], total = 0;
+  if (call.failed() || !decode_layout(call, meta, meta_length, 3, layout, need, &total)) {
+    return nullptr;
+  }
+  int32_t* index = call.ints(1, need[0]);
+  float* out = call.floats(2, need[1]);
+  int64_t x_need = total == 0 ? 0 : need[2] + (axis_size > 0 ? (axis_size - 1) * axis_stride : 0);
+  float* x = call.floats(0, x_need);
+  if (call.failed()) return nullptr;
+  if (total == 0) return call.undefined();
+  // Every index element the layout reaches: scan the index view's own extent.
+  for (int64_t i = layout.offsets[0]; i < need[0]; i++) {
+    if (index[i] < 0 || index[i] >= axis_size) {
+      // Conservative: an out-of-range value anywhere in the viewed span sends the call to the
+      // js kernel, which reports the exact element.
+      call.fail("index %d outside [0, %lld)", index[i], static_cast<long long>(axis_size));
+      return nullptr;
+    }
+  }
+  elementwise().gather(x, index, out, axis_stride, layout);
+  return call.undefined();
+}
+
 napi_value make_string(napi_env env, const char* text) {
   napi_value value;
   napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &value);
@@ -420,6 +470,8 @@ NAPI_MODULE_INIT() {
       {"unary", Unary},
       {"binary", Binary},
       {"reduce", Reduce},
+      {"where", Where},
+      {"gather", Gather},
       {"info", Info},
       {"setThreads", SetThreads},
       {"forcePortable", ForcePortable},

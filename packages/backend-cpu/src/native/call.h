@@ -69,6 +69,9 @@ class Call {
   int32_t* ints(size_t i, int64_t need, bool optional = false) {
     return static_cast<int32_t*>(array(i, napi_int32_array, "Int32Array", need, optional));
   }
+  uint8_t* bytes(size_t i, int64_t need) {
+    return static_cast<uint8_t*>(array(i, napi_uint8_array, "Uint8Array", need, false));
+  }
   const double* doubles(size_t i, int64_t need) {
     return static_cast<const double*>(array(i, napi_float64_array, "Float64Array", need, false));
   }

@@ -18,12 +18,13 @@ inline bool decode_layout(Call& call, const double* meta, int64_t length, int op
   constexpr int kMaxInputRank = 32;
   if (length < 1) return call.fail("layout is empty"), false;
   int rank = static_cast<int>(meta[0]);
+  if (operands > 4) return call.fail("at most 4 operands"), false;
   if (rank < 0 || rank > kMaxInputRank || length < 1 + rank + operands * (1 + rank)) {
     return call.fail("layout of rank %d is malformed", rank), false;
   }
   int64_t shape[kMaxInputRank];
-  int64_t strides[3][kMaxInputRank];
-  int64_t offsets[3];
+  int64_t strides[4][kMaxInputRank];
+  int64_t offsets[4];
   *total = 1;
   for (int d = 0; d < rank; d++) {
     shape[d] = static_cast<int64_t>(meta[1 + d]);
