@@ -201,18 +201,21 @@ if (!skip.has('hnsw')) {
   t = performance.now();
   await ours.add(vectors.slice(0, hnswCount).map((vector, i) => ({ id: String(i), vector })));
   const oursBuild = seconds(t);
-  const oursTimed = await timedPasses(async () => {
-    const lists = [];
-    for (const q of queryVectors)
-      lists.push((await ours.search(q, { k: 10, efSearch: settings.efSearch })).map((r) => r.id));
-    return lists;
-  });
-  rows.push({
-    name: 'llmkit createHnswIndex (TypeScript + WebAssembly SIMD)',
-    recall10: recallOf(truth, oursTimed.lists),
-    queriesPerSecond: oursTimed.queriesPerSecond,
-    buildSeconds: oursBuild,
-  });
+  for (const efSearch of [settings.efSearch, 4 * settings.efSearch]) {
+    const timed = await timedPasses(async () => {
+      const lists = [];
+      for (const q of queryVectors)
+        lists.push((await ours.search(q, { k: 10, efSearch })).map((r) => r.id));
+      return lists;
+    });
+    rows.push({
+      name: 'llmkit createHnswIndex (TypeScript + WebAssembly SIMD)',
+      efSearch,
+      recall10: recallOf(truth, timed.lists),
+      queriesPerSecond: timed.queriesPerSecond,
+      buildSeconds: oursBuild,
+    });
+  }
 
   // hnswlib-node
   let hnswlib = null;
@@ -231,16 +234,19 @@ if (!skip.has('hnsw')) {
     lib.initIndex(hnswCount, settings.m, settings.efConstruction, 100);
     for (let i = 0; i < hnswCount; i++) lib.addPoint(arrays[i], i);
     const libBuild = seconds(t);
-    lib.setEf(settings.efSearch);
-    const libTimed = await timedPasses(async () =>
-      queryArrays.map((q) => lib.searchKnn(q, 10).neighbors),
-    );
-    rows.push({
-      name: 'hnswlib-node 3.0.0 (C++ hnswlib)',
-      recall10: recallOf(truth, libTimed.lists),
-      queriesPerSecond: libTimed.queriesPerSecond,
-      buildSeconds: libBuild,
-    });
+    for (const efSearch of [settings.efSearch, 4 * settings.efSearch]) {
+      lib.setEf(efSearch);
+      const timed = await timedPasses(async () =>
+        queryArrays.map((q) => lib.searchKnn(q, 10).neighbors),
+      );
+      rows.push({
+        name: 'hnswlib-node 3.0.0 (C++ hnswlib)',
+        efSearch,
+        recall10: recallOf(truth, timed.lists),
+        queriesPerSecond: timed.queriesPerSecond,
+        buildSeconds: libBuild,
+      });
+    }
   }
   table(
     `HNSW: ${hnswCount.toLocaleString('en')} clustered unit vectors, dimension ${dimension}, cosine, M ${settings.m}, efConstruction ${settings.efConstruction}, efSearch ${settings.efSearch}, ${queryCount} queries (exact top-10 by flat search took ${exactSeconds.toFixed(1)} s)`,
@@ -253,8 +259,8 @@ if (!skip.has('hnsw')) {
     ]),
   );
   result.hnsw = { count: hnswCount, dimension, queries: queryCount, ...settings, rows };
-  if (rows.length === 2) {
-    const [a, b] = rows;
+  if (rows.length === 4) {
+    const [a, , b] = rows; // efSearch 64 of each
     const ratios = {
       recallDifference: a.recall10 - b.recall10,
       queriesPerSecondRatio: a.queriesPerSecond / b.queriesPerSecond,
