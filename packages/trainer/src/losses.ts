@@ -2,10 +2,13 @@ import { crossEntropy, type Module, type Tensor, tensor } from '@llmkit/core-ten
 import { IGNORE_INDEX } from './data/examples.js';
 import type { LanguageModelBatch } from './data/token-windows.js';
 
-/** A model that maps token ids `[B, T]` to logits `[B, T, V]`, as llmkit's GPT does. */
+/**
+ * A model that maps token ids `[B, T]` to logits `[B, T, V]`: either directly, or inside an
+ * object with a `logits` field as llmkit's GPT returns.
+ */
 export interface LanguageModel extends Module {
   /** Logits for each position. */
-  forward(inputIds: Tensor, options?: { attentionMask?: Tensor }): Tensor;
+  forward(inputIds: Tensor, options?: { attentionMask?: Tensor }): Tensor | { logits: Tensor };
 }
 
 /**
@@ -27,10 +30,11 @@ export function causalLanguageModelLoss(
   const attentionMask = batch.attentionMask
     ? tensor(batch.attentionMask, { shape: [B, T], dtype: 'int32' })
     : undefined;
-  const logits = (model as LanguageModel).forward(
+  const output = (model as LanguageModel).forward(
     inputs,
     attentionMask ? { attentionMask } : undefined,
   );
+  const logits: Tensor = 'logits' in output ? output.logits : output;
   const V = logits.shape[logits.rank - 1];
   return crossEntropy(logits.reshape([B * T, V]), targets, { ignoreIndex: IGNORE_INDEX });
 }
