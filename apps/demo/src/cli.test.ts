@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The CLI as users run it: the built dist/cli.js in a child process (turbo builds it before tests).
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'llmkit-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function llmkit(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('llmkit CLI', () => {
+  it('explains bad input in one line and exits with status 2', () => {
+    const empty = join(dir, 'empty.txt');
+    const short = join(dir, 'short.txt');
+    writeFileSync(empty, '');
+    writeFileSync(short, 'too short to hold one window of 64 characters');
+    const cases: [string[], RegExp][] = [
+      [['train', '--data', join(dir, 'missing.txt')], /--data .*missing\.txt: no such file/],
+      [['train', '--data', empty], /the file is empty; expected text to train on/],
+      [['train', '--data', short], /a window needs blockSize \+ 1 = 65/],
+      [['train', '--preset', 'gpt-5'], /unknown preset "gpt-5"; known presets: shakespeare-char/],
+      [['train', '--max-iters', 'ten'], /--max-iters ten: expected a positive integer/],
+      [['sample'], /--checkpoint DIR is required/],
+      [['sample', '--checkpoint', dir], /no run\.json here/],
+      [['nonsense'], /usage: llmkit <command>/],
+    ];
+    for (const [args, message] of cases) {
+      const { status, stdout, stderr } = llmkit(...args);
+      expect(status, args.join(' ')).toBe(2);
+      expect(stdout + stderr).toMatch(message);
+    }
+  });
+
+  it('prints help for every command', () => {
+    for (const command of ['train', 'sample', 'tokenize', 'demo']) {
+      const { status, stdout } = llmkit(command, '--help');
+      expect(status).toBe(0);
+      expect(stdout).toMatch(new RegExp(`usage: llmkit ${command}`));
+    }
+  });
+
+  it('trains, checkpoints, resumes and samples end to end', () => {
+    const text = join(dir, 'text.txt');
+    writeFileSync(text, 'To be, or not to be, that is the question.\n'.repeat(80));
+    const out = join(dir, 'run');
+    const first = llmkit('train', '--data', text, '--max-iters', '2', '--out', out, '--json');
+    expect(first.status, first.stderr).toBe(0);
+    const summary = JSON.parse(first.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ iters: 2 });
+    expect(summary.val_loss).toBeGreaterThan(0);
+    const resumed = llmkit(
+      'train',
+      '--data',
+      text,
+      '--max-iters',
+      '3',
+      '--out',
+      out,
+      '--json',
+      '--resume',
+    );
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).iters).toBe(3);
+    const sampled = llmkit(
+      'sample',
+      '--checkpoint',
+      out,
+      '--prompt',
+      'To be',
+      '--max-new-tokens',
+      '20',
+    );
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(sampled.stdout.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('tokenizes with the OpenAI encodings', () => {
+    const { status, stdout } = llmkit('tokenize', '--encoding', 'cl100k_base', 'hello world');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/2 tokens \(cl100k_base\)\n\s+15339 {2}"hello"\n\s+1917 {2}" world"/);
+  });
+});

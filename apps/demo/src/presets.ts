@@ -1,0 +1,65 @@
+import type { TrainerConfigInput } from '@llmkit/trainer';
+import { CliError } from './cli-error.js';
+
+/** A named recipe: model shape, batch shape and trainer settings. */
+export interface Preset {
+  /** What the preset is, for `--help`. */
+  description: string;
+  /** Model shape (the vocabulary size comes from the data). */
+  model: {
+    blockSize: number;
+    nLayer: number;
+    nHead: number;
+    nEmbd: number;
+    dropout: number;
+    bias: boolean;
+  };
+  /** Windows per batch. */
+  batchSize: number;
+  /** Trainer settings for `maxIters` steps. */
+  trainer: (maxIters: number) => TrainerConfigInput;
+  /** Steps when `--max-iters` is not given. */
+  defaultMaxIters: number;
+}
+
+/**
+ * nanoGPT's `shakespeare_char` configuration as its README runs it on a CPU: 4 layers, 4 heads,
+ * 128 embedding, block 64, batch 12, no dropout, no bias; AdamW lr 1e-3, betas (0.9, 0.99),
+ * weight decay 0.1, 100 warmup steps, cosine to 1e-4 at the last step, clipping at 1.0,
+ * evaluation every 250 steps over 20 batches. nanoGPT reports validation loss 1.88 at 2,000.
+ */
+const shakespeareChar: Preset = {
+  description:
+    "nanoGPT's small character-level CPU configuration (4 layers, 4 heads, 128 wide, block 64)",
+  model: { blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false },
+  batchSize: 12,
+  defaultMaxIters: 2000,
+  trainer: (maxIters) => ({
+    maxSteps: maxIters,
+    schedule: {
+      kind: 'cosine',
+      learningRate: 1e-3,
+      warmupSteps: Math.min(100, Math.floor(maxIters / 10)),
+      decaySteps: maxIters,
+      minLearningRate: 1e-4,
+    },
+    betas: [0.9, 0.99],
+    weightDecay: 0.1,
+    maxGradNorm: 1.0,
+    evalInterval: 250,
+    evalBatches: 20,
+  }),
+};
+
+/** The presets `llmkit train --preset` knows. */
+export const PRESETS: Record<string, Preset> = { 'shakespeare-char': shakespeareChar };
+
+/** The preset called `name`, or an error listing the known ones. */
+export function presetNamed(name: string): Preset {
+  const preset = PRESETS[name];
+  if (!preset)
+    throw new CliError(
+      `unknown preset ${JSON.stringify(name)}; known presets: ${Object.keys(PRESETS).join(', ')}`,
+    );
+  return preset;
+}
