@@ -57,3 +57,19 @@ export {
   type Stack,
   sinusoidalPositions,
 } from './encoder-decoder/model.js';
+export {
+  type CheckpointConfig,
+  load,
+  modelFromCheckpointConfig,
+  save,
+  type TransformerModel,
+} from './checkpoint.js';
+export {
+  fewShotPrompt,
+  oneShotPrompt,
+  type PromptExample,
+  type PromptOptions,
+  zeroShotPrompt,
+} from './prompts.js';
+export { type ExportGgufOptions, exportGguf, ggufTensorName } from './gguf/export.js';
+export { byteToUnicode, ggufVocabulary } from './gguf/vocab.js';

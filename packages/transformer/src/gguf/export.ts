@@ -1,0 +1,162 @@
+// GGUF export of a GPT-2-architecture model in llama.cpp's `gpt2` layout, so llama.cpp (and
+// everything built on it: node-llama-cpp, Ollama, LM Studio) can run a model trained here. Tensor
+// names follow llama.cpp's gpt2 conversion; llmkit's Linear weights are already [out, in], the
+// layout llama.cpp expects (Hugging Face's Conv1D [in, out] weights are what needs transposing).
+// Not handled: quantized types (see @llmkit/quantize), LLaMA-style configs (llama.cpp's `llama`
+// layout permutes q/k for its RoPE).
+import { type Tensor, noGrad } from '@llmkit/core-tensor';
+import type { Encoding } from '@llmkit/tokenizer';
+import { configError, TransformerError } from '../errors.js';
+import type { GPT } from '../gpt/model.js';
+import { checkGpt2Compatible } from '../hf/convert.js';
+import { ggufVocabulary } from './vocab.js';
+import { GGML_TYPE, type GgufTensor, type GgufValue, ggufHeader, paddingAfter } from './writer.js';
+
+/** Options of {@link exportGguf}. */
+export interface ExportGgufOptions {
+  /** Weight type of matrices: `f32` (exact) or `f16` (half the size). Norms and biases stay f32. */
+  dtype?: 'f32' | 'f16';
+  /** The byte-level BPE encoding whose vocabulary and merges go in the file (`getEncoding('gpt2')`). */
+  tokenizer: Encoding;
+  /** `general.name`. Default `llmkit-gpt2`. */
+  name?: string;
+  /** Beginning/end-of-sequence id. Default the tokenizer's `<|endoftext|>`. */
+  eosTokenId?: number;
+}
+
+/** llmkit GPT-2 parameter name -> llama.cpp gpt2 tensor name. */
+export function ggufTensorName(name: string): string {
+  const fixed: Record<string, string> = {
+    'wte.weight': 'token_embd.weight',
+    'wpe.weight': 'position_embd.weight',
+    'ln_f.weight': 'output_norm.weight',
+    'ln_f.bias': 'output_norm.bias',
+    'lm_head.weight': 'output.weight',
+  };
+  if (fixed[name]) return fixed[name];
+  const match =
+    /^h\.(\d+)\.(ln_1|attn\.c_attn|attn\.c_proj|ln_2|mlp\.c_fc|mlp\.c_proj)\.(weight|bias)$/.exec(
+      name,
+    );
+  if (!match)
+    throw new TransformerError('unsupported', `exportGguf: no gpt2 tensor for parameter '${name}'`);
+  const part = {
+    ln_1: 'attn_norm',
+    'attn.c_attn': 'attn_qkv',
+    'attn.c_proj': 'attn_output',
+    ln_2: 'ffn_norm',
+    'mlp.c_fc': 'ffn_up',
+    'mlp.c_proj': 'ffn_down',
+  }[match[2]];
+  return `blk.${match[1]}.${part}.${match[3]}`;
+}
+
+async function tensorBytes(t: Tensor, half: boolean): Promise<Uint8Array> {
+  if (half) {
+    const converted = noGrad(() => t.to('float16'));
+    const bits = await converted.data<Uint16Array>();
+    converted.dispose();
+    return new Uint8Array(bits.buffer.slice(bits.byteOffset, bits.byteOffset + bits.byteLength));
+  }
+  const data = await t.data<Float32Array>();
+  return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+}
+
+/**
+ * Writes `model` as a GGUF file at `path` (atomically: temporary file, fsync, rename) in llama.cpp's
+ * `gpt2` architecture, with the tokenizer's vocabulary and merges. The model must have GPT-2's
+ * architecture (learned positions, LayerNorm with bias, tanh GELU MLP, no GQA) and a vocabulary the
+ * size of the tokenizer's.
+ *
+ * @example
+ * ```ts
+ * await exportGguf(model, 'model.gguf', { dtype: 'f16', tokenizer: getEncoding('gpt2') });
+ * // then: llama-cli -m model.gguf -p "Hello"
+ * ```
+ */
+export async function exportGguf(
+  model: GPT,
+  path: string,
+  options: ExportGgufOptions,
+): Promise<void> {
+  const c = model.config;
+  checkGpt2Compatible(c, 'exportGguf');
+  if (c.activation !== 'gelu-tanh')
+    configError('exportGguf', 'activation', c.activation, "'gelu-tanh' (llama.cpp's gpt2 GELU)");
+  const dtype = options.dtype ?? 'f32';
+  if (dtype !== 'f32' && dtype !== 'f16')
+    configError('exportGguf', 'dtype', dtype, "'f32' or 'f16'");
+  if (!options.tokenizer || typeof options.tokenizer.mergeableRanks !== 'function') {
+    configError(
+      'exportGguf',
+      'tokenizer',
+      typeof options.tokenizer,
+      "a byte-level BPE Encoding (getEncoding('gpt2'))",
+    );
+  }
+  const vocabulary = ggufVocabulary(options.tokenizer);
+  if (vocabulary.tokens.length !== c.vocabSize) {
+    throw new TransformerError(
+      'invalid_config',
+      `exportGguf: the tokenizer has ${vocabulary.tokens.length} tokens but the model's vocabSize is ${c.vocabSize}`,
+    );
+  }
+  const eos =
+    options.eosTokenId ?? options.tokenizer.specialTokens['<|endoftext|>'] ?? c.vocabSize - 1;
+  const metadata: Record<string, GgufValue> = {
+    'general.architecture': { type: 'string', value: 'gpt2' },
+    'general.name': { type: 'string', value: options.name ?? 'llmkit-gpt2' },
+    'general.file_type': { type: 'uint32', value: dtype === 'f16' ? 1 : 0 }, // ALL_F32 / MOSTLY_F16
+    'gpt2.context_length': { type: 'uint32', value: c.blockSize },
+    'gpt2.embedding_length': { type: 'uint32', value: c.nEmbd },
+    'gpt2.feed_forward_length': { type: 'uint32', value: c.intermediateSize },
+    'gpt2.block_count': { type: 'uint32', value: c.nLayer },
+    'gpt2.attention.head_count': { type: 'uint32', value: c.nHead },
+    'gpt2.attention.layer_norm_epsilon': { type: 'float32', value: c.normEpsilon },
+    'tokenizer.ggml.model': { type: 'string', value: 'gpt2' },
+    'tokenizer.ggml.pre': { type: 'string', value: 'gpt-2' },
+    'tokenizer.ggml.tokens': { type: 'string[]', value: vocabulary.tokens },
+    'tokenizer.ggml.token_type': { type: 'int32[]', value: vocabulary.types },
+    'tokenizer.ggml.merges': { type: 'string[]', value: vocabulary.merges },
+    'tokenizer.ggml.bos_token_id': { type: 'uint32', value: eos },
+    'tokenizer.ggml.eos_token_id': { type: 'uint32', value: eos },
+  };
+  const parameters: [string, Tensor][] = Object.entries(model.stateDict());
+  if (c.tieWordEmbeddings) parameters.push(['lm_head.weight', model.wte.weight]); // llama.cpp wants `output`
+  const tensors: GgufTensor[] = [];
+  for (const [name, t] of parameters) {
+    const half = dtype === 'f16' && t.rank >= 2; // as llama.cpp's converter: 1-D tensors stay f32
+    tensors.push({
+      name: ggufTensorName(name),
+      shape: t.shape,
+      type: half ? GGML_TYPE.F16 : GGML_TYPE.F32,
+      data: await tensorBytes(t, half),
+    });
+  }
+  await writeChunksAtomic(path, [
+    ggufHeader(metadata, tensors),
+    ...tensors.flatMap((t) => [t.data, paddingAfter(t.data.length)]),
+  ]);
+}
+
+async function writeChunksAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  const temporary = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  const handle = await fs.open(temporary, 'w');
+  try {
+    for (const chunk of chunks) if (chunk.length) await handle.write(chunk);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await fs.rename(temporary, path);
+  const folder = await fs.open(dirname(path), 'r').catch(() => null);
+  if (folder) {
+    await folder.sync().catch(() => undefined);
+    await folder.close();
+  }
+}
