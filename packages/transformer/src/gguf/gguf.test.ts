@@ -17,8 +17,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function readGguf(bytes: Uint8Array) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
-  const u32 = () => ((at += 4), view.getUint32(at - 4, true));
-  const u64 = () => ((at += 8), Number(view.getBigUint64(at - 8, true)));
+  const take = (size: number) => {
+    at += size;
+    return at - size;
+  };
+  const u32 = () => view.getUint32(take(4), true);
+  const u64 = () => Number(view.getBigUint64(take(8), true));
   const str = () => {
     const n = u64();
     at += n;
@@ -26,8 +30,8 @@ function readGguf(bytes: Uint8Array) {
   };
   const value = (type: number): unknown => {
     if (type === 4) return u32();
-    if (type === 5) return ((at += 4), view.getInt32(at - 4, true));
-    if (type === 6) return ((at += 4), view.getFloat32(at - 4, true));
+    if (type === 5) return view.getInt32(take(4), true);
+    if (type === 6) return view.getFloat32(take(4), true);
     if (type === 7) return bytes[at++] === 1;
     if (type === 8) return str();
     if (type === 9) {
