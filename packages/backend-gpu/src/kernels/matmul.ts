@@ -12,6 +12,36 @@ import { PARAMS_WGSL, mergeDimensions } from '../wgsl.js';
 const TILE = 64;
 const MAX_BATCH_RANK = 4;
 
+// The 4x4 register tile is written out as 16 scalars (acc_i_j) rather than an array: shader
+// compilers (llvmpipe's especially) keep scalars in registers but may spill indexed arrays.
+const TILE_INDICES = [0, 1, 2, 3];
+
+function declareAccumulators(): string {
+  return TILE_INDICES.flatMap((i) => TILE_INDICES.map((j) => `var acc_${i}_${j} = 0.0;`)).join(' ');
+}
+
+function innerProduct(): string {
+  const loads = [
+    ...TILE_INDICES.map((i) => `let a${i} = tileA[k * 64u + lid.y + ${16 * i}u];`),
+    ...TILE_INDICES.map((j) => `let b${j} = tileB[k * 64u + lid.x + ${16 * j}u];`),
+  ];
+  const fmas = TILE_INDICES.flatMap((i) =>
+    TILE_INDICES.map((j) => `acc_${i}_${j} = fma(a${i}, b${j}, acc_${i}_${j});`),
+  );
+  return [...loads, ...fmas].join('\n      ');
+}
+
+function storeAccumulators(): string {
+  return TILE_INDICES.map(
+    (i) => `{
+    let r = row0 + lid.y + ${16 * i}u;
+    if (r < M) {
+${TILE_INDICES.map((j) => `      if (col0 + lid.x + ${16 * j}u < N) { C[outBase + r * N + col0 + lid.x + ${16 * j}u] = acc_${i}_${j}; }`).join('\n')}
+    }
+  }`,
+  ).join('\n  ');
+}
+
 // Params: [M, N, K, rowStrideA, colStrideA, rowStrideB, colStrideB, offsetA, offsetB,
 //          batchRank, batchShape x4 @10, batchStridesA x4 @14, batchStridesB x4 @18]
 function shader(columnMajorA: boolean, columnMajorB: boolean): string {
@@ -47,8 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   let row0 = wid.y * 64u;
   let col0 = wid.x * 64u;
-  var acc: array<array<f32, 4>, 4>;
-  for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] = 0.0; } }
+  ${declareAccumulators()}
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     for (var t = 0u; t < 4u; t++) {
       let e = li + t * 256u;
@@ -69,25 +98,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { a[i] = tileA[k * 64u + lid.y + 16u * i]; }
-      for (var j = 0u; j < 4u; j++) { b[j] = tileB[k * 64u + lid.x + 16u * j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
-      }
+      ${innerProduct()}
     }
     workgroupBarrier();
   }
   let outBase = wid.z * M * N;
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y + 16u * i;
-    if (r >= M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x + 16u * j;
-      if (c < N) { C[outBase + r * N + c] = acc[i][j]; }
-    }
-  }
+  ${storeAccumulators()}
 }`;
 }
 
