@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// `pnpm bench <package> [args]`: runs packages/<package>/bench/run.mjs after building that package
-// and what it depends on. Each benchmark prints a table and one JSON line, runs its peer in the
-// same run and states the machine.
+// `pnpm bench <package> [args]`: runs packages/<package>/bench/run.mjs after building the
+// workspace. Each benchmark prints a table and one JSON line, runs its peer in the same run and
+// states the machine.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,12 +22,6 @@ const run = (command, commandArgs) => {
   const result = spawnSync(command, commandArgs, { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
-run('pnpm', [
-  'exec',
-  'turbo',
-  'run',
-  'build',
-  `--filter=@llmkit/${name}...`,
-  '--output-logs=errors-only',
-]);
+// everything is built (turbo caches): some benchmarks drive the CLI or another package
+run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
 run(process.execPath, [join(root, 'packages', name, 'bench', 'run.mjs'), ...args]);

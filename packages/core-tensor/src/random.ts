@@ -38,6 +38,26 @@ export class Generator {
     this.spare = null;
   }
 
+  /** The generator's position, to save with a checkpoint and restore with {@link Generator.setState}. */
+  getState(): { words: number[]; spare: number | null } {
+    return { words: Array.from(this.s), spare: this.spare };
+  }
+
+  /** Returns to a position from {@link Generator.getState}; the stream continues exactly. */
+  setState(state: { words: readonly number[]; spare: number | null }): void {
+    if (
+      state?.words?.length !== 4 ||
+      !state.words.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)
+    ) {
+      throw new TensorError(
+        'invalid_argument',
+        `Generator.setState: expected { words: four uint32, spare }, got ${JSON.stringify(state)}`,
+      );
+    }
+    this.s.set(state.words);
+    this.spare = state.spare;
+  }
+
   /** The next 32 random bits as an unsigned integer. */
   nextUint32(): number {
     const s = this.s;

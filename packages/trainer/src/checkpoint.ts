@@ -23,6 +23,8 @@ export interface TrainerState {
   evaluationsWithoutImprovement: number;
   /** Loss history for the loss curve: [step, train loss, validation loss or null]. */
   history: [number, number, number | null][];
+  /** The global random generator's position (dropout, sampling), restored on resume. */
+  rng?: { words: number[]; spare: number | null };
   /** Free-form details (config, preset, tokenizer) the caller wants to keep with the weights. */
   extra?: Record<string, unknown>;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   AdamW,
   clipGradNorm,
+  defaultGenerator,
   keep,
   type Module,
   noGrad,
@@ -137,6 +138,7 @@ export class Trainer<Batch> {
       throw error;
     }
     this.options.data.restore(this.state.data);
+    if (this.state.rng) defaultGenerator.setState(this.state.rng);
     return true;
   }
 
@@ -280,6 +282,7 @@ export class Trainer<Batch> {
     if (!settings)
       throw new TrainerError('invalid_config', 'checkpoint: no checkpoint.dir in the config');
     this.state.data = this.options.data.state();
+    this.state.rng = defaultGenerator.getState();
     const folder = await saveCheckpoint(settings.dir, {
       model: this.options.model,
       optimizer: this.optimizer as never,

@@ -43,7 +43,12 @@ export async function initBackend(name: string): Promise<Backend> {
       `unknown backend '${name}'; registered: ${listBackends().join(', ') || 'none'}`,
     );
   }
-  entry.instance ??= await (entry.pending ?? entry.factory());
+  if (!entry.instance) {
+    const made = await (entry.pending ?? entry.factory());
+    // getBackend() may have created an instance synchronously while we awaited: keep that one,
+    // so tensors made before and after setBackend share one backend
+    entry.instance ??= made;
+  }
   return entry.instance;
 }
 
