@@ -13,6 +13,7 @@ import {
 import { binary, copy, gather, reduce, unary, where } from './kernels/elementwise.js';
 import { FUSED } from './kernels/fused.js';
 import { matmul } from './kernels/matmul.js';
+import { TRAINING } from './kernels/training.js';
 import { type NativeKernels, nativeKernels } from './native.js';
 
 type NativeKernel = (
@@ -31,6 +32,7 @@ const NATIVE: Readonly<Record<string, NativeKernel>> = {
   where,
   gather,
   ...FUSED,
+  ...TRAINING,
 };
 
 /** Options of {@link createCpuBackend}. */
@@ -112,7 +114,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     read: (buffer: BackendBuffer) => js.read(buffer),
     readSync: (buffer: BackendBuffer) => js.readSync!(buffer),
     free: (buffer: BackendBuffer) => js.free(buffer),
-    supports: (kernelName: string) => js.supports(kernelName),
+    supports: (kernelName: string) => js.supports(kernelName) || kernelName in TRAINING,
     run(kernelName, inputs, outputs, attributes) {
       const started = options.profile ? performance.now() : 0;
       if (runNative(kernelName, inputs, outputs, attributes)) {

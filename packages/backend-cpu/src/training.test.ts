@@ -6,6 +6,7 @@ import * as t from '@llmkit/core-tensor';
 import { gradcheck } from '@llmkit/core-tensor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from './backend.js';
+import { gelu, scaledDotProductAttention } from './fused-ops.js';
 
 beforeAll(() => {
   t.registerBackend('cpu', () => createCpuBackend(), 20);
@@ -34,6 +35,17 @@ const FUNCTIONS: Record<string, { shapes: number[][]; fn: (...x: t.Tensor[]) => 
     ],
     fn: (q, k, v) => t.scaledDotProductAttention(q, k, v, { causal: true }).softmax(-1).sum(),
   },
+  'fused gelu and fused causal attention (backend-cpu ops)': {
+    shapes: [
+      [1, 2, 7, 4],
+      [1, 2, 7, 4],
+      [1, 2, 7, 6],
+    ],
+    fn: (q, k, v) =>
+      gelu(scaledDotProductAttention(q, k, v, { causal: true }))
+        .square()
+        .sum(),
+  },
   'embedding + broadcast add + mean': {
     shapes: [[11, 16], [16]],
     fn: (table, bias) => {
@@ -50,11 +62,13 @@ function inputs(shapes: number[][], backend: string, dtype: t.DType, seed: numbe
 
 describe('gradients on cpu', () => {
   for (const [name, { shapes, fn }] of Object.entries(FUNCTIONS)) {
-    it(`${name}: float64 gradcheck passes on cpu`, () => {
+    it(`${name}: float64 gradcheck passes on cpu`, { timeout: 30_000 }, () => {
       expect(gradcheck(fn, inputs(shapes, 'cpu', 'float64', 1)).ok).toBe(true);
     });
 
-    it(`${name}: float32 native gradients match float64 finite-difference-checked ones`, () => {
+    it(`${name}: float32 native gradients match float64 finite-difference-checked ones`, {
+      timeout: 30_000,
+    }, () => {
       const reference = inputs(shapes, 'js', 'float64', 2);
       expect(gradcheck(fn, reference).ok).toBe(true);
       fn(...reference).backward();
@@ -110,8 +124,52 @@ async function train(backend: string): Promise<number[]> {
   return losses;
 }
 
+describe('backend-cpu fused ops', () => {
+  it('run the native kernels on cpu and match core-tensor ops', async () => {
+    const backend = createCpuBackend({ name: 'cpu-profiled', profile: true });
+    t.registerBackend('cpu-profiled', () => backend);
+    await t.setBackend('cpu-profiled');
+    const [q, k, v] = inputs(
+      [
+        [1, 2, 40, 16],
+        [1, 2, 40, 16],
+        [1, 2, 40, 16],
+      ],
+      'cpu-profiled',
+      'float32',
+      3,
+    );
+    const fused = gelu(scaledDotProductAttention(q, k, v, { causal: true }), {
+      approximate: 'tanh',
+    }).sum();
+    fused.backward();
+    const grads = [q, k, v].map((x) => Array.from(x.grad!.dataSync()));
+    const kernels = backend.profile().map((p) => p.kernel);
+    for (const name of ['attentionForward', 'attentionBackward', 'geluBackward'])
+      expect(kernels).toContain(name);
+    for (const x of [q, k, v]) x.grad = null;
+    t.scaledDotProductAttention(q, k, v, { causal: true })
+      .gelu({ approximate: 'tanh' })
+      .sum()
+      .backward();
+    expect(fused.item()).toBeCloseTo(
+      t
+        .scaledDotProductAttention(q, k, v, { causal: true })
+        .gelu({ approximate: 'tanh' })
+        .sum()
+        .item(),
+      3,
+    );
+    [q, k, v].forEach((x, i) => {
+      const want = x.grad!.dataSync();
+      for (let j = 0; j < want.length; j++) expect(grads[i][j]).toBeCloseTo(want[j], 4);
+    });
+  });
+});
+
 describe('training on cpu', () => {
-  it('a two-layer MLP reaches the same loss on cpu and js', async () => {
+  // Timeouts are generous because CI machines are shared; each test takes ~1 s when idle.
+  it('a two-layer MLP reaches the same loss on cpu and js', { timeout: 60_000 }, async () => {
     const cpu = await train('cpu');
     const js = await train('js');
     expect(js[149]).toBeLessThan(0.2 * js[0]); // it learns

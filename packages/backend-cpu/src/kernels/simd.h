@@ -136,10 +136,13 @@ LLMKIT_INLINE void vstore_partial(float* p, Vec a, int64_t count) {
 }
 
 // exp(x) with ~2 ulp error: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6 polynomial
-// (Taylor coefficients), scaled by 2^n built in the exponent bits. Inputs below -87.3
-// give ~1e-38 rather than 0 (harmless next to the sums they join), above 88 give exp(88).
+// (Taylor coefficients), scaled by 2^n built in the exponent bits. Below -87.3 the result is
+// exactly 0 (as expf underflows): a masked attention score must give probability 0, not ~1e-38,
+// or every product with it downstream is a denormal that costs ~100 cycles. Above 88, exp(88).
 LLMKIT_INLINE Vec vexp(Vec x) {
-  x = vmin(vset(88.0f), vmax(vset(-87.33654f), x));  // operand order keeps NaN
+  Vec lowest = vset(-87.33654f);
+  Vec underflow = x;
+  x = vmin(vset(88.0f), vmax(lowest, x));  // operand order keeps NaN
   Vec n = vround(x * vset(1.44269504088896341f));
   // Cody-Waite: ln2 split in a high part exact in float and a low correction.
   Vec r = vfma(n, vset(-0.693359375f), x);
@@ -151,7 +154,8 @@ LLMKIT_INLINE Vec vexp(Vec x) {
   p = vfma(p, r, vset(0.5f));
   p = vfma(p, r, vset(1.0f));
   p = vfma(p, r, vset(1.0f));
-  return p * vpow2i(n);  // n in [-126, 127] after the clamp
+  Vec result = p * vpow2i(n);  // n in [-126, 127] after the clamp
+  return vselect_gt(lowest, underflow, vset(0.0f), result);
 }
 
 // tanh(x): (1 - e) / (1 + e) with e = exp(-2|x|), sign restored; below |x| = 0.1, where that

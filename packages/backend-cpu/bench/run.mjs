@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// `pnpm bench backend-cpu [--quick] [--only gemm|gpt]`: the native CPU backend beside PyTorch
+// (Debian's python3-torch with OpenBLAS, torch.set_num_threads(1): OpenBLAS threads itself), in
+// the same run, interleaved so both sides see the same machine load:
+//   1. sgemm GFLOP/s at 256..2048 and on the (transposed) shapes of a nanoGPT training step;
+//   2. one training step (forward, backward, AdamW) of nanoGPT's small CPU config in ms/step,
+//      with a per-kernel profile of the llmkit step.
+// Prints the machine, tables with ratios, and one JSON line.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as t from '@llmkit/core-tensor';
+import { cpuBackendInfo, createCpuBackend, nativeKernels } from '../dist/index.js';
+import { timeTrainingStep } from './gpt.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const shapes = JSON.parse(readFileSync(join(here, 'shapes.json'), 'utf8'));
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown';
+  const flags = /flags\s*:\s*(.*)/.exec(cpuinfo)?.[1].split(' ') ?? [];
+  const simd = ['avx2', 'fma', 'avx512f'].filter((f) => flags.includes(f)).join(' ');
+  return { cpu: model, simd, cores: os.availableParallelism(), load: os.loadavg()[0] };
+}
+
+function torch(part) {
+  const result = spawnSync(
+    '/usr/bin/python3',
+    [join(here, 'torch_bench.py'), '--only', part, ...(quick ? ['--quick'] : [])],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) {
+    console.error(
+      `PyTorch side failed: ${(result.stderr || result.error?.message || '').trim().split('\n').pop()}`,
+    );
+    return undefined;
+  }
+  return JSON.parse(result.stdout.trim().split('\n').pop());
+}
+
+/** Best seconds of `run` over up to `repeats` calls within `budget` seconds, after a warm-up. */
+function bestSeconds(run, repeats, budget) {
+  run();
+  let best = Number.POSITIVE_INFINITY;
+  const start = performance.now();
+  for (let i = 0; i < repeats; i++) {
+    const began = performance.now();
+    run();
+    best = Math.min(best, (performance.now() - began) / 1e3);
+    if (performance.now() - start > budget * 1e3) break;
+  }
+  return best;
+}
+
+function gemmGflops(native, { m, n, k, transposeA = false, transposeB = false, batch = 1 }) {
+  const a = Float32Array.from({ length: m * k * batch }, Math.random);
+  const b = Float32Array.from({ length: k * n * batch }, Math.random);
+  const c = new Float32Array(m * n * batch);
+  const lda = transposeA ? m : k;
+  const ldb = transposeB ? k : n;
+  const run = () =>
+    native.gemm(
+      transposeA,
+      transposeB,
+      m,
+      n,
+      k,
+      1,
+      a,
+      0,
+      lda,
+      m * k,
+      b,
+      0,
+      ldb,
+      k * n,
+      0,
+      c,
+      0,
+      n,
+      m * n,
+      batch,
+    );
+  return (2 * m * n * k * batch) / bestSeconds(run, quick ? 5 : 30, quick ? 0.5 : 2) / 1e9;
+}
+
+const ratio = (ours, theirs) => (ours && theirs ? (ours / theirs).toFixed(2) : 'n/a');
+const fixed = (value, digits = 1) => (value === undefined ? 'n/a' : value.toFixed(digits));
+
+const info = cpuBackendInfo();
+if (!info.available) {
+  console.error(`backend-cpu: ${info.reason}`);
+  process.exit(1);
+}
+const native = nativeKernels();
+const report = { machine: machine(), backend: info };
+console.log(
+  `Machine: ${report.machine.cpu} (${report.machine.simd}), ${report.machine.cores} cores, load ${report.machine.load.toFixed(2)}`,
+);
+console.log(
+  `llmkit cpu: ${info.isa} kernels, ${info.threads} threads; PyTorch: /usr/bin/python3, torch.set_num_threads(1)\n`,
+);
+
+if (only === undefined || only === 'gemm') {
+  const peer = torch('gemm');
+  const rows = [];
+  for (const size of shapes.square) {
+    rows.push({
+      shape: `${size}x${size}x${size} NN`,
+      ours: gemmGflops(native, { m: size, n: size, k: size }),
+      torch: peer?.square[String(size)],
+    });
+  }
+  for (const c of shapes.training) {
+    rows.push({
+      shape: `${c.name} (${c.m}x${c.n}x${c.k})`,
+      ours: gemmGflops(native, c),
+      torch: peer?.training[c.name],
+    });
+  }
+  console.log('sgemm GFLOP/s (best of repeats)');
+  console.log(`| ${'shape (M x N x K)'.padEnd(44)} | llmkit cpu | PyTorch | ratio |`);
+  console.log(`| ${'-'.repeat(44)} | ---------- | ------- | ----- |`);
+  for (const r of rows) {
+    console.log(
+      `| ${r.shape.padEnd(44)} | ${fixed(r.ours).padStart(10)} | ${fixed(r.torch).padStart(7)} | ${ratio(r.ours, r.torch).padStart(5)} |`,
+    );
+  }
+  console.log('');
+  report.gemm = rows;
+}
+
+if (only === undefined || only === 'gpt') {
+  const peer = torch('gpt');
+  const backend = createCpuBackend({ profile: true });
+  t.registerBackend('cpu', () => backend, 20);
+  await t.setBackend('cpu');
+  const steps = quick ? 8 : 25;
+  const ours = timeTrainingStep({ steps, profile: (reset) => backend.profile(reset) });
+  const profile = backend.profile();
+  const theirs = peer?.gpt;
+  console.log(
+    'nanoGPT small CPU config (4 layers, 4 heads, 128 embedding, block 64, batch 12, vocab 65, AdamW): ms per training step',
+  );
+  console.log('|                      | llmkit cpu | PyTorch | ratio (llmkit / PyTorch) |');
+  console.log('| -------------------- | ---------- | ------- | ------------------------ |');
+  console.log(
+    `| median ms/step       | ${fixed(ours.medianMs).padStart(10)} | ${fixed(theirs?.medianMs).padStart(7)} | ${ratio(ours.medianMs, theirs?.medianMs).padStart(24)} |`,
+  );
+  console.log(
+    `| best ms/step         | ${fixed(ours.bestMs).padStart(10)} | ${fixed(theirs?.bestMs).padStart(7)} | ${ratio(ours.bestMs, theirs?.bestMs).padStart(24)} |`,
+  );
+  console.log(
+    `| first loss           | ${fixed(ours.firstLoss, 3).padStart(10)} | ${fixed(theirs?.firstLoss, 3).padStart(7)} |                          |`,
+  );
+  console.log(
+    `| parameters           | ${String(ours.parameters).padStart(10)} | ${String(theirs?.parameters ?? 'n/a').padStart(7)} |                          |`,
+  );
+  console.log('\nWhere an llmkit step goes (ms per step, kernels run natively unless marked js):');
+  const total = profile.reduce((sum, p) => sum + p.milliseconds, 0) / steps;
+  for (const p of profile.slice(0, 14)) {
+    console.log(
+      `  ${p.kernel.padEnd(26)} ${(p.milliseconds / steps).toFixed(2).padStart(7)} ms  ${String(Math.round(p.calls / steps)).padStart(4)} calls`,
+    );
+  }
+  console.log(
+    `  ${'all kernels'.padEnd(26)} ${total.toFixed(2).padStart(7)} ms; the rest of ${fixed(ours.medianMs)} ms is JavaScript (autograd, views, allocation)`,
+  );
+  report.gpt = {
+    llmkit: ours,
+    pytorch: theirs,
+    profile: profile.map((p) => ({
+      ...p,
+      milliseconds: p.milliseconds / steps,
+      calls: p.calls / steps,
+    })),
+  };
+}
+
+report.machine.loadAfter = os.loadavg()[0];
+console.log(`\nload average after: ${report.machine.loadAfter.toFixed(2)}`);
+console.log(JSON.stringify(report));
