@@ -34,3 +34,38 @@ export {
   type TrainerOptions,
   type TrainResult,
 } from './trainer.js';
+export {
+  type ClassificationBatch,
+  type ClassificationEvaluation,
+  type ClassificationPadding,
+  classificationAccuracy,
+  evaluateClassifier,
+  type LabelledSequence,
+  LabelledSequences,
+  type LabelledText,
+  padClassificationBatch,
+  parseLabelledLines,
+  type SequenceClassifier,
+  sequenceClassificationLoss,
+} from './tasks/classification.js';
+export { type EpochState, holdOut } from './tasks/epochs.js';
+export {
+  type InstructionFormat,
+  type InstructionRecord,
+  instructionBatches,
+  instructionExampleFromRecord,
+  parseInstructionRecords,
+  renderInstruction,
+} from './tasks/instruction.js';
+export { ReplayData, type ReplayOptions, type ReplayState } from './tasks/replay.js';
+export {
+  type ExactMatchEvaluation,
+  padSeq2SeqBatch,
+  type Seq2SeqBatch,
+  Seq2SeqBatches,
+  type Seq2SeqExample,
+  type Seq2SeqModel,
+  type Seq2SeqTokens,
+  seq2seqExactMatch,
+  seq2seqLoss,
+} from './tasks/seq2seq.js';
