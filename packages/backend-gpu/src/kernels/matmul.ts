@@ -1,64 +1,88 @@
-// The `matmul` kernel: batched C = A @ B over strided views, a tiled GEMM.
-// Each workgroup of 16x16 invocations computes a 64x64 tile of C; each invocation a 4x4 register
-// tile (rows ty + 16i, columns tx + 16j). K advances in steps of 16: the A and B tiles are staged
-// in workgroup memory (8 KiB), loaded so that neighbouring invocations read neighbouring
-// addresses for either layout (row- or column-major, chosen by the transpose flags).
+// The `matmul` kernel: batched C = A @ B over strided views, a tiled GEMM (see Tiling): A and B
+// tiles are staged in workgroup memory, loaded so that neighbouring invocations read
+// neighbouring addresses for either layout (row- or column-major, chosen by the transpose
+// flags), and each invocation accumulates a register tile of C.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError, shapeText } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { PARAMS_WGSL, mergeDimensions } from '../wgsl.js';
 
-const TILE = 64;
 const MAX_BATCH_RANK = 4;
 
-// The 4x4 register tile is written out as 16 scalars (acc_i_j) rather than an array: shader
-// compilers (llvmpipe's especially) keep scalars in registers but may spill indexed arrays.
-const TILE_INDICES = [0, 1, 2, 3];
+/**
+ * A GEMM tiling: each workgroup of 16x16 invocations computes a `tile` x `tile` block of C, each
+ * invocation a `perThread` x `perThread` register tile (rows ty + 16i, columns tx + 16j), with K
+ * staged `depth` at a time. Both use 1024-element operand tiles (8 KiB of workgroup memory), so
+ * every invocation loads 4 elements of A and 4 of B per step.
+ */
+interface Tiling {
+  tile: number;
+  perThread: number;
+  depth: number;
+}
+const SMALL: Tiling = { tile: 64, perThread: 4, depth: 16 };
+const LARGE: Tiling = { tile: 128, perThread: 8, depth: 8 };
 
-function declareAccumulators(): string {
-  return TILE_INDICES.flatMap((i) => TILE_INDICES.map((j) => `var acc_${i}_${j} = 0.0;`)).join(' ');
+// The register tile is written out as scalars (acc_i_j) rather than an array: shader compilers
+// (llvmpipe's especially) keep scalars in registers but may spill indexed arrays.
+function indices(t: Tiling): number[] {
+  return Array.from({ length: t.perThread }, (_, i) => i);
 }
 
-function innerProduct(): string {
+function declareAccumulators(t: Tiling): string {
+  return indices(t)
+    .flatMap((i) => indices(t).map((j) => `var acc_${i}_${j} = 0.0;`))
+    .join(' ');
+}
+
+function innerProduct(t: Tiling): string {
   const loads = [
-    ...TILE_INDICES.map((i) => `let a${i} = tileA[k * 64u + lid.y + ${16 * i}u];`),
-    ...TILE_INDICES.map((j) => `let b${j} = tileB[k * 64u + lid.x + ${16 * j}u];`),
+    ...indices(t).map((i) => `let a${i} = tileA[k * ${t.tile}u + lid.y + ${16 * i}u];`),
+    ...indices(t).map((j) => `let b${j} = tileB[k * ${t.tile}u + lid.x + ${16 * j}u];`),
   ];
-  const fmas = TILE_INDICES.flatMap((i) =>
-    TILE_INDICES.map((j) => `acc_${i}_${j} = fma(a${i}, b${j}, acc_${i}_${j});`),
+  const fmas = indices(t).flatMap((i) =>
+    indices(t).map((j) => `acc_${i}_${j} = fma(a${i}, b${j}, acc_${i}_${j});`),
   );
   return [...loads, ...fmas].join('\n      ');
 }
 
-function storeAccumulators(): string {
-  return TILE_INDICES.map(
-    (i) => `{
+function storeAccumulators(t: Tiling): string {
+  return indices(t)
+    .map(
+      (i) => `{
     let r = row0 + lid.y + ${16 * i}u;
     if (r < M) {
-${TILE_INDICES.map((j) => `      if (col0 + lid.x + ${16 * j}u < N) { C[outBase + r * N + col0 + lid.x + ${16 * j}u] = acc_${i}_${j}; }`).join('\n')}
+${indices(t)
+  .map(
+    (j) =>
+      `      if (col0 + lid.x + ${16 * j}u < N) { C[outBase + r * N + col0 + lid.x + ${16 * j}u] = acc_${i}_${j}; }`,
+  )
+  .join('\n')}
     }
   }`,
-  ).join('\n  ');
+    )
+    .join('\n  ');
 }
 
 // Params: [M, N, K, rowStrideA, colStrideA, rowStrideB, colStrideB, offsetA, offsetB,
 //          batchRank, batchShape x4 @10, batchStridesA x4 @14, batchStridesB x4 @18]
-function shader(columnMajorA: boolean, columnMajorB: boolean): string {
-  // Tile loads: 1024 elements per operand per step, 4 per invocation. For a row-major A the
-  // fastest-varying load index walks k (contiguous); for a column-major A it walks m.
+function shader(t: Tiling, columnMajorA: boolean, columnMajorB: boolean): string {
+  // Tile loads: for a row-major A the fastest-varying load index walks k (contiguous in memory);
+  // for a column-major A it walks m. Likewise for B.
+  const { tile, depth } = t;
   const loadA = columnMajorA
-    ? 'let m = e % 64u; let k = e / 64u;'
-    : 'let k = e % 16u; let m = e / 16u;';
+    ? `let m = e % ${tile}u; let k = e / ${tile}u;`
+    : `let k = e % ${depth}u; let m = e / ${depth}u;`;
   const loadB = columnMajorB
-    ? 'let k = e % 16u; let n = e / 16u;'
-    : 'let n = e % 64u; let k = e / 64u;';
+    ? `let k = e % ${depth}u; let n = e / ${depth}u;`
+    : `let n = e % ${tile}u; let k = e / ${tile}u;`;
   return `${PARAMS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-var<workgroup> tileA: array<f32, 1024>; // [k][m], 16 x 64
-var<workgroup> tileB: array<f32, 1024>; // [k][n], 16 x 64
+var<workgroup> tileA: array<f32, 1024>; // [k][m], ${depth} x ${tile}
+var<workgroup> tileB: array<f32, 1024>; // [k][n], ${depth} x ${tile}
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -75,35 +99,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     offsetA += c * p(14u + u32(d));
     offsetB += c * p(18u + u32(d));
   }
-  let row0 = wid.y * 64u;
-  let col0 = wid.x * 64u;
-  ${declareAccumulators()}
-  for (var k0 = 0u; k0 < K; k0 += 16u) {
-    for (var t = 0u; t < 4u; t++) {
-      let e = li + t * 256u;
+  let row0 = wid.y * ${tile}u;
+  let col0 = wid.x * ${tile}u;
+  ${declareAccumulators(t)}
+  for (var k0 = 0u; k0 < K; k0 += ${depth}u) {
+    for (var s = 0u; s < 4u; s++) {
+      let e = li + s * 256u;
       {
         ${loadA}
         let gm = row0 + m; let gk = k0 + k;
         var v = 0.0;
         if (gm < M && gk < K) { v = A[offsetA + gm * p(3u) + gk * p(4u)]; }
-        tileA[k * 64u + m] = v;
+        tileA[k * ${tile}u + m] = v;
       }
       {
         ${loadB}
         let gk = k0 + k; let gn = col0 + n;
         var v = 0.0;
         if (gk < K && gn < N) { v = B[offsetB + gk * p(5u) + gn * p(6u)]; }
-        tileB[k * 64u + n] = v;
+        tileB[k * ${tile}u + n] = v;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      ${innerProduct()}
+    for (var k = 0u; k < ${depth}u; k++) {
+      ${innerProduct(t)}
     }
     workgroupBarrier();
   }
   let outBase = wid.z * M * N;
-  ${storeAccumulators()}
+  ${storeAccumulators(t)}
 }`;
 }
 
@@ -175,17 +199,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) { if (gid.x < p(0u)) { C[
     });
     return;
   }
+  // The 128-wide tiling does twice the work per loaded element, worth it once the matrix fills it.
+  const tiling = M >= 128 && N >= 128 ? LARGE : SMALL;
   rt.run({
     kernel: 'matmul',
-    key: `matmul:${columnMajorA ? 'T' : 'N'}${columnMajorB ? 'T' : 'N'}`,
-    shader: () => shader(columnMajorA, columnMajorB),
+    key: `matmul:${tiling.tile}:${columnMajorA ? 'T' : 'N'}${columnMajorB ? 'T' : 'N'}`,
+    shader: () => shader(tiling, columnMajorA, columnMajorB),
     buffers: [
       (a.buffer as GpuBuffer).gpu,
       (b.buffer as GpuBuffer).gpu,
       (out.buffer as GpuBuffer).gpu,
     ],
     params,
-    workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), batches],
+    workgroups: [Math.ceil(N / tiling.tile), Math.ceil(M / tiling.tile), batches],
     describe: undefined,
   });
 }
