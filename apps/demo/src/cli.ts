@@ -5,6 +5,8 @@
  */
 import { CliError } from './cli-error.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
+import { EVAL_HELP, evaluate } from './commands/eval.js';
+import { FINETUNE_HELP, finetune } from './commands/finetune.js';
 import { SAMPLE_HELP, sample } from './commands/sample.js';
 import { TOKENIZE_HELP, tokenize } from './commands/tokenize.js';
 import { TRAIN_HELP, train } from './commands/train.js';
@@ -12,6 +14,8 @@ import { TRAIN_HELP, train } from './commands/train.js';
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => unknown }> = {
   train: { help: TRAIN_HELP, run: train },
   sample: { help: SAMPLE_HELP, run: sample },
+  finetune: { help: FINETUNE_HELP, run: finetune },
+  eval: { help: EVAL_HELP, run: evaluate },
   tokenize: { help: TOKENIZE_HELP, run: tokenize },
   demo: { help: DEMO_HELP, run: demo },
 };

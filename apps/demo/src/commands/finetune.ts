@@ -1,0 +1,307 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { manualSeed } from '@llmkit/core-tensor';
+import { CHATML_TEMPLATE, CharTokenizer, PLAIN_TEMPLATE, writeFileAtomic } from '@llmkit/tokenizer';
+import {
+  causalLanguageModelLoss,
+  classificationAccuracy,
+  countTargets,
+  createProgressReporter,
+  evaluateClassifier,
+  holdOut,
+  instructionBatches,
+  LabelledSequences,
+  parseInstructionRecords,
+  parseLabelledLines,
+  sequenceClassificationLoss,
+  Trainer,
+  type TrainResult,
+} from '@llmkit/trainer';
+import { EncoderForSequenceClassification } from '@llmkit/transformer';
+import { CliError } from '../cli-error.js';
+import { chooseBackend } from './backend.js';
+import { loadRun } from './sample.js';
+
+export const FINETUNE_HELP = `usage: llmkit finetune --task instruction|classification --data PATH [--out DIR]
+                      [--max-iters N] [--learning-rate LR] [--batch-size N] [--seed N]
+                      [--backend NAME] [--json] [task options]
+
+Fine-tunes a model for instructions or trains an encoder to classify sentences.
+  --task instruction     full fine-tuning of a \`llmkit train\` run on prompt/response records:
+                         PATH holds JSON lines {"prompt", "response"} (or Alpaca's instruction,
+                         input, output), rendered with a chat template; only the responses count
+                         in the loss. The --out folder works with llmkit sample and llmkit eval.
+      --checkpoint DIR   the run to start from (required)
+      --template NAME    plain ("User: ...\\nAssistant: ...", the default) or chatml
+  --task classification  trains a character-level encoder classifier from scratch on
+                         "sentence<TAB>label" lines (PATH: a file, or a folder of .txt files) and
+                         reports accuracy on a held-out split
+  --out DIR              run folder (default runs/finetune-<task>)
+  --max-iters N          optimizer steps (default 200)
+  --learning-rate LR     peak learning rate (instruction 3e-4, classification 1e-3), cosine decay
+  --batch-size N         examples per step (instruction 8, classification 32)
+  --validation-fraction F  share of the records held out (default 0.1)
+  --json                 JSON lines instead of a progress bar; the last line is the summary`;
+
+const TEMPLATES: Record<string, string> = { plain: PLAIN_TEMPLATE, chatml: CHATML_TEMPLATE };
+
+function readPath(path: string | undefined, folderExtension?: string): string {
+  if (path === undefined) throw new CliError('--data PATH is required');
+  if (!existsSync(path)) throw new CliError(`--data ${path}: no such file`);
+  const text =
+    folderExtension && statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((f) => f.endsWith(folderExtension))
+          .sort()
+          .map((f) => readFileSync(join(path, f), 'utf8'))
+          .join('\n')
+      : readFileSync(path, 'utf8');
+  if (text.trim() === '') throw new CliError(`--data ${path}: no records (the input is empty)`);
+  return text;
+}
+
+interface Common {
+  data: string;
+  out: string;
+  maxIters: number;
+  learningRate: number;
+  batchSize: number;
+  validationFraction: number;
+  seed: number;
+  json: boolean;
+}
+
+function trainerConfig(common: Common, checkpoint: { dir: string; keepLast: number }) {
+  const { maxIters, learningRate } = common;
+  return {
+    maxSteps: maxIters,
+    evalInterval: Math.min(50, maxIters),
+    evalBatches: 4,
+    schedule: {
+      kind: 'cosine' as const,
+      learningRate,
+      warmupSteps: Math.floor(maxIters / 10),
+      decaySteps: maxIters,
+      minLearningRate: learningRate / 10,
+    },
+    checkpoint,
+  };
+}
+
+function split<T>(items: T[], common: Common, what: string) {
+  if (items.length < 2)
+    throw new CliError(
+      `--data ${common.data}: ${items.length} ${what}; expected at least 2 (some are held out)`,
+    );
+  return holdOut(items, common.validationFraction, common.seed);
+}
+
+function summarise(task: string, result: TrainResult, extra: Record<string, number> = {}) {
+  return {
+    task,
+    iters: result.steps,
+    ms_per_step: +result.msPerStep.toFixed(2),
+    train_loss: +result.trainLoss.toFixed(4),
+    val_loss: result.validationLoss === null ? Number.NaN : +result.validationLoss.toFixed(4),
+    ...extra,
+  };
+}
+
+async function instruction(common: Common, checkpoint: string | undefined, template: string) {
+  if (!checkpoint)
+    throw new CliError('--task instruction needs --checkpoint DIR (a run of llmkit train)');
+  if (!(template in TEMPLATES))
+    throw new CliError(`--template ${template}: expected ${Object.keys(TEMPLATES).join(' or ')}`);
+  const from = resolve(checkpoint);
+  let records: ReturnType<typeof parseInstructionRecords>;
+  try {
+    records = parseInstructionRecords(readPath(common.data), common.data);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError((error as Error).message);
+  }
+  const { model, tokenizer, blockSize } = await loadRun(from);
+  const run = JSON.parse(readFileSync(join(from, 'run.json'), 'utf8'));
+  let data: ReturnType<typeof instructionBatches>;
+  try {
+    data = instructionBatches(split(records, common, 'records'), {
+      encode: (text) => tokenizer.encode(text),
+      template: TEMPLATES[template],
+      batchSize: common.batchSize,
+      padTokenId: 0,
+      maxLength: blockSize,
+      seed: common.seed,
+    });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      `--data ${common.data}: ${(error as Error).message} (the model only knows the characters it was trained on)`,
+    );
+  }
+  mkdirSync(common.out, { recursive: true });
+  writeFileAtomic(
+    join(common.out, 'run.json'),
+    JSON.stringify({
+      ...run,
+      finetune: { task: 'instruction', from, data: common.data, template },
+    }),
+  );
+  model.train();
+  const trainer = new Trainer({
+    model,
+    loss: causalLanguageModelLoss,
+    data,
+    tokensIn: countTargets,
+    config: trainerConfig(common, { dir: common.out, keepLast: 2 }),
+    progress: progressFor(common),
+  });
+  return summarise('instruction', await trainer.train());
+}
+
+async function classification(common: Common) {
+  let sentences: ReturnType<typeof parseLabelledLines>;
+  try {
+    sentences = parseLabelledLines(readPath(common.data, '.txt'), common.data);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError((error as Error).message);
+  }
+  const numLabels = Math.max(...sentences.map((s) => s.label)) + 1;
+  const { train, validation } = split(sentences, common, 'sentences');
+  const tokenizer = CharTokenizer.fromText(sentences.map((s) => s.text).join('\n'));
+  // two ids after the characters: padding, and a leading token the pooler reads (BERT's [CLS])
+  const pad = tokenizer.vocabSize;
+  const cls = tokenizer.vocabSize + 1;
+  const blockSize = 128;
+  const encode = (s: { text: string; label: number }) => ({
+    ids: [cls, ...tokenizer.encode(s.text)].slice(0, blockSize),
+    label: s.label,
+  });
+  const examples = { train: train.map(encode), validation: validation.map(encode) };
+  const modelConfig = {
+    vocabSize: tokenizer.vocabSize + 2,
+    blockSize,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 64,
+    typeVocabSize: 0,
+  };
+  manualSeed(common.seed);
+  const model = new EncoderForSequenceClassification(modelConfig, numLabels);
+  mkdirSync(common.out, { recursive: true });
+  writeFileAtomic(
+    join(common.out, 'run.json'),
+    JSON.stringify({
+      task: 'classification',
+      model: modelConfig,
+      numLabels,
+      tokenizer: tokenizer.toJSON(),
+      padTokenId: pad,
+      clsTokenId: cls,
+      data: common.data,
+    }),
+  );
+  const trainer = new Trainer({
+    model,
+    loss: sequenceClassificationLoss,
+    metrics: classificationAccuracy,
+    data: new LabelledSequences(examples, {
+      batchSize: common.batchSize,
+      padTokenId: pad,
+      maxLength: blockSize,
+      seed: common.seed,
+    }),
+    tokensIn: (batch) => batch.labels.length,
+    config: trainerConfig(common, { dir: common.out, keepLast: 2 }),
+    progress: progressFor(common),
+  });
+  const result = await trainer.train();
+  const heldOut = await evaluateClassifier(model, examples.validation, {
+    padTokenId: pad,
+    batchSize: 64,
+  });
+  return summarise('classification', result, {
+    val_accuracy: +heldOut.accuracy.toFixed(4),
+    val_examples: heldOut.count,
+  });
+}
+
+function progressFor(common: Common) {
+  return createProgressReporter({
+    json: common.json,
+    stream: common.json ? process.stdout : process.stderr,
+  });
+}
+
+/** `llmkit finetune`: returns the summary printed last. */
+export async function finetune(args: string[]): Promise<Record<string, unknown> | undefined> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      task: { type: 'string' },
+      data: { type: 'string' },
+      checkpoint: { type: 'string' },
+      template: { type: 'string', default: 'plain' },
+      out: { type: 'string' },
+      'max-iters': { type: 'string', default: '200' },
+      'learning-rate': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'validation-fraction': { type: 'string', default: '0.1' },
+      seed: { type: 'string', default: '1337' },
+      backend: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(FINETUNE_HELP);
+    return undefined;
+  }
+  const task = values.task;
+  if (task !== 'instruction' && task !== 'classification')
+    throw new CliError(
+      `--task ${task ?? '(missing)'}: expected instruction or classification (see llmkit finetune --help)`,
+    );
+  const number = (flag: string, value: string | undefined, fallback: number, integer: boolean) => {
+    const n = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new CliError(
+        `--${flag} ${value}: expected a positive ${integer ? 'integer' : 'number'}`,
+      );
+    return n;
+  };
+  const instructionTask = task === 'instruction';
+  const validationFraction = Number(values['validation-fraction']);
+  if (!(validationFraction > 0 && validationFraction < 1))
+    throw new CliError(
+      `--validation-fraction ${values['validation-fraction']}: expected a number in (0, 1)`,
+    );
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new CliError(`--seed ${values.seed}: expected an integer`);
+  const common: Common = {
+    data: values.data ?? '',
+    out: resolve(values.out ?? join('runs', `finetune-${task}`)),
+    maxIters: number('max-iters', values['max-iters'], 200, true),
+    learningRate: number(
+      'learning-rate',
+      values['learning-rate'],
+      instructionTask ? 3e-4 : 1e-3,
+      false,
+    ),
+    batchSize: number('batch-size', values['batch-size'], instructionTask ? 8 : 32, true),
+    validationFraction,
+    seed,
+    json: values.json!,
+  };
+  if (values.data === undefined) throw new CliError('--data PATH is required');
+  const backend = await chooseBackend(values.backend);
+  if (!values.json)
+    console.error(`fine-tuning (${task}) with the ${backend} backend; run folder ${common.out}`);
+  const summary = instructionTask
+    ? await instruction(common, values.checkpoint, values.template!)
+    : await classification(common);
+  if (values.json) console.log(JSON.stringify(summary));
+  else console.error(`done: ${JSON.stringify(summary)}`);
+  return summary;
+}
