@@ -57,7 +57,8 @@ describe.skipIf(!gpu)('reduce, matmul, indexing against js', () => {
       { M: 5, K: 17, N: 9, batch: [3] },
       { M: 64, K: 16, N: 64, batch: [2, 2] },
       { M: 130, K: 19, N: 129, batch: [] }, // the 128-wide tiling, with edges
-      { M: 128, K: 8, N: 256, batch: [2] },
+      { M: 128, K: 8, N: 256, batch: [2] }, // vec4 loads of A and B
+      { M: 131, K: 12, N: 132, batch: [] }, // vec4 loads, edge tiles
     ];
     for (const { M, K, N, batch } of cases) {
       for (const [ta, tb] of [

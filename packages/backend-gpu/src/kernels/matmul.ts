@@ -65,9 +65,55 @@ ${indices(t)
     .join('\n  ');
 }
 
+/** Loads of one operand tile, 4 scalars per invocation (any layout, any alignment). */
+function scalarLoad(
+  name: string,
+  mapping: string,
+  inside: string,
+  address: string,
+  slot: string,
+  coordinates: string,
+): string {
+  return `for (var s = 0u; s < 4u; s++) {
+      let e = li + s * 256u;
+      ${mapping}
+      ${coordinates}
+      var v = 0.0;
+      if (${inside}) { v = ${name}[${address}]; }
+      ${slot} = v;
+    }`;
+}
+
+// Vectorised loads of the 128-wide tiling (one vec4 per invocation per operand) for row-major
+// operands whose rows start on 16-byte boundaries (launcher checks the strides, offsets, K and N
+// are multiples of 4, so a vec4 never straddles the matrix edge). A: 4 consecutive k of row m;
+// B: 4 consecutive n of row k.
+const VECTOR_LOAD_A = `{
+      let m = li / 2u; let kq = (li % 2u) * 4u;
+      let gm = row0 + m; let gk = k0 + kq;
+      var v = vec4<f32>(0.0);
+      if (gm < M && gk < K) { v = A[(offsetA + gm * p(3u) + gk) / 4u]; }
+      tileA[kq * 128u + m] = v.x; tileA[(kq + 1u) * 128u + m] = v.y;
+      tileA[(kq + 2u) * 128u + m] = v.z; tileA[(kq + 3u) * 128u + m] = v.w;
+    }`;
+const VECTOR_LOAD_B = `{
+      let k = li / 32u; let nq = (li % 32u) * 4u;
+      let gk = k0 + k; let gn = col0 + nq;
+      var v = vec4<f32>(0.0);
+      if (gk < K && gn < N) { v = B[(offsetB + gk * p(5u) + gn) / 4u]; }
+      let base = k * 128u + nq;
+      tileB[base] = v.x; tileB[base + 1u] = v.y; tileB[base + 2u] = v.z; tileB[base + 3u] = v.w;
+    }`;
+
 // Params: [M, N, K, rowStrideA, colStrideA, rowStrideB, colStrideB, offsetA, offsetB,
 //          batchRank, batchShape x4 @10, batchStridesA x4 @14, batchStridesB x4 @18]
-function shader(t: Tiling, columnMajorA: boolean, columnMajorB: boolean): string {
+function shader(
+  t: Tiling,
+  columnMajorA: boolean,
+  columnMajorB: boolean,
+  vectorA: boolean,
+  vectorB: boolean,
+): string {
   // Tile loads: for a row-major A the fastest-varying load index walks k (contiguous in memory);
   // for a column-major A it walks m. Likewise for B.
   const { tile, depth } = t;
@@ -78,8 +124,8 @@ function shader(t: Tiling, columnMajorA: boolean, columnMajorB: boolean): string
     ? `let k = e % ${depth}u; let n = e / ${depth}u;`
     : `let n = e % ${tile}u; let k = e / ${tile}u;`;
   return `${PARAMS_WGSL}
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<${vectorA ? 'vec4<f32>' : 'f32'}>;
+@group(0) @binding(2) var<storage, read> B: array<${vectorB ? 'vec4<f32>' : 'f32'}>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 var<workgroup> tileA: array<f32, 1024>; // [k][m], ${depth} x ${tile}
 var<workgroup> tileB: array<f32, 1024>; // [k][n], ${depth} x ${tile}
@@ -103,23 +149,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let col0 = wid.x * ${tile}u;
   ${declareAccumulators(t)}
   for (var k0 = 0u; k0 < K; k0 += ${depth}u) {
-    for (var s = 0u; s < 4u; s++) {
-      let e = li + s * 256u;
-      {
-        ${loadA}
-        let gm = row0 + m; let gk = k0 + k;
-        var v = 0.0;
-        if (gm < M && gk < K) { v = A[offsetA + gm * p(3u) + gk * p(4u)]; }
-        tileA[k * ${tile}u + m] = v;
-      }
-      {
-        ${loadB}
-        let gk = k0 + k; let gn = col0 + n;
-        var v = 0.0;
-        if (gk < K && gn < N) { v = B[offsetB + gk * p(5u) + gn * p(6u)]; }
-        tileB[k * ${tile}u + n] = v;
-      }
-    }
+    ${vectorA ? VECTOR_LOAD_A : scalarLoad('A', loadA, 'gm < M && gk < K', 'offsetA + gm * p(3u) + gk * p(4u)', `tileA[k * ${tile}u + m]`, 'let gm = row0 + m; let gk = k0 + k;')}
+    ${vectorB ? VECTOR_LOAD_B : scalarLoad('B', loadB, 'gk < K && gn < N', 'offsetB + gk * p(5u) + gn * p(6u)', `tileB[k * ${tile}u + n]`, 'let gk = k0 + k; let gn = col0 + n;')}
     workgroupBarrier();
     for (var k = 0u; k < ${depth}u; k++) {
       ${innerProduct(t)}
@@ -201,10 +232,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) { if (gid.x < p(0u)) { C[
   }
   // The 128-wide tiling does twice the work per loaded element, worth it once the matrix fills it.
   const tiling = M >= 128 && N >= 128 ? LARGE : SMALL;
+  const aligned = (...values: number[]) => values.every((v) => v % 4 === 0);
+  const vectorA =
+    tiling === LARGE &&
+    !columnMajorA &&
+    aligned(K, a.strides[rank - 2], a.offset, ...merged.strides[0]);
+  const vectorB =
+    tiling === LARGE &&
+    !columnMajorB &&
+    aligned(N, b.strides[rank - 2], b.offset, ...merged.strides[1]);
   rt.run({
     kernel: 'matmul',
-    key: `matmul:${tiling.tile}:${columnMajorA ? 'T' : 'N'}${columnMajorB ? 'T' : 'N'}`,
-    shader: () => shader(tiling, columnMajorA, columnMajorB),
+    key: `matmul:${tiling.tile}:${columnMajorA ? 'T' : 'N'}${columnMajorB ? 'T' : 'N'}:${vectorA ? 4 : 1}${vectorB ? 4 : 1}`,
+    shader: () => shader(tiling, columnMajorA, columnMajorB, vectorA, vectorB),
     buffers: [
       (a.buffer as GpuBuffer).gpu,
       (b.buffer as GpuBuffer).gpu,
