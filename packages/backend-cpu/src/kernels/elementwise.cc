@@ -278,7 +278,17 @@ void where(const uint8_t* condition, const float* a, const float* b, float* out,
     float* o = out + offsets[3] + begin * L.strides[3][r];
     int64_t sc = L.strides[0][r], sx = L.strides[1][r], sy = L.strides[2][r];
     int64_t so = L.strides[3][r];
-    for (int64_t i = 0; i < count; i++) o[i * so] = c[i * sc] ? x[i * sx] : y[i * sy];
+    if (so == 1 && sc == 1 && sx == 1 && sy == 1) {
+      for (int64_t i = 0; i < count; i++) o[i] = c[i] ? x[i] : y[i];  // vectorised by the compiler
+    } else if (so == 1 && sc == 1 && sx == 1 && sy == 0) {
+      float fill = y[0];  // masked_fill: the common case
+      for (int64_t i = 0; i < count; i++) o[i] = c[i] ? x[i] : fill;
+    } else if (so == 1 && sc == 1 && sx == 0 && sy == 1) {
+      float fill = x[0];
+      for (int64_t i = 0; i < count; i++) o[i] = c[i] ? fill : y[i];
+    } else {
+      for (int64_t i = 0; i < count; i++) o[i * so] = c[i * sc] ? x[i * sx] : y[i * sy];
+    }
   });
 }
 
