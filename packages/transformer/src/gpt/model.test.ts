@@ -218,6 +218,27 @@ describe.each(variants)('GPT %s', (_, config) => {
       streamed[row].push(token);
     expect(streamed).toEqual(alone);
     expect(model.training).toBe(true); // generate restores the mode
+    // rows that stop early (EOS) leave the batch; the cache follows the loop's row order
+    const eos = batch[0][prompts[0].length + 1];
+    const stopped = await model.generate(prompts, { maxNewTokens: 6, eosTokenId: eos });
+    const truncate = (row: number[], start: number) => {
+      const at = row.indexOf(eos, start);
+      return at < 0 ? row : row.slice(0, at + 1);
+    };
+    expect(stopped).toEqual(alone.map((row, i) => truncate(row, prompts[i].length)));
+    // beam search reorders and duplicates rows: cached and recomputed agree
+    const beams = await model.generate(prompts, {
+      maxNewTokens: 4,
+      numBeams: 3,
+      numReturnSequences: 2,
+    });
+    const beamsUncached = await model.generate(prompts, {
+      maxNewTokens: 4,
+      numBeams: 3,
+      numReturnSequences: 2,
+      useCache: false,
+    });
+    expect(beams).toEqual(beamsUncached);
     model.dispose();
   });
 
