@@ -82,6 +82,10 @@ describe('llmkit finetune and eval', () => {
         ],
         /--template x: expected plain or chatml/,
       ],
+      [
+        ['finetune', '--task', 'instruction', '--checkpoint', base, '--data', dir],
+        /a folder; expected a JSON lines file/,
+      ],
       [['eval'], /--checkpoint DIR is required/],
       [['eval', '--checkpoint', dir], /no run\.json here/],
       [['eval', '--checkpoint', base, '--data', join(dir, 'none.txt')], /no such file/],
