@@ -70,18 +70,18 @@ const argmax = (logits) => {
 // warm-up (first-call costs: pools, JIT)
 {
   const cache = new KVCache();
-  model.nextTokenLogits([prompt.slice(0, 8)], [new Array(8).fill(1)], cache);
-  model.nextTokenLogits([[1]], [[1]], cache);
+  await model.nextTokenLogits([prompt.slice(0, 8)], [new Array(8).fill(1)], cache);
+  await model.nextTokenLogits([[1]], [[1]], cache);
   cache.dispose();
 }
 const cache = new KVCache();
 t = now();
-let logits = model.nextTokenLogits([prompt], [prompt.map(() => 1)], cache);
+let logits = await model.nextTokenLogits([prompt], [prompt.map(() => 1)], cache);
 const prefillMs = now() - t;
 const ids = [argmax(logits)];
 t = now();
 for (let i = 1; i < NEW_TOKENS; i++) {
-  logits = model.nextTokenLogits([[ids[ids.length - 1]]], [[1]], cache);
+  logits = await model.nextTokenLogits([[ids[ids.length - 1]]], [[1]], cache);
   ids.push(argmax(logits));
 }
 const decodeSeconds = (now() - t) / 1000;

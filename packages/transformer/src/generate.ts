@@ -38,7 +38,7 @@ export interface CausalDecoder {
   /** Sets training mode. */
   train(mode?: boolean): unknown;
   /** Last-position logits of each row, `[B * vocabSize]`. */
-  nextTokenLogits(ids: number[][], mask: number[][], cache?: KVCache): Float32Array;
+  nextTokenLogits(ids: number[][], mask: number[][], cache?: KVCache): Promise<Float32Array>;
 }
 
 function splitOptions(options: GenerateOptions): {

@@ -3,7 +3,7 @@
 import { fromValues, type Tensor } from '@llmkit/core-tensor';
 import { TransformerError } from './errors.js';
 
-/** Token ids per row: nested arrays, or an int32 tensor `[B, T]`. */
+/** Token ids per row: nested arrays, or an int32 tensor `[B, T]` (read synchronously: pass arrays on WebGPU). */
 export type TokenIds = readonly (readonly number[])[] | Tensor;
 
 /** A 0/1 mask per row (1 = real token, 0 = padding): nested arrays or a tensor `[B, T]`. */

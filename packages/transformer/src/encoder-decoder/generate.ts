@@ -76,12 +76,12 @@ function prepare(
     );
     return model.encode(ids, { attentionMask: mask });
   };
-  const step: StepFunction = (sequences, context) => {
+  const step: StepFunction = async (sequences, context) => {
     const rows = sequences.map((row) => [...row]);
     if (!useCache) {
       const memory = encodeRows(context.promptIndex);
       try {
-        return model.nextTokenLogits(rows, memory);
+        return await model.nextTokenLogits(rows, memory);
       } finally {
         memory.hidden?.dispose();
       }
@@ -92,7 +92,7 @@ function prepare(
       const memory = encodeRows(context.promptIndex);
       cache.crossMask = memory.mask;
       try {
-        return model.nextTokenLogits(rows, memory, cache);
+        return await model.nextTokenLogits(rows, memory, cache);
       } finally {
         memory.hidden?.dispose(); // the cross keys and values are cached now
       }

@@ -362,11 +362,18 @@ export class EncoderDecoder extends Module {
     return streamSeq2Seq(this, sourceIds, options);
   }
 
-  /** Last-position logits `[B * targetVocabSize]` (used by generation). */
-  nextTokenLogits(rows: number[][], memory: EncoderMemory, cache?: KVCache): Float32Array {
-    return noGrad(() =>
-      tidy(() => this.decode(rows, memory, { cache, lastOnly: true }).logits.dataSync()),
-    );
+  /** Last-position logits `[B * targetVocabSize]` (used by generation; reads back asynchronously). */
+  async nextTokenLogits(
+    rows: number[][],
+    memory: EncoderMemory,
+    cache?: KVCache,
+  ): Promise<Float32Array> {
+    const { logits } = noGrad(() => this.decode(rows, memory, { cache, lastOnly: true }));
+    try {
+      return await logits.data<Float32Array>();
+    } finally {
+      logits.dispose();
+    }
   }
 
   /** Frees parameters and the sinusoid table. */

@@ -227,14 +227,19 @@ export class GPT extends Module {
     return streamGeneratedTokens(this, inputIds, options);
   }
 
-  /** Next-token logits of each row's last position, `[B * vocabSize]` (used by generation). */
-  nextTokenLogits(ids: number[][], mask: number[][], cache?: KVCache): Float32Array {
-    return noGrad(() =>
-      tidy(() => {
-        const { logits } = this.forward(ids, { attentionMask: mask, cache, lastOnly: true });
-        return logits.dataSync();
-      }),
+  /**
+   * Next-token logits of each row's last position, `[B * vocabSize]` (used by generation). Reads
+   * back with `await data()`, so it works on backends that only read asynchronously (WebGPU).
+   */
+  async nextTokenLogits(ids: number[][], mask: number[][], cache?: KVCache): Promise<Float32Array> {
+    const { logits } = noGrad(() =>
+      this.forward(ids, { attentionMask: mask, cache, lastOnly: true }),
     );
+    try {
+      return await logits.data<Float32Array>();
+    } finally {
+      logits.dispose();
+    }
   }
 
   /** Frees parameters and the RoPE tables. */
