@@ -4,9 +4,9 @@
 // gpt-tokenizer and js-tiktoken, in one run, on Tiny Shakespeare and a mixed multilingual/code
 // corpus, for cl100k_base and o200k_base; and trainBpe time for a 4,096-token vocabulary.
 // Method: one untimed warm-up pass per tokenizer (fills every tokenizer's piece cache, so all
-// are measured warm), then the median of timed passes. Ids are checked equal to tiktoken's.
+// are measured warm), then the median of interleaved timed passes. Ids are checked against tiktoken's.
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { get_encoding } from 'tiktoken';
@@ -28,16 +28,25 @@ const gptTokenizer = {
   o200k_base: await import('gpt-tokenizer/encoding/o200k_base'),
 };
 
-function timeIt(fn, passes) {
-  fn(); // warm-up
-  const times = [];
-  for (let i = 0; i < passes; i++) {
-    const t = performance.now();
-    fn();
-    times.push(performance.now() - t);
+// Passes are interleaved (one pass of each tokenizer per round) so that a change in machine load
+// during the run affects every tokenizer alike; each result is the median over its rounds.
+function timeInterleaved(candidates, rounds, singlePass) {
+  const times = Object.fromEntries(Object.keys(candidates).map((name) => [name, []]));
+  for (const fn of Object.values(candidates)) fn(); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, fn] of Object.entries(candidates)) {
+      if (round > 0 && singlePass.includes(name)) continue;
+      const t = performance.now();
+      fn();
+      times[name].push(performance.now() - t);
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return Object.fromEntries(
+    Object.entries(times).map(([name, list]) => [
+      name,
+      list.sort((a, b) => a - b)[Math.floor(list.length / 2)],
+    ]),
+  );
 }
 
 const rows = [];
@@ -56,12 +65,15 @@ for (const encodingName of ['cl100k_base', 'o200k_base']) {
       'js-tiktoken': () => js.encode(text, [], []),
     };
     const result = { encoding: encodingName, corpus: corpusName, megabytes: +megabytes.toFixed(3) };
+    // js-tiktoken takes seconds per pass on this corpus: one timed pass
+    const medians = timeInterleaved(candidates, quick ? 3 : 9, ['js-tiktoken']);
     for (const [name, fn] of Object.entries(candidates)) {
       const ids = Array.from(fn());
       const same = ids.length === reference.length && ids.every((id, i) => id === reference[i]);
-      const passes = name === 'js-tiktoken' ? 1 : quick ? 3 : 7;
-      const ms = timeIt(fn, passes);
-      result[name] = { mbPerS: +(megabytes / (ms / 1000)).toFixed(2), sameIdsAsTiktoken: same };
+      result[name] = {
+        mbPerS: +(megabytes / (medians[name] / 1000)).toFixed(2),
+        sameIdsAsTiktoken: same,
+      };
     }
     rows.push(result);
   }
@@ -75,7 +87,9 @@ const trainSeconds = (performance.now() - t) / 1000;
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${cpu}, ${cpus().length} cores, Node ${process.version}`);
-console.log('encode throughput, MB/s (warm, median); ratio = llmkit / fastest peer\n');
+console.log(
+  `encode throughput, MB/s (warm, median of interleaved passes); ratio = llmkit / fastest peer; load average ${loadavg()[0].toFixed(2)}\n`,
+);
 const peers = ['tiktoken', 'gpt-tokenizer', 'js-tiktoken'];
 const header = ['encoding', 'corpus', 'MB', '@llmkit/tokenizer', ...peers, 'ratio vs fastest peer'];
 const lines = [header];
