@@ -115,6 +115,9 @@ describe('Encoder', () => {
       noGrad(() => encoder.forward([[1, 2, 3]], { tokenTypeIds: [[0, 1, 1]] }).lastHiddenState),
     );
     expect(maxAbsDiff(a, b)).toBeGreaterThan(1e-4);
+    expect(() => encoder.forward([[1, 2, 3]], { tokenTypeIds: [[0, 1]] })).toThrow(
+      /expected \[1, 3\]/,
+    );
     const none = new Encoder({ ...config, typeVocabSize: 0 });
     expect(() => none.forward([[1]], { tokenTypeIds: [[0]] })).toThrow(/typeVocabSize/);
     encoder.dispose();

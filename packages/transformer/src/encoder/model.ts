@@ -205,6 +205,12 @@ export class Encoder extends Module {
         );
       }
       types = toRows(options.tokenTypeIds, 'tokenTypeIds');
+      if (types.length !== B || types[0].length !== T) {
+        throw new TransformerError(
+          'invalid_input',
+          `Encoder.forward: tokenTypeIds are [${types.length}, ${types[0].length}], expected [${B}, ${T}] like inputIds`,
+        );
+      }
     }
     const out = tidy(() => {
       const weight = this.embeddings.word_embeddings.weight;
