@@ -3,7 +3,7 @@ import { Generator } from '@llmkit/core-tensor';
 import { TrainerError } from '../errors.js';
 import type { Split } from '../data/source.js';
 
-/** Position of an {@link EpochOrder}: items consumed per split. */
+/** Position of a shuffled task data source (LabelledSequences, Seq2SeqBatches): items consumed per split. */
 export interface EpochState {
   /** The shuffle seed. */
   seed: number;
