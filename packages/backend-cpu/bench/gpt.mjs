@@ -79,7 +79,7 @@ export class Gpt extends t.Module {
 
 /**
  * Times `steps` AdamW training steps (after 3 warm-up steps) of the GPT on the active backend;
- * returns the median and best milliseconds per step and the first loss.
+ * returns the mean, median and best milliseconds per step and the first loss.
  */
 export function timeTrainingStep({ steps = 20, profile, useFused = true } = {}) {
   const model = new Gpt({ useFused });
@@ -111,8 +111,10 @@ export function timeTrainingStep({ steps = 20, profile, useFused = true } = {}) 
     step();
     times.push(performance.now() - started);
   }
+  const meanMs = times.reduce((sum, x) => sum + x, 0) / times.length;
   times.sort((a, b) => a - b);
   return {
+    meanMs,
     medianMs: times[Math.floor(times.length / 2)],
     bestMs: times[0],
     firstLoss: losses[0],

@@ -13,7 +13,7 @@ nodedir_args=()
 [ -f "$prefix/include/node/node_api.h" ] && nodedir_args=(--nodedir="$prefix")
 gyp="node-gyp"
 command -v node-gyp >/dev/null || gyp="node $prefix/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
-(cd "$work" && CXXFLAGS="-fsanitize=address -fno-omit-frame-pointer -g" LDFLAGS="-fsanitize=address" \
+(cd "$work" && CXXFLAGS="-O1 -fsanitize=address -fno-omit-frame-pointer -g" LDFLAGS="-fsanitize=address" \
   $gyp rebuild -j 2 "${nodedir_args[@]}" >"$work/build.log" 2>&1) || { cat "$work/build.log"; exit 1; }
 cat >"$work/lsan.supp" <<'SUPP'
 leak:node::
