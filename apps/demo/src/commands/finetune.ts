@@ -2,7 +2,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { manualSeed } from '@llmkit/core-tensor';
-import { CHATML_TEMPLATE, CharTokenizer, PLAIN_TEMPLATE, writeFileAtomic } from '@llmkit/tokenizer';
+import {
+  CHATML_TEMPLATE,
+  encodingToJSON,
+  PLAIN_TEMPLATE,
+  trainBpe,
+  writeFileAtomic,
+} from '@llmkit/tokenizer';
 import {
   causalLanguageModelLoss,
   classificationAccuracy,
@@ -34,9 +40,9 @@ Fine-tunes a model for instructions or trains an encoder to classify sentences.
                          in the loss. The --out folder works with llmkit sample and llmkit eval.
       --checkpoint DIR   the run to start from (required)
       --template NAME    plain ("User: ...\\nAssistant: ...", the default) or chatml
-  --task classification  trains a character-level encoder classifier from scratch on
-                         "sentence<TAB>label" lines (PATH: a file, or a folder of .txt files) and
-                         reports accuracy on a held-out split
+  --task classification  trains an encoder classifier from scratch, with a small BPE learned
+                         from the data, on "sentence<TAB>label" lines (PATH: a file, or a folder
+                         of .txt files) and reports accuracy on a held-out split
   --out DIR              run folder (default runs/finetune-<task>)
   --max-iters N          optimizer steps (default 200)
   --learning-rate LR     peak learning rate (instruction 3e-4, classification 1e-3), cosine decay
@@ -171,22 +177,31 @@ async function classification(common: Common) {
   }
   const numLabels = Math.max(...sentences.map((s) => s.label)) + 1;
   const { train, validation } = split(sentences, common, 'sentences');
-  const tokenizer = CharTokenizer.fromText(sentences.map((s) => s.text).join('\n'));
-  // two ids after the characters: padding, and a leading token the pooler reads (BERT's [CLS])
-  const pad = tokenizer.vocabSize;
-  const cls = tokenizer.vocabSize + 1;
-  const blockSize = 128;
+  // a small byte-level BPE learned from the training sentences (lower-cased), with two special
+  // ids: padding, and a leading token the pooler reads (BERT's [CLS])
+  const encoding = trainBpe(train.map((s) => s.text.toLowerCase()).join('\n'), {
+    vocabSize: Math.min(1000, 256 + Math.max(16, train.length)),
+    specialTokens: ['<cls>', '<pad>'],
+    name: 'finetune-classification',
+  });
+  const pad = encoding.specialTokens['<pad>'];
+  const cls = encoding.specialTokens['<cls>'];
+  const blockSize = 64;
   const encode = (s: { text: string; label: number }) => ({
-    ids: [cls, ...tokenizer.encode(s.text)].slice(0, blockSize),
+    ids: [cls, ...encoding.encode(s.text.toLowerCase(), { disallowedSpecial: [] })].slice(
+      0,
+      blockSize,
+    ),
     label: s.label,
   });
   const examples = { train: train.map(encode), validation: validation.map(encode) };
   const modelConfig = {
-    vocabSize: tokenizer.vocabSize + 2,
+    vocabSize: encoding.vocabSize,
     blockSize,
     nLayer: 2,
     nHead: 4,
     nEmbd: 64,
+    dropout: 0.1,
     typeVocabSize: 0,
   };
   manualSeed(common.seed);
@@ -198,7 +213,7 @@ async function classification(common: Common) {
       task: 'classification',
       model: modelConfig,
       numLabels,
-      tokenizer: tokenizer.toJSON(),
+      tokenizer: encodingToJSON(encoding),
       padTokenId: pad,
       clsTokenId: cls,
       data: common.data,
