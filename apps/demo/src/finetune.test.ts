@@ -141,11 +141,35 @@ describe('llmkit finetune and eval', () => {
     );
     expect(tuned.status, tuned.stderr).toBe(0);
     const summary = lastJson(tuned.stdout);
-    expect(summary).toMatchObject({ task: 'instruction', iters: 3 });
+    expect(summary).toMatchObject({ task: 'instruction', iters: 3, replay: 0 });
+    expect(summary.base_val_loss).toBeGreaterThan(0);
     expect(summary.val_loss).toBeGreaterThan(0);
     const evaluated = llmkit('eval', '--checkpoint', out, '--json');
     expect(evaluated.status, evaluated.stderr).toBe(0);
-    expect(lastJson(evaluated.stdout).step).toBe(3);
+    expect(lastJson(evaluated.stdout)).toMatchObject({ step: 3, loss: summary.base_val_loss });
+    const replayed = llmkit(
+      'finetune',
+      '--task',
+      'instruction',
+      '--checkpoint',
+      base,
+      '--data',
+      records,
+      '--out',
+      join(dir, 'replayed'),
+      '--max-iters',
+      '2',
+      '--batch-size',
+      '2',
+      '--replay',
+      '0.5',
+      '--json',
+    );
+    expect(replayed.status, replayed.stderr).toBe(0);
+    expect(lastJson(replayed.stdout)).toMatchObject({ iters: 2, replay: 0.5 });
+    expect(llmkit('finetune', '--task', 'instruction', '--replay', '1').stderr).toMatch(
+      /--replay 1: expected a fraction in \[0, 1\)/,
+    );
     const sampled = llmkit(
       'sample',
       '--checkpoint',

@@ -22,7 +22,7 @@ Measures validation loss and perplexity of a run folder written by \`llmkit trai
 Every token is predicted once, in consecutive windows of the model's block size.`;
 
 /** The text a run was trained on, as recorded in its run.json. */
-function trainingText(dir: string): string {
+export function trainingText(dir: string): string {
   const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { data?: string };
   if (run.data === "the repository's Markdown") return readBundledText();
   if (!run.data || !existsSync(run.data))

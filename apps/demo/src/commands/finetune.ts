@@ -19,14 +19,19 @@ import {
   instructionBatches,
   LabelledSequences,
   parseInstructionRecords,
+  type LanguageModelBatch,
   parseLabelledLines,
+  ReplayData,
   sequenceClassificationLoss,
+  TokenWindows,
+  type TrainingData,
   Trainer,
   type TrainResult,
 } from '@llmkit/trainer';
-import { EncoderForSequenceClassification } from '@llmkit/transformer';
+import { EncoderForSequenceClassification, type GPT } from '@llmkit/transformer';
 import { CliError } from '../cli-error.js';
 import { chooseBackend } from './backend.js';
+import { evaluateTokens, trainingText } from './eval.js';
 import { loadRun } from './sample.js';
 
 export const FINETUNE_HELP = `usage: llmkit finetune --task instruction|classification --data PATH [--out DIR]
@@ -116,7 +121,12 @@ function summarise(task: string, result: TrainResult, extra: Record<string, numb
   };
 }
 
-async function instruction(common: Common, checkpoint: string | undefined, template: string) {
+async function instruction(
+  common: Common,
+  checkpoint: string | undefined,
+  template: string,
+  replay: number,
+) {
   if (!checkpoint)
     throw new CliError('--task instruction needs --checkpoint DIR (a run of llmkit train)');
   if (!(template in TEMPLATES))
@@ -131,9 +141,9 @@ async function instruction(common: Common, checkpoint: string | undefined, templ
   }
   const { model, tokenizer, blockSize } = await loadRun(from);
   const run = JSON.parse(readFileSync(join(from, 'run.json'), 'utf8'));
-  let data: ReturnType<typeof instructionBatches>;
+  let instructions: ReturnType<typeof instructionBatches>;
   try {
-    data = instructionBatches(split(records, common, 'records'), {
+    instructions = instructionBatches(split(records, common, 'records'), {
       encode: (text) => tokenizer.encode(text),
       template: TEMPLATES[template],
       batchSize: common.batchSize,
@@ -155,6 +165,25 @@ async function instruction(common: Common, checkpoint: string | undefined, templ
       finetune: { task: 'instruction', from, data: common.data, template },
     }),
   );
+  // the base run's text: replayed during fine-tuning if asked, and evaluated after it
+  let baseTokens: number[] = [];
+  try {
+    baseTokens = tokenizer.encode(trainingText(from));
+  } catch (error) {
+    if (replay > 0) throw error; // without replay, the base text is only for the summary
+  }
+  const data: TrainingData<LanguageModelBatch> =
+    replay > 0
+      ? new ReplayData<LanguageModelBatch>(
+          instructions,
+          new TokenWindows(baseTokens, {
+            blockSize,
+            batchSize: common.batchSize,
+            seed: common.seed,
+          }),
+          { fraction: replay },
+        )
+      : instructions;
   model.train();
   const trainer = new Trainer({
     model,
@@ -164,7 +193,14 @@ async function instruction(common: Common, checkpoint: string | undefined, templ
     config: trainerConfig(common, { dir: common.out, keepLast: 2 }),
     progress: progressFor(common),
   });
-  return summarise('instruction', await trainer.train());
+  const result = await trainer.train();
+  model.eval();
+  const validation = baseTokens.slice(Math.floor(baseTokens.length * 0.9));
+  const base =
+    validation.length > 1
+      ? (await evaluateTokens(model as GPT, validation, blockSize, 16)).loss
+      : Number.NaN;
+  return summarise('instruction', result, { replay, base_val_loss: +base.toFixed(4) });
 }
 
 async function classification(common: Common) {
@@ -260,6 +296,7 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
       data: { type: 'string' },
       checkpoint: { type: 'string' },
       template: { type: 'string', default: 'plain' },
+      replay: { type: 'string', default: '0' },
       out: { type: 'string' },
       'max-iters': { type: 'string', default: '200' },
       'learning-rate': { type: 'string' },
@@ -294,6 +331,9 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
     throw new CliError(
       `--validation-fraction ${values['validation-fraction']}: expected a number in (0, 1)`,
     );
+  const replay = Number(values.replay);
+  if (!(replay >= 0 && replay < 1))
+    throw new CliError(`--replay ${values.replay}: expected a fraction in [0, 1)`);
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) throw new CliError(`--seed ${values.seed}: expected an integer`);
   const common: Common = {
@@ -316,7 +356,7 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
   if (!values.json)
     console.error(`fine-tuning (${task}) with the ${backend} backend; run folder ${common.out}`);
   const summary = instructionTask
-    ? await instruction(common, values.checkpoint, values.template!)
+    ? await instruction(common, values.checkpoint, values.template!, replay)
     : await classification(common);
   if (values.json) console.log(JSON.stringify(summary));
   else console.error(`done: ${JSON.stringify(summary)}`);
