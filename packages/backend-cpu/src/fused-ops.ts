@@ -95,10 +95,12 @@ export function scaledDotProductAttention(
   const scale = options.scale ?? 1 / Math.sqrt(q.shape[3]);
   const causal = options.causal ?? false;
   const [B, H, T] = q.shape;
+  // Contiguous copies are made once and saved, so the backward pass does not copy again.
+  const dense = noGrad(() => [q, k, v].map((x) => x.contiguous()));
   const [out, logsumexp] = noGrad(() =>
     runCpuKernel(
       'attentionForward',
-      [q, k, v],
+      dense,
       [
         { shape: [B, H, T, v.shape[3]], dtype: 'float32' },
         { shape: [B, H, T], dtype: 'float32' },
@@ -106,8 +108,15 @@ export function scaledDotProductAttention(
       { scale, causal },
     ),
   );
-  const result = record(ATTENTION_OP, [q, k, v], out, [q, k, v, out, logsumexp], { scale, causal });
-  logsumexp.dispose(); // record shared it
+  const result = record(ATTENTION_OP, [q, k, v], out, [...dense, out, logsumexp], {
+    scale,
+    causal,
+  });
+  // record shared what it saved; drop this function's references.
+  logsumexp.dispose();
+  dense.forEach((x, i) => {
+    if (x !== [q, k, v][i]) x.dispose();
+  });
   return result;
 }
 
