@@ -23,7 +23,7 @@ constexpr int64_t MR = 6;
 constexpr int64_t NR = 16;
 constexpr int64_t KC = 256;   // A micro-panel (6 KB) + B micro-panel (16 KB) fit L1
 constexpr int64_t MC = 120;   // packed A block: 120 x 256 floats = 120 KB, in L2
-constexpr int64_t NC = 3072;  // packed B slice: 256 x 3072 floats = 3 MB, in L3
+constexpr int64_t NC = 1024;  // packed B slice: 256 x 1024 floats = 1 MB, in L3
 
 // Packs rows [i0, i0 + mc) and depth [p0, p0 + kc) of op(A) into MR-row panels:
 // panel q, depth k, row r lives at out[q * MR * kc + k * MR + r]; rows past mc are zero.
@@ -194,9 +194,14 @@ void gemm(const GemmArgs& g) {
   double flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
   int threads = flops < 2e6 ? 1 : thread_count();
   // Split each matrix into `parts` along its longer side when batches alone cannot feed every
-  // thread; parts are whole register tiles so no tile straddles two tasks.
+  // thread; parts are whole register tiles so no tile straddles two tasks. Four parts per thread:
+  // a worker that wakes late (or a core busy with another process) then joins partway through
+  // instead of leaving the caller waiting on a half it already claimed.
+  // Large problems keep one part per thread: each part packs its own copy of the shared panel,
+  // and long parts reuse it best.
+  int64_t per_thread = flops < 1.5e8 ? 4 : 1;
   int64_t parts = 1;
-  if (g.batch < threads) parts = (threads + g.batch - 1) / g.batch;
+  if (g.batch < threads) parts = (per_thread * threads + g.batch - 1) / g.batch;
   bool split_rows = g.m >= g.n;
   int64_t extent = split_rows ? g.m : g.n;
   int64_t unit = split_rows ? MR : NR;
