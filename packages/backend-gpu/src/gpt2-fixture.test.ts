@@ -1,7 +1,7 @@
 // The GPT-2 fixture (../shared/fixtures/gpt2-tiny: random weights, logits made with PyTorch in
-// float64) reproduced on webgpu: logits within 1e-4 and the 12 greedy tokens exactly. The
-// forward pass is written with core-tensor ops here until @llmkit/transformer's loadPretrained
-// exists.
+// float64) reproduced on webgpu: logits within 1e-4 and the 12 greedy tokens exactly, both with
+// @llmkit/transformer's loadPretrained (KV-cached generation) and with a forward pass written
+// directly in core-tensor ops (which isolates the backend from the model code).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import {
   type Tensor,
   tidy,
 } from '@llmkit/core-tensor';
+import { loadPretrained } from '@llmkit/transformer';
 import { describe, expect, it } from 'vitest';
 import { gpt2Forward } from './test-support/gpt2.js';
 import { testBackend } from './test-support/harness.js';
@@ -63,6 +64,31 @@ describe.skipIf(!gpu || !present)('GPT-2 fixture on webgpu', () => {
         sequence = next;
       }
       expect([...(await sequence.data<Int32Array>())]).toEqual([...greedy]);
+    } finally {
+      await setBackend('js');
+    }
+  });
+
+  it('runs loadPretrained and cached greedy generation from @llmkit/transformer', async () => {
+    registerBackend('webgpu', () => gpu!, 30);
+    await setBackend('webgpu');
+    try {
+      const model = await loadPretrained(fixture);
+      const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
+      const flat = Array.from(await reference.input_ids.to('int32').data<Int32Array>());
+      const [B, T] = reference.input_ids.shape;
+      const rows = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
+      const { logits } = noGrad(() => model.forward(rows));
+      expect(logits.backend.name).toBe('webgpu');
+      const expected = await reference.logits.data();
+      const actual = await logits.data();
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+      expect(worst).toBeLessThan(1e-4);
+      const greedy = Array.from(await reference.greedy_ids.to('int32').data<Int32Array>());
+      const [generated] = await model.generate([rows[0]], { maxNewTokens: greedy.length - T });
+      expect(generated).toEqual(greedy);
     } finally {
       await setBackend('js');
     }
