@@ -1,22 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { lastJson, llmkit } from './testing/run-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
-// The CLI as users run it: the built dist/cli.js in a child process (turbo builds it before tests).
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function llmkit(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('llmkit CLI', () => {
   it('explains bad input in one line and exits with status 2', () => {
@@ -55,7 +44,7 @@ describe('llmkit CLI', () => {
     const out = join(dir, 'run');
     const first = llmkit('train', '--data', text, '--max-iters', '2', '--out', out, '--json');
     expect(first.status, first.stderr).toBe(0);
-    const summary = JSON.parse(first.stdout.trim().split('\n').at(-1)!);
+    const summary = lastJson(first.stdout);
     expect(summary).toMatchObject({ iters: 2 });
     expect(summary.val_loss).toBeGreaterThan(0);
     const resumed = llmkit(
@@ -70,7 +59,7 @@ describe('llmkit CLI', () => {
       '--resume',
     );
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).iters).toBe(3);
+    expect(lastJson(resumed.stdout).iters).toBe(3);
     const sampled = llmkit(
       'sample',
       '--checkpoint',

@@ -1,23 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { lastJson, llmkit } from './testing/run-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// `llmkit finetune` and `llmkit eval` as users run them: dist/cli.js in a child process.
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-finetune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function llmkit(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!);
 
 const text = join(dir, 'text.txt');
 const base = join(dir, 'base');

@@ -127,8 +127,21 @@ function pass() {
   native.unary(19, big, dst, layout([400, 300], [1, 400], [300, 1]));
   native.binary(0, big, random(400), dst, layout([300, 400], [400, 1], [0, 1], [400, 1]));
   native.reduce(0, big, new Float32Array(400), 400, layout([300, 400], [400, 1], [0, 1]));
-  native.where(Uint8Array.from({ length: 400 }, (_, i) => i % 2), big, random(400), dst, layout([300, 400], [0, 1], [400, 1], [0, 1], [400, 1]));
-  native.gather(random(65 * 16), ids(40 * 16, 65), new Float32Array(40 * 16), 65, 16, layout([40, 16], [16, 1], [16, 1], [0, 1]));
+  native.where(
+    Uint8Array.from({ length: 400 }, (_, i) => i % 2),
+    big,
+    random(400),
+    dst,
+    layout([300, 400], [0, 1], [400, 1], [0, 1], [400, 1]),
+  );
+  native.gather(
+    random(65 * 16),
+    ids(40 * 16, 65),
+    new Float32Array(40 * 16),
+    65,
+    16,
+    layout([40, 16], [16, 1], [16, 1], [0, 1]),
+  );
   for (const bad of [
     () => native.crossEntropy(x, Int32Array.of(999), lse, null, 1, cols, -100, 0),
     () =>
