@@ -100,6 +100,25 @@ describe('Trainer', () => {
     expect(state.step).toBe(5);
   });
 
+  it('stops early when validation loss stops improving', async () => {
+    const model = new TinyLanguageModel(chars.length, 16);
+    const trainer = new Trainer({
+      model,
+      loss: causalLanguageModelLoss,
+      data: new TokenWindows(tokens, { blockSize: 16, batchSize: 4 }),
+      // an improvement must be larger than any loss, so the second evaluation never counts as one
+      config: {
+        maxSteps: 100,
+        evalInterval: 5,
+        evalBatches: 1,
+        earlyStopping: { patience: 1, minDelta: 100 },
+      },
+    });
+    const result = await trainer.train();
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.steps).toBe(10);
+  });
+
   it('keeps memory flat over many steps', async () => {
     const { trainer } = makeTrainer(undefined, 200);
     await makeTrainer(undefined, 5).trainer.train();
