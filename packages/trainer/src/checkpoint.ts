@@ -69,6 +69,7 @@ export async function saveCheckpoint(
 ): Promise<string> {
   const { model, optimizer, state, keepLast = 3 } = options;
   await mkdir(dir, { recursive: true });
+  await removeAbandonedTemporaries(dir);
   const final = join(dir, name(state.step));
   const temporary = join(dir, `.${name(state.step)}.${process.pid}.tmp`);
   await rm(temporary, { recursive: true, force: true });
@@ -110,6 +111,22 @@ export async function saveCheckpoint(
   for (const step of steps.slice(0, Math.max(0, steps.length - keepLast)))
     await rm(join(dir, name(step)), { recursive: true, force: true });
   return final;
+}
+
+/** Deletes temporary folders left by writers that died mid-write (their process is gone). */
+async function removeAbandonedTemporaries(dir: string): Promise<void> {
+  for (const entry of await readdir(dir)) {
+    const m =
+      /^\.checkpoint-\d+\.(\d+)\.tmp$/.exec(entry) ?? /^checkpoint-\d+\.(\d+)\.old$/.exec(entry);
+    if (!m || Number(m[1]) === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (error) {
+      alive = (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) await rm(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 /** Steps of the complete checkpoints in `dir`, ascending (temporary folders are not listed). */
