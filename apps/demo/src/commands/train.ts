@@ -101,10 +101,10 @@ export async function train(args: string[]): Promise<Record<string, number> | un
     data,
     tokensIn: countTargets,
     config: { ...preset.trainer(maxIters), checkpoint: { dir: out, keepLast: 3 } },
-    progress: createProgressReporter({
-      json: values.json,
-      stream: values.json ? process.stdout : process.stderr,
-    }),
+    // --json: JSON lines on stdout; otherwise a bar on a terminal, JSON lines on stderr when piped
+    progress: createProgressReporter(
+      values.json ? { json: true, stream: process.stdout } : { stream: process.stderr },
+    ),
   });
   if (values.resume && !(await trainer.resume()))
     throw new CliError(`--resume: no checkpoint in ${out}`);
