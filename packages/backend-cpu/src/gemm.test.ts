@@ -120,6 +120,10 @@ for (const portable of [false, true]) {
             [6, 16, 8],
             [131, 67, 300],
             [7, 250, 513],
+            // one row: the matrix-vector path (chunk edges, k not a multiple of 16, threaded)
+            [1, 1000, 37],
+            [1, 3, 1000],
+            [1, 600, 300],
           ]) {
             expect(check({ m, n, k, transposeA, transposeB }), `${m}x${n}x${k}`).toBeLessThan(1);
           }
@@ -157,6 +161,17 @@ for (const portable of [false, true]) {
         expect(
           check({ m: 8, n: 8, k: 0, transposeA: false, transposeB: false, beta: 0.25 }),
         ).toBeLessThan(1);
+        for (const [transposeA, transposeB] of [
+          [true, true],
+          [false, false],
+        ] as const) {
+          expect(
+            check({ m: 1, n: 700, k: 200, transposeA, transposeB, batch: 3, alpha: 0.5, beta: -2 }),
+          ).toBeLessThan(1);
+          expect(
+            check({ m: 1, n: 300, k: 90, transposeA, transposeB, batch: 2, broadcastB: true }),
+          ).toBeLessThan(1);
+        }
       });
     });
   }

@@ -11,6 +11,7 @@
 // own packing buffers; with fewer batches than threads the larger of M and N is split. Problems
 // under ~2 MFLOP run on the calling thread: waking a worker costs more than it saves.
 #include <algorithm>
+#include <vector>
 
 #include "common.h"
 #include "kernels.h"
@@ -183,12 +184,89 @@ void scale_c(const GemmArgs& g, float* c) {
   }
 }
 
+// One row of C (m == 1: a token while decoding) is a matrix-vector product. Packing op(B) would
+// read every weight twice for a single use, so instead B is streamed once: with transpose_b,
+// column j is the dot product of a with row j of B (contiguous); without, C accumulates a[k]
+// times row k of B. The 16 independent partial sums vectorise without reassociating floats.
+constexpr int64_t LANES = 16;
+
+float dot(const float* __restrict x, const float* __restrict y, int64_t n) {
+  float acc[LANES] = {};
+  int64_t k = 0;
+  for (; k + LANES <= n; k += LANES) {
+    for (int64_t u = 0; u < LANES; u++) acc[u] += x[k + u] * y[k + u];
+  }
+  float sum = 0.0f;
+  for (; k < n; k++) sum += x[k] * y[k];
+  for (int64_t u = 0; u < LANES; u++) sum += acc[u];
+  return sum;
+}
+
+// Columns [j0, j1) of c = alpha * a @ op(B) + beta * c, for a contiguous row a of length k.
+void gemv_columns(const GemmArgs& g, const float* a, const float* b, float* c, int64_t j0,
+                  int64_t j1) {
+  if (g.transpose_b) {
+    for (int64_t j = j0; j < j1; j++) {
+      float value = g.alpha * dot(a, b + j * g.ldb, g.k);
+      c[j] = g.beta == 0.0f ? value : value + g.beta * c[j];
+    }
+    return;
+  }
+  float acc[256];
+  for (int64_t j = j0; j < j1; j += 256) {
+    int64_t width = std::min<int64_t>(256, j1 - j);
+    std::fill(acc, acc + width, 0.0f);
+    for (int64_t p = 0; p < g.k; p++) {
+      const float ap = a[p];
+      const float* row = b + p * g.ldb + j;
+      for (int64_t u = 0; u < width; u++) acc[u] += ap * row[u];
+    }
+    for (int64_t u = 0; u < width; u++) {
+      float value = g.alpha * acc[u];
+      c[j + u] = g.beta == 0.0f ? value : value + g.beta * c[j + u];
+    }
+  }
+}
+
+void gemv(const GemmArgs& g) {
+  // a row of op(A): contiguous unless A is transposed (then its elements are lda apart)
+  std::vector<float> gathered;
+  // Split columns so both cores stream their share of the weights once they are worth waking
+  // (decoding is bound by memory bandwidth, which one core alone does not saturate).
+  const int64_t bytes = g.k * g.n * static_cast<int64_t>(sizeof(float));
+  const int threads = bytes < (1 << 19) ? 1 : thread_count();
+  const int64_t chunk = g.transpose_b ? 64 : 256;
+  const int64_t parts = (g.n + chunk - 1) / chunk;
+  for (int64_t bi = 0; bi < g.batch; bi++) {
+    const float* a = g.a + bi * g.stride_a;
+    if (g.transpose_a) {
+      gathered.resize(g.k);
+      for (int64_t p = 0; p < g.k; p++) gathered[p] = a[p * g.lda];
+      a = gathered.data();
+    }
+    const float* b = g.b + bi * g.stride_b;
+    float* c = g.c + bi * g.stride_c;
+    auto task = [&](int64_t t) {
+      gemv_columns(g, a, b, c, t * chunk, std::min(g.n, (t + 1) * chunk));
+    };
+    if (threads == 1) {
+      for (int64_t t = 0; t < parts; t++) task(t);
+    } else {
+      parallel_for(parts, task);
+    }
+  }
+}
+
 }  // namespace
 
 void gemm(const GemmArgs& g) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
   if (g.k <= 0) {
     for (int64_t bi = 0; bi < g.batch; bi++) scale_c(g, g.c + bi * g.stride_c);
+    return;
+  }
+  if (g.m == 1) {
+    gemv(g);
     return;
   }
   double flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
