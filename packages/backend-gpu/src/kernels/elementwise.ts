@@ -1,6 +1,13 @@
 // Element-wise kernels: fill, copy, cast, unary, binary, where. Inputs are strided views (merged
 // to the lowest rank that walks them, see mergeDimensions); outputs are contiguous except copy's.
-import type { BinaryOp, DType, KernelAttributes, KernelTensor, UnaryOp } from '@llmkit/core-tensor';
+import {
+  type BinaryOp,
+  type DType,
+  type KernelAttributes,
+  type KernelTensor,
+  toFloat16Bits,
+  type UnaryOp,
+} from '@llmkit/core-tensor';
 import { type GpuBuffer, wordsPerElement } from '../buffers.js';
 import { WebGpuError } from '../errors.js';
 import { type Runtime, grid } from '../runtime.js';
@@ -77,37 +84,12 @@ function encodeWord(dtype: DType, value: number): number {
         if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return ((x >>> 16) | 0x40) & 0xffff;
         return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
       }
-      scratch16[0] = halfBits(value);
+      scratch16[0] = toFloat16Bits(value);
       return scratch16[0];
     }
     default:
       throw new WebGpuError('unsupported', `webgpu: fill of ${dtype}`);
   }
-}
-
-function halfBits(value: number): number {
-  scratch[0] = value;
-  const x = scratchWords[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - e;
-    let half = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-  return sign | half;
 }
 
 /** copy: strided x into the strided view `out` (same shape and dtype). */
