@@ -109,27 +109,33 @@ export interface KernelTensor {
  * x*Phi(x) with erf, `geluTanh` 0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3))), `silu` x*sigmoid(x),
  * `sin`, `cos`, `reciprocal` 1/x, `square` x*x, `floor`, `erf`, `not` (bool).
  */
-export type UnaryOp =
-  | 'neg'
-  | 'exp'
-  | 'log'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'abs'
-  | 'sign'
-  | 'tanh'
-  | 'sigmoid'
-  | 'relu'
-  | 'gelu'
-  | 'geluTanh'
-  | 'silu'
-  | 'sin'
-  | 'cos'
-  | 'reciprocal'
-  | 'square'
-  | 'floor'
-  | 'erf'
-  | 'not';
+export type UnaryOp = FloatUnaryOp | 'not';
+
+/** The unary ops defined on floating-point tensors (every `UnaryOp` but the boolean `not`). */
+export const FLOAT_UNARY_OPS = [
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'sign',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'gelu',
+  'geluTanh',
+  'silu',
+  'sin',
+  'cos',
+  'reciprocal',
+  'square',
+  'floor',
+  'erf',
+] as const;
+
+/** One of {@link FLOAT_UNARY_OPS}. */
+export type FloatUnaryOp = (typeof FLOAT_UNARY_OPS)[number];
 
 /**
  * Element-wise binary ops of the `binary` kernel. Arithmetic: `add sub mul div pow maximum

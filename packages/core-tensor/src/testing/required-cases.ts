@@ -1,30 +1,14 @@
 // Conformance cases of the required kernels.
-import type { BinaryOp, KernelAttributes, UnaryOp } from '../backend/types.js';
+import {
+  type BinaryOp,
+  FLOAT_UNARY_OPS,
+  type KernelAttributes,
+  type UnaryOp,
+} from '../backend/types.js';
 import type { DType } from '../dtype.js';
 import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
 import { structuredCases } from './structured-cases.js';
 
-const UNARY: UnaryOp[] = [
-  'neg',
-  'exp',
-  'log',
-  'sqrt',
-  'rsqrt',
-  'abs',
-  'sign',
-  'tanh',
-  'sigmoid',
-  'relu',
-  'gelu',
-  'geluTanh',
-  'silu',
-  'sin',
-  'cos',
-  'reciprocal',
-  'square',
-  'floor',
-  'erf',
-];
 const ARITHMETIC: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
 const COMPARE: BinaryOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 
@@ -106,7 +90,7 @@ export function requiredCases(floatDTypes: DType[], seed = 1): ConformanceCase[]
 
   for (const dtype of floatDTypes) {
     const positive = () => m.generator.nextFloat() * 5 + 0.01;
-    for (const op of UNARY) {
+    for (const op of FLOAT_UNARY_OPS) {
       const needsPositive = op === 'log' || op === 'sqrt' || op === 'rsqrt';
       const draw = needsPositive ? positive : () => m.generator.nextNormal() * 3;
       const tol = dtype === 'float32' ? 2e-6 : 1e-12;
