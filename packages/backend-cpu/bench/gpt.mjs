@@ -3,20 +3,11 @@
 // final LayerNorm, lm_head tied to the token embedding; no bias, no dropout. Same shapes and
 // initialisation as torch_bench.py's GPT. (The transformer package will own the real model.)
 import * as t from '@llmkit/core-tensor';
-import * as fused from '../dist/index.js';
-
-// `fused: true` uses backend-cpu's gelu and attention (native backward passes); false uses
-// core-tensor's ops, whose gradients are composed from primitive kernels.
-const opsFor = (useFused) =>
-  useFused
-    ? { gelu: fused.gelu, attention: fused.scaledDotProductAttention }
-    : { gelu: t.gelu, attention: t.scaledDotProductAttention };
 
 class Block extends t.Module {
-  constructor(c, heads, generator, ops) {
+  constructor(c, heads, generator) {
     super();
     this.heads = heads;
-    this.ops = ops;
     const linear = (i, o) => new t.Linear(i, o, { bias: false, generator });
     this.ln_1 = this.addModule('ln_1', new t.LayerNorm(c, { bias: false }));
     this.c_attn = this.addModule('c_attn', linear(c, 3 * c));
@@ -33,29 +24,20 @@ class Block extends t.Module {
       .forward(this.ln_1.forward(x))
       .split(C, 2)
       .map((z) => z.reshape([B, T, this.heads, head]).transpose(1, 2)); // (B, nh, T, hs)
-    const y = this.ops.attention(q, k, v, { causal: true });
+    const y = t.scaledDotProductAttention(q, k, v, { causal: true });
     x = t.add(x, this.attn_proj.forward(y.transpose(1, 2).reshape([B, T, C])));
-    return t.add(x, this.mlp_proj.forward(this.ops.gelu(this.c_fc.forward(this.ln_2.forward(x)))));
+    return t.add(x, this.mlp_proj.forward(t.gelu(this.c_fc.forward(this.ln_2.forward(x)))));
   }
 }
 
 /** The GPT of nanoGPT's small CPU config. */
 export class Gpt extends t.Module {
-  constructor({
-    vocab = 65,
-    block = 64,
-    layers = 4,
-    heads = 4,
-    embedding = 128,
-    seed = 0,
-    useFused = true,
-  } = {}) {
+  constructor({ vocab = 65, block = 64, layers = 4, heads = 4, embedding = 128, seed = 0 } = {}) {
     super();
     const generator = new t.Generator(seed);
-    const ops = opsFor(useFused);
     this.wte = this.addModule('wte', new t.Embedding(vocab, embedding, { std: 0.02, generator }));
     this.wpe = this.addModule('wpe', new t.Embedding(block, embedding, { std: 0.02, generator }));
-    this.blocks = Array.from({ length: layers }, () => new Block(embedding, heads, generator, ops));
+    this.blocks = Array.from({ length: layers }, () => new Block(embedding, heads, generator));
     this.addModule('h', new t.ModuleList(this.blocks));
     this.ln_f = this.addModule('ln_f', new t.LayerNorm(embedding, { bias: false }));
     // nanoGPT initialises every 2-D weight with N(0, 0.02).
@@ -81,8 +63,8 @@ export class Gpt extends t.Module {
  * Times `steps` AdamW training steps (after 3 warm-up steps) of the GPT on the active backend;
  * returns the mean, median and best milliseconds per step and the first loss.
  */
-export function timeTrainingStep({ steps = 20, profile, useFused = true } = {}) {
-  const model = new Gpt({ useFused });
+export function timeTrainingStep({ steps = 20, profile } = {}) {
+  const model = new Gpt();
   const parameters = model.parameters();
   const optimizer = new t.AdamW(
     [

@@ -114,7 +114,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     read: (buffer: BackendBuffer) => js.read(buffer),
     readSync: (buffer: BackendBuffer) => js.readSync!(buffer),
     free: (buffer: BackendBuffer) => js.free(buffer),
-    supports: (kernelName: string) => js.supports(kernelName) || kernelName in TRAINING,
+    supports: (kernelName: string) => js.supports(kernelName),
     run(kernelName, inputs, outputs, attributes) {
       const started = options.profile ? performance.now() : 0;
       if (runNative(kernelName, inputs, outputs, attributes)) {

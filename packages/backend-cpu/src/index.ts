@@ -5,7 +5,6 @@ export {
   createCpuBackend,
   type KernelProfile,
 } from './backend.js';
-export { gelu, scaledDotProductAttention } from './fused-ops.js';
 export { CpuBackendError, type CpuBackendErrorCode } from './errors.js';
 export { type CpuBackendInfo, cpuBackendInfo, setCpuThreads } from './info.js';
 export {

@@ -114,20 +114,21 @@ const crossEntropyBackward: Kernel = (
   return true;
 };
 
-const attention: Kernel = (native, [q, k, v], [out], attributes) => {
+const attention: Kernel = (native, [q, k, v], [out, logsumexp], attributes) => {
   if (attributes.hasMask) return false;
   const Q = floats(q);
   const K = floats(k);
   const V = floats(v);
   const O = floats(out);
-  if (!Q || !K || !V || !O || q.shape.length !== 4) return false;
+  const L = logsumexp ? floats(logsumexp) : null;
+  if (!Q || !K || !V || !O || L === undefined || q.shape.length !== 4) return false;
   const [B, H, T, D] = q.shape;
   native.attention(
     Q,
     K,
     V,
     O,
-    null,
+    L,
     B * H,
     T,
     k.shape[2],

@@ -1,6 +1,6 @@
-// Backend-cpu's extra kernels for training, beyond core-tensor's kernel list: the GELU gradient
-// and attention forward-with-logsumexp / backward. They run only through src/fused-ops.ts
-// (core-tensor has no hook for them yet); inputs are contiguous float32.
+// The fused gradient kernels of core-tensor's list: `geluBackward` and `attentionBackward`
+// (the attention forward, with its logsumexp output, is in fused.ts). Contiguous float32 only;
+// other dtypes return false and the js kernel runs.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
 import type { NativeKernels } from '../native.js';
 import { floatsOf, from, sizeOf } from './tensors.js';
@@ -22,28 +22,6 @@ const geluBackward: Kernel = (native, [x, dy], [dx], attributes) => {
   const [X, DY, DX] = [floats(x), floats(dy), floats(dx)];
   if (!X || !DY || !DX) return false;
   native.geluBackward(X, DY, DX, sizeOf(x.shape), attributes.approximate === 'tanh');
-  return true;
-};
-
-/** inputs [q, k, v] [B, H, T|S, D|Dv], outputs [out [B, H, T, Dv], logsumexp [B, H, T]]. */
-const attentionForward: Kernel = (native, [q, k, v], [out, logsumexp], attributes) => {
-  const [Q, K, V, O, L] = [floats(q), floats(k), floats(v), floats(out), floats(logsumexp)];
-  if (!Q || !K || !V || !O || !L) return false;
-  const [B, H, T, D] = q.shape;
-  native.attention(
-    Q,
-    K,
-    V,
-    O,
-    L,
-    B * H,
-    T,
-    k.shape[2],
-    D,
-    v.shape[3],
-    Number(attributes.scale),
-    Boolean(attributes.causal),
-  );
   return true;
 };
 
@@ -74,9 +52,8 @@ const attentionBackward: Kernel = (native, inputs, outputs, attributes) => {
   return true;
 };
 
-/** The training kernels by name (not part of core-tensor's list; no js fallback). */
+/** The gradient kernels by name. */
 export const TRAINING: Readonly<Record<string, Kernel>> = {
   geluBackward,
-  attentionForward,
   attentionBackward,
 };

@@ -163,6 +163,15 @@ for (const backend of ['js', 'js-composed']) {
         (q, k, v) => t.scaledDotProductAttention(q, k, v, { causal: true }),
         [randn([1, 2, 3, 4]), randn([1, 2, 3, 4]), randn([1, 2, 3, 4])],
       );
+      // Rank 4 without a mask: the fused attention / attentionBackward kernels where supported.
+      check(
+        (q, k, v) => t.scaledDotProductAttention(q, k, v, { causal: true }),
+        [randn([2, 1, 3, 4]), randn([2, 1, 5, 4]), randn([2, 1, 5, 2])],
+      );
+      check(
+        (q, k, v) => t.scaledDotProductAttention(q, k, v, { scale: 0.7 }),
+        [randn([1, 2, 4, 3]), randn([1, 2, 2, 3]), randn([1, 2, 2, 5])],
+      );
       const mask = t.tensor(
         [
           [true, false, true, true],

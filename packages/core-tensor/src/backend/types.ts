@@ -64,9 +64,19 @@
  *   `[dlogits [R, V]]`; same attrs): `dlogits = g * (softmax - (1 - s) * onehot - s / V)`, zero
  *   rows for ignored targets.
  * - `attention` (inputs `[q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv], mask?]`, outputs
- *   `[out [B, H, T, Dv]]`; attrs `{ causal, scale, hasMask }`): `softmax(q k^T * scale + m) v`;
- *   `causal` hides key s > t + (S - T); the optional bool mask `[B, H, T, S]` (true = keep) is
- *   broadcast by core. Core uses it without dropout; gradients recompute through primitives.
+ *   `[out [B, H, T, Dv], logsumexp [B, H, T]?]`; attrs `{ causal, scale, hasMask }`):
+ *   `softmax(q k^T * scale + m) v`; `causal` hides key s > t + (S - T); the optional bool mask
+ *   `[B, H, T, S]` (true = keep) is broadcast by core. Core asks for the second output, the
+ *   natural log of each row's softmax denominator `log sum_s exp(score)`, only without a mask,
+ *   when it will run `attentionBackward`. Core uses it without dropout.
+ * - `attentionBackward` (inputs `[q, k, v, out, dout [B, H, T, Dv], logsumexp [B, H, T]]`,
+ *   outputs `[dq, dk, dv]` shaped like q, k, v; attrs `{ causal, scale }`): the gradient of
+ *   `attention` without a mask, recomputing the weights `p = exp(score - logsumexp)` row by row:
+ *   `dv = p^T dout`, `ds = p * (dout v^T - rowsum(dout * out))`, `dq = ds k * scale`,
+ *   `dk = ds^T q * scale`. Core uses it only when causal attention has T <= S. Without it,
+ *   gradients go through the composed ops.
+ * - `geluBackward` (inputs `[x, dy]`, outputs `[dx]`; attrs `{ approximate: 'none' | 'tanh' }`):
+ *   `dx = dy * gelu'(x)` for the exact or tanh-approximated GELU.
  * - `embeddingBackward` (inputs `[ids int32 [N], gradOutput [N, C]]`, outputs `[gradWeight
  *   [V, C]]`): `gradWeight` zeroed then `gradWeight[ids[n]] += gradOutput[n]`.
  * - `adamw` (inputs `[param, grad, m, v]` contiguous of equal size; outputs `[]`; attrs `{ lr,
@@ -183,6 +193,8 @@ export const FUSED_KERNELS = [
   'crossEntropy',
   'crossEntropyBackward',
   'attention',
+  'attentionBackward',
+  'geluBackward',
   'embeddingBackward',
   'adamw',
 ] as const;

@@ -1,6 +1,10 @@
-// Scaled dot-product attention (Vaswani et al., 2017), composed from ops so autograd is free; the
-// backend's fused `attention` kernel serves the forward when no gradient or dropout is needed.
-import { isGradEnabled } from '../autograd/grad-mode.js';
+// Scaled dot-product attention (Vaswani et al., 2017). Without dropout or a mask it runs on the
+// backend's fused kernels when there are: `attention` for the forward (with the logsumexp of each
+// row when a gradient is needed) and `attentionBackward`, which recomputes the weights row by row
+// (FlashAttention's backward), so no (T x S) tensor is kept. Otherwise it is composed from ops.
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
+import { record } from '../autograd/node.js';
+import { defineGradient } from '../autograd/table.js';
 import { tidy } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import type { Generator } from '../random.js';
@@ -74,6 +78,19 @@ export function scaledDotProductAttention(
       )[0];
     });
   }
+  if (
+    needsGrad &&
+    p === 0 &&
+    !options.mask &&
+    q.rank === 4 &&
+    q.backend.supports('attention') &&
+    q.backend.supports('attentionBackward') &&
+    q.size > 0 &&
+    S > 0 &&
+    (!options.causal || T <= S)
+  ) {
+    return fusedAttention(q, k, v, options.causal ?? false, scale);
+  }
   return tidy(() => {
     let scores = mul(matmul(q, transpose(k, -2, -1)), scale);
     if (options.causal) {
@@ -92,3 +109,40 @@ export function scaledDotProductAttention(
     return matmul(weights, v);
   });
 }
+
+const ATTENTION_OP = 'scaledDotProductAttention';
+
+/** Forward on the fused kernel, saving the contiguous inputs, output and row logsumexps. */
+function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean, scale: number): Tensor {
+  const dense = noGrad(() => [q, k, v].map((t) => contiguous(t)));
+  const [B, H, T] = q.shape;
+  const [out, logsumexp] = noGrad(() =>
+    runKernel(
+      'attention',
+      dense,
+      [
+        { shape: [B, H, T, v.shape[3]], dtype: q.dtype },
+        { shape: [B, H, T], dtype: q.dtype },
+      ],
+      { causal, scale, hasMask: false },
+    ),
+  );
+  const result = record(ATTENTION_OP, [q, k, v], out, [...dense, out, logsumexp], {
+    causal,
+    scale,
+  });
+  // record keeps what it saves; drop this function's own references.
+  logsumexp.dispose();
+  for (const t of dense) t.dispose();
+  return result;
+}
+
+defineGradient(ATTENTION_OP, ({ grad, saved: [q, k, v, out, logsumexp], inputs, attributes }) => {
+  const grads = runKernel(
+    'attentionBackward',
+    [q, k, v, out, contiguous(grad), logsumexp],
+    [q, k, v].map((t) => ({ shape: t.shape, dtype: t.dtype })),
+    { causal: Boolean(attributes.causal), scale: Number(attributes.scale) },
+  );
+  return grads.map((g, i) => (inputs[i].requiresGrad ? g : null));
+});

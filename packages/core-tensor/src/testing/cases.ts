@@ -43,6 +43,8 @@ export interface ConformanceCase {
   absoluteTolerance: number;
   /** Indices of inputs that the kernel updates in place and must also match (adamw). */
   inPlaceInputs?: number[];
+  /** Other kernels the case is only meaningful with (e.g. attention's logsumexp output is asked for only by backends with `attentionBackward`). */
+  requires?: string[];
 }
 
 /** Builds specs from a seeded generator. */

@@ -27,6 +27,8 @@ describe('the conformance suite', () => {
       'crossEntropy',
       'crossEntropyBackward',
       'attention',
+      'attentionBackward',
+      'geluBackward',
       'embeddingBackward',
       'adamw',
     ]) {

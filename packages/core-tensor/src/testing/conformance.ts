@@ -26,7 +26,9 @@ export function conformanceCases(
     options.floatDTypes ??
     (['float32', 'float64'] as DType[]).filter((d) => backend.computeDTypes.includes(d));
   const seed = options.seed ?? 1;
-  const fused = fusedCases(floats, seed + 1).filter((c) => backend.supports(c.kernel));
+  const fused = fusedCases(floats, seed + 1).filter(
+    (c) => backend.supports(c.kernel) && (c.requires ?? []).every((k) => backend.supports(k)),
+  );
   return [...requiredCases(floats, seed), ...fused];
 }
 

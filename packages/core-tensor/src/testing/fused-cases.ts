@@ -3,7 +3,10 @@ import type { KernelAttributes } from '../backend/types.js';
 import type { DType } from '../dtype.js';
 import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
 
-/** Cases for softmax, layerNorm(+Backward), crossEntropy(+Backward), attention, embeddingBackward, adamw. */
+/**
+ * Cases for softmax, layerNorm(+Backward), crossEntropy(+Backward), attention(+Backward),
+ * geluBackward, embeddingBackward, adamw.
+ */
 export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
   const m = new SpecMaker(seed);
   const cases: ConformanceCase[] = [];
@@ -15,6 +18,7 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
     attributes: KernelAttributes,
     tolerance: number,
     inPlaceInputs?: number[],
+    requires?: string[],
   ) =>
     cases.push({
       name,
@@ -25,6 +29,7 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
       relativeTolerance: tolerance,
       absoluteTolerance: tolerance,
       inPlaceInputs,
+      requires,
     });
 
   for (const dtype of floatDTypes) {
@@ -140,6 +145,61 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
         tol * 10,
       );
     }
+    for (const [T, S, causal] of [
+      [4, 4, true],
+      [3, 5, true],
+      [4, 6, false],
+      [1, 1, false],
+    ] as [number, number, boolean][]) {
+      const [B, H, D, Dv] = [2, 2, 8, 5];
+      const [q, k, v] = [
+        m.dense(dtype, [B, H, T, D]),
+        m.dense(dtype, [B, H, S, D]),
+        m.dense(dtype, [B, H, S, Dv]),
+      ];
+      const attrs = { causal, scale: 1 / Math.sqrt(D) };
+      add(
+        `attention ${dtype} with logsumexp T=${T} S=${S} causal=${causal}`,
+        'attention',
+        [q, k, v],
+        [m.output(dtype, [B, H, T, Dv]), m.output(dtype, [B, H, T])],
+        { ...attrs, hasMask: false },
+        tol * 10,
+        undefined,
+        ['attentionBackward'],
+      );
+      // Backward from a consistent forward: out and logsumexp as the kernel would give them.
+      const { out, logsumexp } = referenceAttention(q, k, v, attrs.scale, causal);
+      add(
+        `attentionBackward ${dtype} T=${T} S=${S} causal=${causal}`,
+        'attentionBackward',
+        [
+          q,
+          k,
+          v,
+          fromValues(m, dtype, out),
+          m.dense(dtype, out.shape),
+          fromValues(m, dtype, logsumexp),
+        ],
+        [
+          m.output(dtype, [B, H, T, D]),
+          m.output(dtype, [B, H, S, D]),
+          m.output(dtype, [B, H, S, Dv]),
+        ],
+        attrs,
+        tol * 10,
+      );
+    }
+    for (const approximate of ['none', 'tanh']) {
+      add(
+        `geluBackward ${dtype} ${approximate}`,
+        'geluBackward',
+        [m.dense(dtype, [7, 9], () => m.generator.nextNormal() * 3), m.dense(dtype, [7, 9])],
+        [m.output(dtype, [7, 9])],
+        { approximate },
+        tol,
+      );
+    }
     const ids = m.dense('int32', [9], () => m.generator.nextInt(0, 4));
     add(
       `embeddingBackward ${dtype}`,
@@ -163,4 +223,56 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
     }
   }
   return cases;
+}
+
+/** A dense spec holding `values` (in order). */
+function fromValues(
+  m: SpecMaker,
+  dtype: DType,
+  { shape, values }: { shape: number[]; values: Float64Array },
+): TensorSpec {
+  let i = 0;
+  return m.dense(dtype, shape, () => values[i++]);
+}
+
+/** out and per-row logsumexp of unmasked attention, in float64, from contiguous specs. */
+function referenceAttention(
+  q: TensorSpec,
+  k: TensorSpec,
+  v: TensorSpec,
+  scale: number,
+  causal: boolean,
+): {
+  out: { shape: number[]; values: Float64Array };
+  logsumexp: { shape: number[]; values: Float64Array };
+} {
+  const [B, H, T, D] = q.shape;
+  const [S, Dv] = [k.shape[2], v.shape[3]];
+  const [Q, K, V] = [q, k, v].map((t) => t.data as Float32Array | Float64Array);
+  const out = new Float64Array(B * H * T * Dv);
+  const lse = new Float64Array(B * H * T);
+  for (let bh = 0; bh < B * H; bh++) {
+    for (let t = 0; t < T; t++) {
+      const last = causal ? Math.min(S - 1, t + S - T) : S - 1;
+      const scores: number[] = [];
+      for (let s = 0; s <= last; s++) {
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += Q[(bh * T + t) * D + d] * K[(bh * S + s) * D + d];
+        scores.push(dot * scale);
+      }
+      const max = Math.max(...scores);
+      const weights = scores.map((x) => Math.exp(x - max));
+      const sum = weights.reduce((a, b) => a + b, 0);
+      lse[bh * T + t] = max + Math.log(sum);
+      for (let d = 0; d < Dv; d++) {
+        let acc = 0;
+        for (let s = 0; s <= last; s++) acc += weights[s] * V[(bh * S + s) * Dv + d];
+        out[(bh * T + t) * Dv + d] = acc / sum;
+      }
+    }
+  }
+  return {
+    out: { shape: [B, H, T, Dv], values: out },
+    logsumexp: { shape: [B, H, T], values: lse },
+  };
 }

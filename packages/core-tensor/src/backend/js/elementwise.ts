@@ -111,6 +111,7 @@ export function erf(x: number): number {
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const SQRT_2PI = Math.sqrt(2 * Math.PI);
 
 const UNARY: Record<UnaryOp, (x: number) => number> = {
   neg: (x) => -x,
@@ -235,4 +236,30 @@ export function where(
   const oa = elementOffsets(a, 1);
   const ob = elementOffsets(b, 2);
   for (let k = 0; k < oc.length; k++) dst[k] = c[oc[k]] ? x[oa[k]] : y[ob[k]];
+}
+
+/** `geluBackward`: dx = dy * d gelu(x) / dx, exact (erf) or tanh-approximated; contiguous inputs. */
+export function geluBackward(
+  [xT, dyT]: readonly KernelTensor[],
+  [dxT]: readonly KernelTensor[],
+  attrs: KernelAttributes,
+): void {
+  const x = dataOf(xT) as Float32Array | Float64Array;
+  const dy = dataOf(dyT) as Float32Array | Float64Array;
+  const dx = dataOf(dxT) as Float32Array | Float64Array;
+  const n = sizeOf(xT);
+  const tanhForm = attrs.approximate === 'tanh';
+  for (let i = 0; i < n; i++) {
+    const v = x[xT.offset + i];
+    let derivative: number;
+    if (tanhForm) {
+      const t = Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
+      const inner = SQRT_2_OVER_PI * (1 + 3 * 0.044715 * v * v);
+      derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * inner;
+    } else {
+      // Phi(x) + x * phi(x)
+      derivative = 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / SQRT_2PI;
+    }
+    dx[dxT.offset + i] = dy[dyT.offset + i] * derivative;
+  }
 }

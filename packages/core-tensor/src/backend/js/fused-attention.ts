@@ -1,11 +1,19 @@
-// The fused attention kernel of the js backend.
+// The fused attention kernels of the js backend: the forward (optionally returning each row's
+// logsumexp) and the backward that recomputes the weights from it (FlashAttention's backward).
 import type { KernelAttributes, KernelTensor } from '../types.js';
 import { dataOf, floatsOf } from './buffer.js';
 
-/** out[b,h,t] = softmax_s(q[b,h,t] . k[b,h,s] * scale, masked) @ v[b,h,s]. */
+/** Keys visible to query t: s <= t + (S - T) when causal. */
+const lastKey = (causal: boolean, t: number, T: number, S: number): number =>
+  causal ? Math.min(S - 1, t + S - T) : S - 1;
+
+/**
+ * out[b,h,t] = softmax_s(q[b,h,t] . k[b,h,s] * scale, masked) @ v[b,h,s]; the optional second
+ * output receives log(sum_s exp(score)) per row.
+ */
 export function attention(
   inputs: readonly KernelTensor[],
-  [out]: readonly KernelTensor[],
+  [out, logsumexp]: readonly KernelTensor[],
   attrs: KernelAttributes,
 ): void {
   const [qT, kT, vT] = inputs;
@@ -15,19 +23,20 @@ export function attention(
   const k = floatsOf(kT);
   const v = floatsOf(vT);
   const o = floatsOf(out);
+  const lse = logsumexp ? floatsOf(logsumexp) : undefined;
   const [B, H, T, D] = qT.shape;
   const S = kT.shape[2];
   const Dv = vT.shape[3];
   const scale = Number(attrs.scale);
+  const causal = Boolean(attrs.causal);
   const scores = new Float64Array(S);
   for (let bh = 0; bh < B * H; bh++) {
     for (let t = 0; t < T; t++) {
       const qBase = qT.offset + (bh * T + t) * D;
+      const last = lastKey(causal, t, T, S);
       let max = -Infinity;
       for (let s = 0; s < S; s++) {
-        let hidden = attrs.causal && s > t + (S - T);
-        if (mask && !mask[maskOffset + (bh * T + t) * S + s]) hidden = true;
-        if (hidden) {
+        if (s > last || (mask && !mask[maskOffset + (bh * T + t) * S + s])) {
           scores[s] = -Infinity;
           continue;
         }
@@ -42,11 +51,63 @@ export function attention(
         scores[s] = Math.exp(scores[s] - max);
         sum += scores[s];
       }
-      const oBase = (bh * T + t) * Dv;
+      if (lse) lse[logsumexp.offset + bh * T + t] = max + Math.log(sum);
+      const oBase = out.offset + (bh * T + t) * Dv;
       for (let d = 0; d < Dv; d++) {
         let acc = 0;
         for (let s = 0; s < S; s++) acc += scores[s] * v[vT.offset + (bh * S + s) * Dv + d];
         o[oBase + d] = acc / sum;
+      }
+    }
+  }
+}
+
+/**
+ * inputs [q, k, v, out, dout, logsumexp], outputs [dq, dk, dv]: with p = exp(score - lse),
+ * dv = p^T dout, dp = dout v^T, ds = p * (dp - rowsum(dout * out)), dq = ds k * scale,
+ * dk = ds^T q * scale.
+ */
+export function attentionBackward(
+  [qT, kT, vT, oT, doT, lT]: readonly KernelTensor[],
+  [dqT, dkT, dvT]: readonly KernelTensor[],
+  attrs: KernelAttributes,
+): void {
+  const [q, k, v, o, dO, lse] = [qT, kT, vT, oT, doT, lT].map(floatsOf);
+  const [dq, dk, dv] = [dqT, dkT, dvT].map(floatsOf);
+  const [B, H, T, D] = qT.shape;
+  const S = kT.shape[2];
+  const Dv = vT.shape[3];
+  const scale = Number(attrs.scale);
+  const causal = Boolean(attrs.causal);
+  dq.fill(0, dqT.offset, dqT.offset + B * H * T * D);
+  dk.fill(0, dkT.offset, dkT.offset + B * H * S * D);
+  dv.fill(0, dvT.offset, dvT.offset + B * H * S * Dv);
+  for (let bh = 0; bh < B * H; bh++) {
+    for (let t = 0; t < T; t++) {
+      const row = bh * T + t;
+      const qBase = qT.offset + row * D;
+      const oBase = oT.offset + row * Dv;
+      const doBase = doT.offset + row * Dv;
+      let delta = 0;
+      for (let d = 0; d < Dv; d++) delta += dO[doBase + d] * o[oBase + d];
+      const rowLse = lse[lT.offset + row];
+      const last = lastKey(causal, t, T, S);
+      for (let s = 0; s <= last; s++) {
+        const kBase = kT.offset + (bh * S + s) * D;
+        const vBase = vT.offset + (bh * S + s) * Dv;
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q[qBase + d] * k[kBase + d];
+        const p = Math.exp(dot * scale - rowLse);
+        let dp = 0;
+        for (let d = 0; d < Dv; d++) {
+          dp += dO[doBase + d] * v[vBase + d];
+          dv[dvT.offset + (bh * S + s) * Dv + d] += p * dO[doBase + d];
+        }
+        const ds = p * (dp - delta) * scale;
+        for (let d = 0; d < D; d++) {
+          dq[dqT.offset + row * D + d] += ds * k[kBase + d];
+          dk[dkT.offset + (bh * S + s) * D + d] += ds * q[qBase + d];
+        }
       }
     }
   }

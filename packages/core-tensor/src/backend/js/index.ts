@@ -2,9 +2,9 @@ import { type DType, type TypedArray, typedArrayMatches } from '../../dtype.js';
 import { TensorError } from '../../errors.js';
 import type { Backend, BackendBuffer, KernelAttributes, KernelTensor } from '../types.js';
 import { BufferPool, dataOf, JsBuffer } from './buffer.js';
-import { binary, cast, copy, fill, unary, where } from './elementwise.js';
+import { binary, cast, copy, fill, geluBackward, unary, where } from './elementwise.js';
 import { adamw } from './adamw.js';
-import { attention } from './fused-attention.js';
+import { attention, attentionBackward } from './fused-attention.js';
 import { crossEntropy, crossEntropyBackward, embeddingBackward } from './fused-loss.js';
 import { layerNorm, layerNormBackward, softmax } from './fused-norm.js';
 import { gather, scatterAdd } from './indexing.js';
@@ -35,6 +35,8 @@ const KERNELS: Record<string, Kernel> = {
   crossEntropy,
   crossEntropyBackward,
   attention,
+  attentionBackward,
+  geluBackward,
   embeddingBackward,
   adamw,
 };
