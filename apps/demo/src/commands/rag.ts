@@ -1,0 +1,55 @@
+import { CliError } from '../cli-error.js';
+import { ragAsk } from './rag-ask.js';
+import { ragIndex } from './rag-index.js';
+
+export const RAG_HELP = `usage: llmkit rag index DIR [--store PATH] [--json] [--chunk-size N] [--chunk-overlap N]
+                      [--embedder URL --embedder-model NAME | --embedder-checkpoint DIR]
+       llmkit rag ask "question" [--store PATH] [--k N] [--checkpoint DIR] [--json]
+
+Retrieval-augmented answers from your Markdown and text files, with citations.
+  index DIR               splits every .md/.markdown/.txt file under DIR (Markdown by section) into
+                          chunks with exact character offsets, and indexes them for BM25 and, with an
+                          embedder, for vector search in the store; files unchanged since the last
+                          run are skipped, changed ones replaced. A bar on a terminal, JSON lines
+                          when piped; --json prints JSON lines and a summary on stdout.
+  ask "question"          retrieves passages (BM25 + vectors fused by rank when the store has
+                          vectors, BM25 alone otherwise) and answers with numbered citations
+                          (source file and character offsets). With --checkpoint DIR (the --out
+                          folder of llmkit train) the model writes the answer; without one the
+                          answer is extractive: the retrieved passages, each cited.
+  --store PATH            the store folder: a PGlite (Postgres + pgvector) database, the BM25 index
+                          and a manifest (default .llmkit/rag)
+  --embedder URL          vectors from an OpenAI-compatible /v1/embeddings server (llama.cpp,
+                          Ollama, vLLM), with --embedder-model NAME; key from LLMKIT_EMBEDDER_API_KEY
+  --embedder-checkpoint DIR
+                          vectors from an llmkit encoder embedder saved by saveEncoderEmbedder
+                          (@llmkit/rag/encoder)
+                          Without either, the store is BM25 only: llmkit ships no trained embedder,
+                          and an untrained one would only add noise. ask uses the store's embedder.
+  --chunk-size N          characters per chunk (default 1000); --chunk-overlap N (default
+                          200, or a fifth of the chunk size when smaller)
+  --k N                   passages to retrieve (default 4)
+  --max-context-tokens N  budget of the sources in the prompt (default 1000 cl100k tokens; with
+                          --checkpoint, characters: the model's block size less the question)
+  --max-new-tokens N      with --checkpoint: characters to generate (default 200); --temperature T
+                          samples instead of greedy decoding, --seed N
+  --backend NAME          cpu, js or webgpu, for the encoder embedder and the checkpoint`;
+
+/** `llmkit rag index|ask`. */
+export async function rag(args: string[]): Promise<unknown> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === 'help' || rest.includes('--help')) {
+    console.log(RAG_HELP);
+    return undefined;
+  }
+  try {
+    if (sub === 'index') return await ragIndex(rest);
+    if (sub === 'ask') return await ragAsk(rest);
+  } catch (error) {
+    // parseArgs reports unknown flags with a code; show them as usage mistakes
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new CliError(`${(error as Error).message}; see llmkit rag --help`);
+    throw error;
+  }
+  throw new CliError(`unknown subcommand ${JSON.stringify(sub)}; expected index or ask`);
+}
