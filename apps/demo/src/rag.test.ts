@@ -171,6 +171,30 @@ describe('llmkit rag', () => {
     );
   });
 
+  it('trains an encoder embedder on the Markdown headings and retrieves with it', () => {
+    const embedder = join(dir, 'embedder');
+    const trained = llmkit(
+      ...['rag', 'train-embedder', '--from-markdown', docs, '--out', embedder, '--json'],
+      ...['--epochs', '30', '--width', '32', '--heads', '2', '--vocab-size', '320'],
+      ...['--max-length', '64', '--learning-rate', '3e-3', '--batch-size', '8'],
+    );
+    expect(trained.status, trained.stderr).toBe(0);
+    const summary = lastJson(trained.stdout);
+    expect(summary).toMatchObject({ pairs: 5, steps: 30, dimension: 32 });
+    expect(summary.last_loss).toBeLessThan(summary.first_loss);
+    const vectors = join(dir, 'vectors');
+    const indexed = llmkit(
+      ...['rag', 'index', docs, '--store', vectors, '--json', '--chunk-size', '200'],
+      ...['--embedder-checkpoint', embedder],
+    );
+    expect(indexed.status, indexed.stderr).toBe(0);
+    expect(lastJson(indexed.stdout)).toMatchObject({ retrieval: 'hybrid', files: 4 });
+    const result = ask('propellers and thrust', '--store', vectors);
+    expect(result.retrieval).toBe('hybrid');
+    expect(result.citations[0].sourceId).toBe('engines.md');
+    expectExactOffsets(result.sources);
+  });
+
   it('generates with an llmkit checkpoint and lists the sources it was given', () => {
     const text = join(dir, 'text.txt');
     writeFileSync(text, Object.values(FILES).join('\n').repeat(3));
@@ -194,6 +218,8 @@ describe('llmkit rag', () => {
     const empty = join(dir, 'empty');
     mkdirSync(join(empty, 'sub'), { recursive: true });
     writeFileSync(join(empty, 'sub', 'image.png'), 'not text');
+    const badPairs = join(dir, 'pairs.jsonl');
+    writeFileSync(badPairs, '{"query": "lift", "positive": "wings"}\n{"query": "drag"}\n');
     const cases: [string[], RegExp][] = [
       [['rag', 'index', join(dir, 'missing')], /missing: no such folder/],
       [
@@ -226,7 +252,20 @@ describe('llmkit rag', () => {
       [['rag', 'ask'], /expected one question in quotes/],
       [['rag', 'ask', 'lift', '--store', store, '--k', '0'], /--k 0: expected an integer >= 1/],
       [['rag', 'ask', 'lift', '--store', store, '--checkpoint', dir], /no run\.json here/],
-      [['rag', 'search'], /unknown subcommand "search"; expected index or ask/],
+      [['rag', 'search'], /unknown subcommand "search"; expected index, ask or train-embedder/],
+      [['rag', 'train-embedder', '--from-markdown', docs], /--out DIR is required/],
+      [
+        ['rag', 'train-embedder', '--out', join(dir, 'e')],
+        /give --pairs FILE\.jsonl or --from-markdown DIR/,
+      ],
+      [
+        ['rag', 'train-embedder', '--pairs', badPairs, '--out', join(dir, 'e')],
+        /line 2 needs string fields "query" and "positive"/,
+      ],
+      [
+        ['rag', 'train-embedder', '--from-markdown', join(docs, 'notes'), '--out', join(dir, 'e')],
+        /found 0 pairs, expected at least 2/,
+      ],
       [['rag', 'index', docs, '--frobnicate'], /Unknown option '--frobnicate'/],
     ];
     for (const [args, message] of cases) {

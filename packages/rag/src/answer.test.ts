@@ -35,6 +35,13 @@ describe('fitPassages', () => {
     expect(block).toContain(`[2] (wing.md, characters 144-${cut.end})`);
     expect(fitPassages(passages, encoding, 10_000).sources).toHaveLength(3);
   });
+
+  it('reads special-token markers in passages as plain text', () => {
+    const text = 'Documents end with <|endoftext|> in GPT-2 training data.';
+    const { sources, tokens } = fitPassages([{ id: 'x', text, score: 1 }], encoding, 100);
+    expect(sources[0].text).toBe(text);
+    expect(tokens).toBe(encoding.encodeOrdinary(`[1]\n${text}`).length);
+  });
 });
 
 describe('answer', () => {

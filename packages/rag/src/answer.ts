@@ -9,6 +9,8 @@ import { throwIfAborted } from './progress.js';
 export interface AnswerTokenizer {
   /** Token ids of a text. */
   encode(text: string): ArrayLike<number>;
+  /** Token ids with special-token markers read as plain text; used instead of `encode` when present (an llmkit `Encoding` has it). */
+  encodeOrdinary?(text: string): ArrayLike<number>;
   /** Text of token ids. */
   decode?(ids: number[]): string;
 }
@@ -100,6 +102,14 @@ export function fitPassages(
   tokenizer: AnswerTokenizer,
   maxContextTokens: number,
 ): { sources: Citation[]; block: string; tokens: number } {
+  // passages are data: a "<|endoftext|>" in them is text, not a special token
+  const original = tokenizer;
+  if (original.encodeOrdinary) {
+    tokenizer = {
+      encode: (text) => original.encodeOrdinary!(text),
+      ...(original.decode ? { decode: (ids: number[]) => original.decode!(ids) } : {}),
+    };
+  }
   const sources: Citation[] = [];
   const parts: string[] = [];
   let used = 0;

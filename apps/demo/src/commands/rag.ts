@@ -1,10 +1,12 @@
 import { CliError } from '../cli-error.js';
 import { ragAsk } from './rag-ask.js';
 import { ragIndex } from './rag-index.js';
+import { ragTrainEmbedder } from './rag-train.js';
 
 export const RAG_HELP = `usage: llmkit rag index DIR [--store PATH] [--json] [--chunk-size N] [--chunk-overlap N]
                       [--embedder URL --embedder-model NAME | --embedder-checkpoint DIR]
        llmkit rag ask "question" [--store PATH] [--k N] [--checkpoint DIR] [--json]
+       llmkit rag train-embedder (--pairs FILE.jsonl | --from-markdown DIR) --out DIR [--epochs N]
 
 Retrieval-augmented answers from your Markdown and text files, with citations.
   index DIR               splits every .md/.markdown/.txt file under DIR (Markdown by section) into
@@ -17,13 +19,20 @@ Retrieval-augmented answers from your Markdown and text files, with citations.
                           (source file and character offsets). With --checkpoint DIR (the --out
                           folder of llmkit train) the model writes the answer; without one the
                           answer is extractive: the retrieved passages, each cited.
+  train-embedder          trains a small encoder embedder (mean pooling, InfoNCE with in-batch
+                          negatives) on {"query", "positive"} JSON lines, or on Markdown (each
+                          heading path as the query, its section as the positive), and saves it
+                          for --embedder-checkpoint. Options: --epochs N (10), --batch-size N (32),
+                          --learning-rate F (1e-3), --temperature T (0.05), --vocab-size N (2000,
+                          a BPE learned from the pairs), --max-length N (128 tokens), --layers N
+                          (2), --heads N (4), --width N (128), --seed N, --json
   --store PATH            the store folder: a PGlite (Postgres + pgvector) database, the BM25 index
                           and a manifest (default .llmkit/rag)
   --embedder URL          vectors from an OpenAI-compatible /v1/embeddings server (llama.cpp,
                           Ollama, vLLM), with --embedder-model NAME; key from LLMKIT_EMBEDDER_API_KEY
   --embedder-checkpoint DIR
-                          vectors from an llmkit encoder embedder saved by saveEncoderEmbedder
-                          (@llmkit/rag/encoder)
+                          vectors from an llmkit encoder embedder (llmkit rag train-embedder, or
+                          saveEncoderEmbedder from @llmkit/rag/encoder)
                           Without either, the store is BM25 only: llmkit ships no trained embedder,
                           and an untrained one would only add noise. ask uses the store's embedder.
   --chunk-size N          characters per chunk (default 1000); --chunk-overlap N (default
@@ -35,7 +44,7 @@ Retrieval-augmented answers from your Markdown and text files, with citations.
                           samples instead of greedy decoding, --seed N
   --backend NAME          cpu, js or webgpu, for the encoder embedder and the checkpoint`;
 
-/** `llmkit rag index|ask`. */
+/** `llmkit rag index|ask|train-embedder`. */
 export async function rag(args: string[]): Promise<unknown> {
   const [sub, ...rest] = args;
   if (sub === undefined || sub === '--help' || sub === 'help' || rest.includes('--help')) {
@@ -45,11 +54,14 @@ export async function rag(args: string[]): Promise<unknown> {
   try {
     if (sub === 'index') return await ragIndex(rest);
     if (sub === 'ask') return await ragAsk(rest);
+    if (sub === 'train-embedder') return await ragTrainEmbedder(rest);
   } catch (error) {
     // parseArgs reports unknown flags with a code; show them as usage mistakes
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
       throw new CliError(`${(error as Error).message}; see llmkit rag --help`);
     throw error;
   }
-  throw new CliError(`unknown subcommand ${JSON.stringify(sub)}; expected index or ask`);
+  throw new CliError(
+    `unknown subcommand ${JSON.stringify(sub)}; expected index, ask or train-embedder`,
+  );
 }
