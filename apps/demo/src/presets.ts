@@ -13,6 +13,7 @@ export interface Preset {
     nEmbd: number;
     dropout: number;
     bias: boolean;
+    activation: 'gelu' | 'gelu-tanh';
   };
   /** Windows per batch. */
   batchSize: number;
@@ -24,14 +25,23 @@ export interface Preset {
 
 /**
  * nanoGPT's `shakespeare_char` configuration as its README runs it on a CPU: 4 layers, 4 heads,
- * 128 embedding, block 64, batch 12, no dropout, no bias; AdamW lr 1e-3, betas (0.9, 0.99),
+ * 128 embedding, block 64, batch 12, no dropout, no bias, exact GELU; AdamW lr 1e-3, betas (0.9, 0.99),
  * weight decay 0.1, 100 warmup steps, cosine to 1e-4 at the last step, clipping at 1.0,
  * evaluation every 250 steps over 20 batches. nanoGPT reports validation loss 1.88 at 2,000.
  */
 const shakespeareChar: Preset = {
   description:
     "nanoGPT's small character-level CPU configuration (4 layers, 4 heads, 128 wide, block 64)",
-  model: { blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false },
+  // nanoGPT's MLP uses nn.GELU(), the exact (erf) form.
+  model: {
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    dropout: 0,
+    bias: false,
+    activation: 'gelu',
+  },
   batchSize: 12,
   defaultMaxIters: 2000,
   trainer: (maxIters) => ({

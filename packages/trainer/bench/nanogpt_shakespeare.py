@@ -6,7 +6,10 @@ lr 1e-3 betas (0.9, 0.99) weight decay 0.1 on matrices only, 100 warmup steps th
 1e-4 at max_iters, gradient clipping 1.0, evaluation every 250 steps over 20 batches.
 Written for this benchmark after nanoGPT's model.py and train.py (torch 1.13: manual attention).
 
-usage: python3 nanogpt_shakespeare.py DATA_FILE MAX_ITERS  -> prints one JSON line
+usage: python3 nanogpt_shakespeare.py DATA_FILE MAX_ITERS [SEED]  -> prints one JSON line
+
+val_loss is nanoGPT's estimate (20 random batches); val_loss_full predicts every token of the
+validation split once, in consecutive windows of the block size (as `llmkit eval` does).
 """
 import json
 import math
@@ -19,9 +22,8 @@ import torch.nn as nn
 from torch.nn import functional as F
 
 torch.set_num_threads(1)  # OpenBLAS threads itself; measured fastest on this machine
-torch.manual_seed(1337)
-
 path, max_iters = sys.argv[1], int(sys.argv[2])
+torch.manual_seed(int(sys.argv[3]) if len(sys.argv) > 3 else 1337)
 text = open(path, encoding="utf-8").read()
 chars = sorted(set(text))
 stoi = {c: i for i, c in enumerate(chars)}
@@ -136,6 +138,28 @@ for it in range(max_iters):
     if (it + 1) % 250 == 0 or it + 1 == max_iters:
         val_loss = estimate("val")
 
+@torch.no_grad()
+def whole_split_loss(split, batch=16):
+    """Mean loss predicting every token of the split once, in consecutive block-size windows."""
+    model.eval()
+    d = splits[split]
+    total, count = 0.0, 0
+    starts = list(range(0, len(d) - 1, block_size))
+    for i in range(0, len(starts), batch):
+        group = [s for s in starts[i : i + batch] if s + block_size + 1 <= len(d)]
+        if group:
+            x = torch.stack([d[s : s + block_size] for s in group])
+            y = torch.stack([d[s + 1 : s + 1 + block_size] for s in group])
+            total += model(x, y).item() * y.numel()
+            count += y.numel()
+    last = starts[-1]
+    if last + block_size + 1 > len(d):  # the shorter last window
+        x, y = d[last:-1].view(1, -1), d[last + 1 :].view(1, -1)
+        total += model(x, y).item() * y.numel()
+        count += y.numel()
+    return total / count
+
+
 steady = sorted(times[min(5, len(times) // 2) :])
 print(
     json.dumps(
@@ -144,6 +168,7 @@ print(
             "ms_per_step": steady[len(steady) // 2],
             "train_loss": train_loss,
             "val_loss": val_loss,
+            "val_loss_full": whole_split_loss("val"),
             "tokens_per_s": batch_size * block_size / (steady[len(steady) // 2] / 1000),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "torch": torch.__version__,

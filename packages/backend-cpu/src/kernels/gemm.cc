@@ -187,29 +187,67 @@ void scale_c(const GemmArgs& g, float* c) {
 // One row of C (m == 1: a token while decoding) is a matrix-vector product. Packing op(B) would
 // read every weight twice for a single use, so instead B is streamed once: with transpose_b,
 // column j is the dot product of a with row j of B (contiguous); without, C accumulates a[k]
-// times row k of B. The 16 independent partial sums vectorise without reassociating floats.
-constexpr int64_t LANES = 16;
+// times row k of B. Decoding is bound by memory bandwidth, so the transpose_b loop reads four
+// rows of B at once (four streams for the prefetchers, each vector of `a` loaded once for all
+// four) into two vector accumulators per row.
+LLMKIT_INLINE void store_column(const GemmArgs& g, float* c, int64_t j, float dot) {
+  float value = g.alpha * dot;
+  c[j] = g.beta == 0.0f ? value : value + g.beta * c[j];
+}
 
-float dot(const float* __restrict x, const float* __restrict y, int64_t n) {
-  float acc[LANES] = {};
-  int64_t k = 0;
-  for (; k + LANES <= n; k += LANES) {
-    for (int64_t u = 0; u < LANES; u++) acc[u] += x[k + u] * y[k + u];
+void gemv_rows(const GemmArgs& g, const float* a, const float* b, float* c, int64_t j0,
+               int64_t j1) {
+  const int64_t k = g.k;
+  const int64_t vec_end = k / (2 * kLanes) * (2 * kLanes);
+  int64_t j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const float* r0 = b + j * g.ldb;
+    const float* r1 = r0 + g.ldb;
+    const float* r2 = r1 + g.ldb;
+    const float* r3 = r2 + g.ldb;
+    Vec s0 = vset(0.0f), t0 = s0, s1 = s0, t1 = s0, s2 = s0, t2 = s0, s3 = s0, t3 = s0;
+    for (int64_t p = 0; p < vec_end; p += 2 * kLanes) {
+      const Vec x0 = vload(a + p);
+      const Vec x1 = vload(a + p + kLanes);
+      s0 = vfma(vload(r0 + p), x0, s0);
+      t0 = vfma(vload(r0 + p + kLanes), x1, t0);
+      s1 = vfma(vload(r1 + p), x0, s1);
+      t1 = vfma(vload(r1 + p + kLanes), x1, t1);
+      s2 = vfma(vload(r2 + p), x0, s2);
+      t2 = vfma(vload(r2 + p + kLanes), x1, t2);
+      s3 = vfma(vload(r3 + p), x0, s3);
+      t3 = vfma(vload(r3 + p + kLanes), x1, t3);
+    }
+    float d0 = vsum(s0 + t0), d1 = vsum(s1 + t1), d2 = vsum(s2 + t2), d3 = vsum(s3 + t3);
+    for (int64_t p = vec_end; p < k; p++) {
+      d0 += a[p] * r0[p];
+      d1 += a[p] * r1[p];
+      d2 += a[p] * r2[p];
+      d3 += a[p] * r3[p];
+    }
+    store_column(g, c, j, d0);
+    store_column(g, c, j + 1, d1);
+    store_column(g, c, j + 2, d2);
+    store_column(g, c, j + 3, d3);
   }
-  float sum = 0.0f;
-  for (; k < n; k++) sum += x[k] * y[k];
-  for (int64_t u = 0; u < LANES; u++) sum += acc[u];
-  return sum;
+  for (; j < j1; j++) {
+    const float* r = b + j * g.ldb;
+    Vec s = vset(0.0f), t = s;
+    for (int64_t p = 0; p < vec_end; p += 2 * kLanes) {
+      s = vfma(vload(r + p), vload(a + p), s);
+      t = vfma(vload(r + p + kLanes), vload(a + p + kLanes), t);
+    }
+    float d = vsum(s + t);
+    for (int64_t p = vec_end; p < k; p++) d += a[p] * r[p];
+    store_column(g, c, j, d);
+  }
 }
 
 // Columns [j0, j1) of c = alpha * a @ op(B) + beta * c, for a contiguous row a of length k.
 void gemv_columns(const GemmArgs& g, const float* a, const float* b, float* c, int64_t j0,
                   int64_t j1) {
   if (g.transpose_b) {
-    for (int64_t j = j0; j < j1; j++) {
-      float value = g.alpha * dot(a, b + j * g.ldb, g.k);
-      c[j] = g.beta == 0.0f ? value : value + g.beta * c[j];
-    }
+    gemv_rows(g, a, b, c, j0, j1);
     return;
   }
   float acc[256];
@@ -221,10 +259,7 @@ void gemv_columns(const GemmArgs& g, const float* a, const float* b, float* c, i
       const float* row = b + p * g.ldb + j;
       for (int64_t u = 0; u < width; u++) acc[u] += ap * row[u];
     }
-    for (int64_t u = 0; u < width; u++) {
-      float value = g.alpha * acc[u];
-      c[j + u] = g.beta == 0.0f ? value : value + g.beta * c[j + u];
-    }
+    for (int64_t u = 0; u < width; u++) store_column(g, c, j + u, acc[u]);
   }
 }
 
