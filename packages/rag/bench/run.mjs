@@ -6,8 +6,11 @@
 //      efSearch 64, 500 queries: recall@10 against exact search, queries/s, build time; llmkit vs
 //      hnswlib-node 3 (C++ hnswlib) with the same settings, both single-threaded.
 //   3. PGlite store (pgvector in WebAssembly): insert and query throughput for 100,000 vectors.
+//   4. Cranfield with the encoder embedder (@llmkit/rag/encoder): a 0.9M-parameter Encoder trained
+//      from scratch on pairs made from the documents alone (bench/encoder.mjs), vs BM25 and fused.
 // Options: --hnsw=N (vectors, default 100000), --pglite=N (default 100000), --queries=N (500),
-// --skip=cranfield,hnsw,pglite. Prints tables, then one JSON line.
+// --epochs=N (encoder, default 3), --skip=cranfield,hnsw,pglite,encoder. Prints tables, then one
+// JSON line.
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +25,7 @@ import {
   loadCranfield,
 } from '../dist/index.js';
 import { clusteredVectors } from '../dist/vector/testing.js';
+import { cranfieldEncoder } from './encoder.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const options = Object.fromEntries(
@@ -339,6 +343,19 @@ if (!skip.has('pglite')) {
     recall10: recallOf(truth, lists),
     rows,
   };
+}
+
+// 4. Encoder embedder on Cranfield -------------------------------------------------------------
+if (!skip.has('encoder') && existsSync(join(cranfieldDir, 'cranqrel'))) {
+  const e = await cranfieldEncoder(cranfieldDir, { epochs: options.epochs ?? 3 });
+  table(
+    `Cranfield 1400, encoder embedder (${e.parameters.toLocaleString()} parameters, ${e.backend} backend) trained on ${e.pairs} pairs from the documents alone: ${e.steps} steps, loss ${fixed(e.firstLoss, 3)} -> ${fixed(e.lastLoss, 3)}, ${fixed(e.trainSeconds, 0)} s`,
+    ['system', 'nDCG@10', 'MAP', 'recall@100'],
+    e.systems.map((x) => [x.name, fixed(x.ndcg10), fixed(x.map), fixed(x.recall100)]),
+  );
+  result.encoder = e;
+} else if (!skip.has('encoder')) {
+  console.log(`\nEncoder embedder on Cranfield skipped: ${cranfieldDir} is absent`);
 }
 
 result.machine.loadAtEnd = loadavg().map((x) => +x.toFixed(2));

@@ -338,6 +338,31 @@ describe('trainContrastive', () => {
     expect(a.losses).toHaveLength(10);
     expect(a.losses).toEqual(b.losses);
     expect(a.progress.at(-1)).toBe(1);
+    // an abort stops training between steps
+    const controller = new AbortController();
+    manualSeed(11);
+    const model = new Encoder({
+      vocabSize: task.vocabSize,
+      blockSize: 8,
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 16,
+    });
+    const steps: number[] = [];
+    await expect(
+      trainContrastive(model, task.train.slice(0, 40), {
+        tokenizer: task.tokenizer,
+        batchSize: 8,
+        signal: controller.signal,
+        onStep: (step) => {
+          steps.push(step);
+          if (step === 2) controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'aborted' });
+    expect(steps).toEqual([1, 2]);
+    expect(model.training).toBe(false);
+    model.dispose();
   });
 
   it('learns paraphrases: recall@5 of held-out queries rises well above the untrained model', async () => {
