@@ -208,6 +208,7 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
         text: chunk.text,
         fields: { headings: ((chunk.metadata.headings as string[] | undefined) ?? []).join(' ') },
       })),
+      { onProgress: ({ done, total }) => progress.update('bm25', done, total) },
     );
     if (embedder && records.length > 0) await store.createIndex();
     await bm25.save(paths.bm25);

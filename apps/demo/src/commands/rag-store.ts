@@ -89,8 +89,11 @@ export function createPhaseProgress(json: boolean) {
   const out = json ? process.stdout : stream;
   let open = false;
   let lastWrite = 0;
+  const finished = new Set<string>();
   return {
     update(phase: string, done: number, total: number) {
+      if (finished.has(phase)) return; // a phase's last report can come twice
+      if (done >= total) finished.add(phase);
       if (asJson) {
         const now = Date.now();
         if (done < total && now - lastWrite < 200) return;
