@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -193,6 +193,13 @@ describe('llmkit rag', () => {
     expect(result.retrieval).toBe('hybrid');
     expect(result.citations[0].sourceId).toBe('engines.md');
     expectExactOffsets(result.sources);
+    // the store names its embedder when the checkpoint has gone
+    renameSync(embedder, `${embedder}-moved`);
+    const lost = llmkit('rag', 'ask', 'propellers', '--store', vectors);
+    expect(lost.status).toBe(2);
+    expect(lost.stderr).toMatch(
+      /the store's embedder encoder checkpoint .*embedder .*no embedder\.json here/,
+    );
   });
 
   it('generates with an llmkit checkpoint and lists the sources it was given', () => {

@@ -110,7 +110,13 @@ export async function ragAsk(args: string[]): Promise<Record<string, unknown>> {
       `--store ${paths.root}: no index here; build one with llmkit rag index DIR${values.store ? ` --store ${values.store}` : ''}`,
     );
   const backend = () => chooseBackend(values.backend);
-  const embedder = manifest.embedder ? await openEmbedder(manifest.embedder, backend) : undefined;
+  const embedder = manifest.embedder
+    ? await openEmbedder(
+        manifest.embedder,
+        backend,
+        `the store's embedder ${describeEmbedder(manifest.embedder)}`,
+      )
+    : undefined;
   const generator = values.checkpoint
     ? await (async () => {
         await backend();

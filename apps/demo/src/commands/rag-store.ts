@@ -62,6 +62,7 @@ export function describeEmbedder(spec: EmbedderSpec | null): string {
 export async function openEmbedder(
   spec: EmbedderRequest,
   backend: () => Promise<string>,
+  where = spec.kind === 'checkpoint' ? `--embedder-checkpoint ${spec.path}` : '--embedder',
 ): Promise<Embedder> {
   if (spec.kind === 'http') {
     return createHttpEmbedder({
@@ -73,7 +74,7 @@ export async function openEmbedder(
   }
   if (!existsSync(join(spec.path, 'embedder.json')))
     throw new CliError(
-      `--embedder-checkpoint ${spec.path}: no embedder.json here; expected a folder written by saveEncoderEmbedder or llmkit rag train-embedder`,
+      `${where}: no embedder.json here; expected a folder written by saveEncoderEmbedder or llmkit rag train-embedder`,
     );
   await backend();
   return loadEncoderEmbedder(spec.path);
