@@ -102,7 +102,7 @@ function pass() {
   const [q, kk, v] = [random(h * t * d), random(h * t * d), random(h * t * d)];
   const out = new Float32Array(h * t * d);
   const lseA = new Float32Array(h * t);
-  native.attention(q, kk, v, out, lseA, h, t, t, d, d, 0.17, true);
+  native.attention(q, kk, v, out, lseA, h, t, t, d, d, 0.17, true, t * d, t * d);
   native.attentionBackward(
     q,
     kk,

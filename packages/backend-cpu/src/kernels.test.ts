@@ -170,6 +170,8 @@ for (const portable of [false, true]) {
           c.dimV,
           c.scale,
           true,
+          c.keys * c.dim,
+          c.keys * c.dimV,
         );
         expectClose(out, c.out);
         const dq = new Float32Array(q.length);

@@ -142,7 +142,9 @@ export interface NativeKernels {
   /**
    * Attention `softmax(scale * q k^T) v` per head without the full score matrix; q
    * `heads x queries x dim`, k `heads x keys x dim`, v `heads x keys x dimV`. Causal hides key
-   * `j > i + keys - queries`. Saves per-row logsumexp when given.
+   * `j > i + keys - queries`. Saves per-row logsumexp when given. Head h of k starts at
+   * `h * keyHeadStride` (at least `keys * dim`: a KV cache's buffer may leave room after each
+   * head's rows), of v at `h * valueHeadStride`.
    */
   attention(
     q: Float32Array,
@@ -157,6 +159,8 @@ export interface NativeKernels {
     dimV: number,
     scale: number,
     causal: boolean,
+    keyHeadStride: number,
+    valueHeadStride: number,
   ): void;
   /** Attention gradient from the forward output and its logsumexp; writes dq, dk and dv. */
   attentionBackward(

@@ -1,9 +1,23 @@
 // The key/value cache for decoding. Each layer keeps the keys and values of every position seen so
 // far, `[B, Hkv, S, D]`, so a decoding step only computes its new token; encoder-decoder models
 // also keep each layer's cross-attention keys and values of the encoder output, computed once.
+// Self-attention keys and values live in buffers with room for more positions (doubling when
+// full), so a step writes only its new position and attention reads views of the buffers: no
+// copy of the whole cache per token.
 // Beside the tensors it tracks, per row, which cached positions are padding and the next position
 // id, so left-padded batches keep working while they decode.
-import { cat, dispose, fromValues, indexSelect, keep, type Tensor } from '@llmkit/core-tensor';
+import {
+  assign,
+  dispose,
+  fromValues,
+  indexSelect,
+  keep,
+  narrow,
+  noGrad,
+  type Tensor,
+  tidy,
+  zeros,
+} from '@llmkit/core-tensor';
 import { TransformerError } from './errors.js';
 import { positionIds } from './masks.js';
 
@@ -15,9 +29,18 @@ export interface KeyValue {
   value: Tensor;
 }
 
+/** A layer's keys and values in buffers `[B, Hkv, capacity, D]`; positions `[0, length)` are set. */
+interface LayerBuffers extends KeyValue {
+  length: number;
+}
+
+/** Positions a layer's first buffers hold at least. */
+const MIN_CAPACITY = 32;
+
 /**
  * A KV cache: pass one to a model's `forward` to reuse earlier positions. `generate` creates and
- * manages one; use it directly for custom decoding loops.
+ * manages one; use it directly for custom decoding loops. It holds values, not autograd history:
+ * it is for inference.
  *
  * @example
  * ```ts
@@ -28,7 +51,7 @@ export interface KeyValue {
  * ```
  */
 export class KVCache {
-  private readonly selfLayers: (KeyValue | undefined)[] = [];
+  private readonly selfLayers: (LayerBuffers | undefined)[] = [];
   private readonly crossLayers: (KeyValue | undefined)[] = [];
   /** Per row, 1 for each cached position holding a real token and 0 for padding. */
   keyMask: number[][] = [];
@@ -71,13 +94,32 @@ export class KVCache {
 
   /** Appends a layer's new keys and values `[B, Hkv, T, D]`; returns all of them `[B, Hkv, S, D]`. */
   append(layer: number, key: Tensor, value: Tensor): KeyValue {
-    const old = this.selfLayers[layer];
-    const next = old
-      ? { key: keep(cat([old.key, key], 2)), value: keep(cat([old.value, value], 2)) }
-      : { key: keep(key.detach()), value: keep(value.detach()) };
-    if (old) dispose([old.key, old.value]);
-    this.selfLayers[layer] = next;
-    return next;
+    const T = key.shape[2];
+    let entry = this.selfLayers[layer];
+    const length = entry?.length ?? 0;
+    if (!entry || length + T > entry.key.shape[2]) {
+      const capacity = Math.max(length + T, 2 * (entry?.key.shape[2] ?? 0), MIN_CAPACITY);
+      const grown: LayerBuffers = {
+        key: keep(moved(entry?.key, key, length, capacity)),
+        value: keep(moved(entry?.value, value, length, capacity)),
+        length,
+      };
+      if (entry) dispose([entry.key, entry.value]);
+      entry = grown;
+      this.selfLayers[layer] = entry;
+    }
+    const target = entry;
+    tidy(() =>
+      noGrad(() => {
+        assign(narrow(target.key, 2, length, T), key);
+        assign(narrow(target.value, 2, length, T), value);
+      }),
+    );
+    target.length = length + T;
+    return {
+      key: narrow(target.key, 2, 0, target.length),
+      value: narrow(target.value, 2, 0, target.length),
+    };
   }
 
   /** The cross-attention keys and values of `layer`, if computed. */
@@ -111,10 +153,11 @@ export class KVCache {
         dtype: 'int32',
         backend: like.backend.name,
       });
-      for (const layers of [this.selfLayers, this.crossLayers]) {
+      for (const layers of [this.selfLayers, this.crossLayers] as (KeyValue | undefined)[][]) {
         layers.forEach((entry, i) => {
           if (!entry) return;
           layers[i] = {
+            ...entry,
             key: keep(indexSelect(entry.key, 0, index)),
             value: keep(indexSelect(entry.value, 0, index)),
           };
@@ -138,4 +181,16 @@ export class KVCache {
     this.nextPosition = [];
     this.crossMask = undefined;
   }
+}
+
+/** Buffers `[B, H, capacity, D]` shaped like `like`, holding the first `length` positions of `old`. */
+function moved(old: Tensor | undefined, like: Tensor, length: number, capacity: number): Tensor {
+  const [B, H, , D] = like.shape;
+  return tidy(() =>
+    noGrad(() => {
+      const buffer = zeros([B, H, capacity, D], { dtype: like.dtype, backend: like.backend.name });
+      if (old && length > 0) assign(narrow(buffer, 2, 0, length), narrow(old, 2, 0, length));
+      return buffer;
+    }),
+  );
 }

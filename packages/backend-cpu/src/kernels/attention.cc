@@ -83,7 +83,7 @@ float softmax_row(float* row, int64_t limit, int64_t width) {
 
 void attention(const float* q, const float* k, const float* v, float* out, float* logsumexp,
                int64_t heads, int64_t tq, int64_t tk, int64_t dim, int64_t dim_v, float scale,
-               bool causal) {
+               bool causal, int64_t k_head_stride, int64_t v_head_stride) {
   if (heads == 0 || tq == 0) return;
   int64_t tiles = (tq + kTile - 1) / kTile;
   auto task = [&](int64_t t) {
@@ -99,7 +99,7 @@ void attention(const float* q, const float* k, const float* v, float* out, float
       return;
     }
     float* p = thread_scratch(3, static_cast<size_t>(kTile * width));
-    small_gemm(false, true, rows, width, dim, scale, q + (h * tq + i0) * dim, dim, k + h * tk * dim,
+    small_gemm(false, true, rows, width, dim, scale, q + (h * tq + i0) * dim, dim, k + h * k_head_stride,
                dim, 0.0f, p, width);
     for (int64_t r = 0; r < rows; r++) {
       int64_t limit = visible_keys(i0 + r, tq, tk, causal);
@@ -111,7 +111,7 @@ void attention(const float* q, const float* k, const float* v, float* out, float
       }
       if (lse) lse[r] = row_lse;
     }
-    small_gemm(false, false, rows, dim_v, width, 1.0f, p, width, v + h * tk * dim_v, dim_v, 0.0f, o,
+    small_gemm(false, false, rows, dim_v, width, 1.0f, p, width, v + h * v_head_stride, dim_v, 0.0f, o,
                dim_v);
     for (int64_t r = 0; r < rows; r++) {
       if (visible_keys(i0 + r, tq, tk, causal) == 0) {

@@ -102,7 +102,7 @@ struct KernelTable {
                 float beta1, float beta2, float eps, float weight_decay, int64_t step);
   void (*attention)(const float* q, const float* k, const float* v, float* out,
                     float* logsumexp, int64_t heads, int64_t tq, int64_t tk, int64_t dim,
-                    int64_t dim_v, float scale, bool causal);
+                    int64_t dim_v, float scale, bool causal, int64_t k_head_stride, int64_t v_head_stride);
   void (*attention_backward)(const float* q, const float* k, const float* v,
                              const float* out, const float* dout, const float* logsumexp,
                              float* dq, float* dk, float* dv, int64_t heads, int64_t tq,

@@ -2,7 +2,7 @@
 // crossEntropy (+ backward), attention (without a mask), embeddingBackward and adamw. Inputs
 // are contiguous (core guarantees it) but may start at an offset. Each returns false when it
 // cannot run natively (a dtype other than float32, an attention mask), and the js kernel runs.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
 import type { NativeKernels } from '../native.js';
 import { floatsOf, from, intsOf, sizeOf } from './tensors.js';
 
@@ -123,6 +123,9 @@ const attention: Kernel = (native, [q, k, v], [out, logsumexp], attributes) => {
   const L = logsumexp ? floats(logsumexp) : null;
   if (!Q || !K || !V || !O || L === undefined || q.shape.length !== 4) return false;
   const [B, H, T, D] = q.shape;
+  const keyStride = headStrideOf(k);
+  const valueStride = headStrideOf(v);
+  if (keyStride === undefined || valueStride === undefined) return false;
   native.attention(
     Q,
     K,
@@ -136,6 +139,8 @@ const attention: Kernel = (native, [q, k, v], [out, logsumexp], attributes) => {
     v.shape[3],
     Number(attributes.scale),
     Boolean(attributes.causal),
+    keyStride,
+    valueStride,
   );
   return true;
 };

@@ -55,9 +55,11 @@ void adamw(float* param, const float* grad, float* m, float* v, int64_t n, float
 // full score matrix. q: heads x tq x dim, k: heads x tk x dim, v: heads x tk x dim_v,
 // out: heads x tq x dim_v, logsumexp: heads x tq (saved for the backward pass).
 // With causal, query i sees keys j <= i + (tk - tq) (the queries are the last tq positions).
+// Head h of k starts at k + h * k_head_stride (>= tk * dim; a KV cache's preallocated buffer
+// leaves room after each head's rows), likewise v.
 void attention(const float* q, const float* k, const float* v, float* out, float* logsumexp,
                int64_t heads, int64_t tq, int64_t tk, int64_t dim, int64_t dim_v, float scale,
-               bool causal);
+               bool causal, int64_t k_head_stride, int64_t v_head_stride);
 void attention_backward(const float* q, const float* k, const float* v, const float* out,
                         const float* dout, const float* logsumexp, float* dq, float* dk,
                         float* dv, int64_t heads, int64_t tq, int64_t tk, int64_t dim,

@@ -248,20 +248,28 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return call.undefined();
 }
 
-// attention(q, k, v, out, logsumexp?, heads, tq, tk, dim, dimV, scale, causal)
+// attention(q, k, v, out, logsumexp?, heads, tq, tk, dim, dimV, scale, causal, kHeadStride,
+//           vHeadStride)
 napi_value Attention(napi_env env, napi_callback_info info) {
   Call call(env, info, "attention");
   int64_t heads = call.integer(5), tq = call.integer(6), tk = call.integer(7);
   int64_t dim = call.integer(8), dim_v = call.integer(9);
   float scale = static_cast<float>(call.number(10));
   bool causal = call.flag(11);
+  int64_t k_stride = call.integer(12), v_stride = call.integer(13);
+  if (!call.failed() && (k_stride < tk * dim || v_stride < tk * dim_v))
+    call.fail("head strides %lld, %lld are smaller than a head's keys (%lld) or values (%lld)",
+              (long long)k_stride, (long long)v_stride, (long long)(tk * dim),
+              (long long)(tk * dim_v));
+  const int64_t last = heads > 0 ? heads - 1 : 0;
   float* q = call.floats(0, heads * tq * dim);
-  float* k = call.floats(1, heads * tk * dim);
-  float* v = call.floats(2, heads * tk * dim_v);
+  float* k = call.floats(1, heads > 0 ? last * k_stride + tk * dim : 0);
+  float* v = call.floats(2, heads > 0 ? last * v_stride + tk * dim_v : 0);
   float* out = call.floats(3, heads * tq * dim_v);
   float* lse = call.floats(4, heads * tq, true);
   if (call.failed()) return nullptr;
-  kernels().attention(q, k, v, out, lse, heads, tq, tk, dim, dim_v, scale, causal);
+  kernels().attention(q, k, v, out, lse, heads, tq, tk, dim, dim_v, scale, causal, k_stride,
+                      v_stride);
   return call.undefined();
 }
 

@@ -2,7 +2,7 @@
 // Attention: one workgroup of 64 per query row (b, h, t). Keys are visited in chunks of 64: each
 // invocation scores one key of the chunk, then the chunk joins a running (online) softmax whose
 // accumulator is split over the invocations by output dimension (d = lid + 64i, Dv <= 256).
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError, shapeText } from '../errors.js';
 import { f32Bits, grid, type Runtime } from '../runtime.js';
@@ -49,7 +49,8 @@ ${scratchWgsl(2, 64)}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-  // p: [rows, T, S, D, Dv, scale, qOffset, kOffset, vOffset, maskOffset, outOffset]
+  // p: [rows, T, S, D, Dv, scale, qOffset, kOffset, vOffset, maskOffset, outOffset,
+  //     kHeadStride, vHeadStride] (k and v heads may be spaced apart: a KV cache's buffer)
   let row = wid.y * nwg.x + wid.x;
   if (row >= p(0u)) { return; }
   let T = p(1u); let S = p(2u); let D = p(3u); let Dv = p(4u);
@@ -69,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     ${hasMask ? 'if (visible && MASK[p(9u) + row * S + s] == 0u) { visible = false; }' : ''}
     if (visible) {
       var dot = 0.0;
-      let kBase = p(7u) + (bh * S + s) * D;
+      let kBase = p(7u) + bh * p(11u) + s * D;
       for (var d = 0u; d < D; d++) { dot = fma(qRow[d], K[kBase + d], dot); }
       score = dot * scale;
     }
@@ -89,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (d < Dv) {
         var a = acc[i] * correction;
         for (var j = 0u; j < count; j++) {
-          a = fma(probs[j], V[p(8u) + (bh * S + s0 + j) * Dv + d], a);
+          a = fma(probs[j], V[p(8u) + bh * p(12u) + (s0 + j) * Dv + d], a);
         }
         acc[i] = a;
       }
@@ -115,6 +116,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       v.offset,
       mask?.offset ?? 0,
       out.offset,
+      headStrideOf(k) ?? S * D,
+      headStrideOf(v) ?? S * Dv,
     ],
     workgroups: grid(rows, 1),
   });

@@ -8,4 +8,5 @@ export {
   registerBackend,
   setBackend,
 } from './registry.js';
+export { headStrideOf } from './head-layout.js';
 export * from './types.js';

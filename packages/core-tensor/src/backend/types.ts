@@ -49,7 +49,8 @@
  *   source[i][j][k]` for axis 1. The inverse of gather, used for its gradient.
  *
  * ## Optional fused kernels (core composes them from primitives when `supports(name)` is false)
- * Inputs of fused kernels are contiguous (core makes them so); all are float32/float64.
+ * Inputs of fused kernels are contiguous (core makes them so; attention's keys and values are the one
+ * exception, below); all are float32/float64.
  * - `softmax` (inputs `[x [R, N]]`, outputs `[out [R, N]]`; attrs `{ log: boolean }`): softmax or
  *   log-softmax over the last dimension, max-subtracted.
  * - `layerNorm` (inputs `[x [R, C], weight [C]?, bias [C]?]`, outputs `[y [R, C], mean [R],
@@ -68,7 +69,9 @@
  *   `softmax(q k^T * scale + m) v`; `causal` hides key s > t + (S - T); the optional bool mask
  *   `[B, H, T, S]` (true = keep) is broadcast by core. Core asks for the second output, the
  *   natural log of each row's softmax denominator `log sum_s exp(score)`, only without a mask,
- *   when it will run `attentionBackward`. Core uses it without dropout.
+ *   when it will run `attentionBackward`. Core uses it without dropout. q and the mask are
+ *   contiguous; without a gradient, k and v may be views whose (b, h) blocks are dense and
+ *   evenly spaced (a KV cache's preallocated buffer): find the spacing with `headStrideOf`.
  * - `attentionBackward` (inputs `[q, k, v, out, dout [B, H, T, Dv], logsumexp [B, H, T]]`,
  *   outputs `[dq, dk, dv]` shaped like q, k, v; attrs `{ causal, scale }`): the gradient of
  *   `attention` without a mask, recomputing the weights `p = exp(score - logsumexp)` row by row:

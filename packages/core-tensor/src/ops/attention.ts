@@ -3,6 +3,7 @@
 // row when a gradient is needed) and `attentionBackward`, which recomputes the weights row by row
 // (FlashAttention's backward), so no (T x S) tensor is kept. Otherwise it is composed from ops.
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
+import { headStrideOf } from '../backend/head-layout.js';
 import { record } from '../autograd/node.js';
 import { defineGradient } from '../autograd/table.js';
 import { tidy } from '../engine.js';
@@ -66,7 +67,12 @@ export function scaledDotProductAttention(
     S > 0
   ) {
     return tidy(() => {
-      const inputs = [q, k, v].map((t) => contiguous(t));
+      // Keys and values may stay views of a KV cache's buffer (dense, evenly spaced heads).
+      const inputs = [
+        contiguous(q),
+        headStrideOf(k) === undefined ? contiguous(k) : k,
+        headStrideOf(v) === undefined ? contiguous(v) : v,
+      ];
       const attrs = { causal: options.causal ?? false, scale, hasMask: !!options.mask };
       if (options.mask)
         inputs.push(contiguous(broadcastView(options.mask, [...q.shape.slice(0, 2), T, S])));

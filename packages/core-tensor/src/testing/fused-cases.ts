@@ -190,6 +190,30 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
         tol * 10,
       );
     }
+    for (const [B, H, T, S, causal] of [
+      [1, 3, 1, 5, true],
+      [2, 2, 3, 4, true],
+      [2, 1, 2, 3, false],
+    ] as [number, number, number, number, boolean][]) {
+      // Keys and values as a KV cache holds them: views of a buffer with room for 7 positions.
+      const [D, Dv, room] = [4, 3, 7];
+      const cached = (width: number): TensorSpec => {
+        const buffer = m.dense(dtype, [B, H, room, width]);
+        return {
+          ...buffer,
+          shape: [B, H, S, width],
+          strides: [H * room * width, room * width, width, 1],
+        };
+      };
+      add(
+        `attention ${dtype} keys and values in a cache buffer B=${B} H=${H} T=${T} S=${S}`,
+        'attention',
+        [m.dense(dtype, [B, H, T, D]), cached(D), cached(Dv)],
+        [m.output(dtype, [B, H, T, Dv])],
+        { causal, scale: 0.5, hasMask: false },
+        tol * 10,
+      );
+    }
     for (const approximate of ['none', 'tanh']) {
       add(
         `geluBackward ${dtype} ${approximate}`,

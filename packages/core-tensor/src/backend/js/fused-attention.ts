@@ -1,5 +1,6 @@
 // The fused attention kernels of the js backend: the forward (optionally returning each row's
 // logsumexp) and the backward that recomputes the weights from it (FlashAttention's backward).
+import { headStrideOf } from '../head-layout.js';
 import type { KernelAttributes, KernelTensor } from '../types.js';
 import { dataOf, floatsOf } from './buffer.js';
 
@@ -29,6 +30,9 @@ export function attention(
   const Dv = vT.shape[3];
   const scale = Number(attrs.scale);
   const causal = Boolean(attrs.causal);
+  // Keys and values may be views of a larger buffer: (b, h) blocks dense and evenly spaced.
+  const kStride = headStrideOf(kT) ?? S * D;
+  const vStride = headStrideOf(vT) ?? S * Dv;
   const scores = new Float64Array(S);
   for (let bh = 0; bh < B * H; bh++) {
     for (let t = 0; t < T; t++) {
@@ -40,7 +44,7 @@ export function attention(
           scores[s] = -Infinity;
           continue;
         }
-        const kBase = kT.offset + (bh * S + s) * D;
+        const kBase = kT.offset + bh * kStride + s * D;
         let dot = 0;
         for (let d = 0; d < D; d++) dot += q[qBase + d] * k[kBase + d];
         scores[s] = dot * scale;
@@ -55,7 +59,7 @@ export function attention(
       const oBase = out.offset + (bh * T + t) * Dv;
       for (let d = 0; d < Dv; d++) {
         let acc = 0;
-        for (let s = 0; s < S; s++) acc += scores[s] * v[vT.offset + (bh * S + s) * Dv + d];
+        for (let s = 0; s < S; s++) acc += scores[s] * v[vT.offset + bh * vStride + s * Dv + d];
         o[oBase + d] = acc / sum;
       }
     }
