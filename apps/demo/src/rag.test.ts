@@ -89,7 +89,7 @@ describe('llmkit rag', () => {
     // human output names the mode and the sources
     const human = llmkit('rag', 'ask', 'turbofan bypass air', '--store', store);
     expect(human.status, human.stderr).toBe(0);
-    expect(human.stderr).toMatch(/no --checkpoint: extractive answer/);
+    expect(human.stderr).toMatch(/no --checkpoint or --generator: extractive answer/);
     expect(human.stdout).toMatch(/Answer \(extractive\):\n\[1\] # Engines/);
     expect(human.stdout).toMatch(/Sources:\n\[1\] engines\.md, characters 0-\d+/);
   });
@@ -202,6 +202,45 @@ describe('llmkit rag', () => {
     );
   });
 
+  it('answers through an OpenAI-compatible chat server, citing what it cites', async () => {
+    // a stand-in model: it cites the source that mentions the turbofan, by its number
+    const prompts: string[] = [];
+    const server: Server = createServer(async (request, response) => {
+      let body = '';
+      for await (const chunk of request) body += chunk;
+      const { messages, model } = JSON.parse(body);
+      const prompt: string = messages[0].content;
+      prompts.push(prompt);
+      const number = /\[(\d+)\] \(engines\.md[^\n]*\n# Engines/.exec(prompt)?.[1];
+      const content = `A turbofan sends most of its air around the core [${number}].`;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ model, choices: [{ message: { role: 'assistant', content } }] }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    try {
+      const asked = await llmkitAsync(
+        ...['rag', 'ask', 'Why is a turbofan quiet?', '--store', store, '--json'],
+        ...['--generator', url, '--generator-model', 'stand-in'],
+      );
+      expect(asked.status, asked.stderr).toBe(0);
+      const result = JSON.parse(asked.stdout);
+      expect(result.mode).toBe('generated');
+      expect(result.answer).toMatch(/around the core \[\d\]\.$/);
+      expect(result.citations).toHaveLength(1);
+      expect(result.citations[0].sourceId).toBe('engines.md');
+      expect(result.citations[0].start).toBe(0);
+      expectExactOffsets(result.citations);
+      expect(prompts[0]).toMatch(
+        /Cite every source you use[\s\S]*Question: Why is a turbofan quiet\?\nAnswer:$/,
+      );
+    } finally {
+      server.close();
+    }
+  });
+
   it('generates with an llmkit checkpoint and lists the sources it was given', () => {
     const text = join(dir, 'text.txt');
     writeFileSync(text, Object.values(FILES).join('\n').repeat(3));
@@ -259,6 +298,24 @@ describe('llmkit rag', () => {
       [['rag', 'ask'], /expected one question in quotes/],
       [['rag', 'ask', 'lift', '--store', store, '--k', '0'], /--k 0: expected an integer >= 1/],
       [['rag', 'ask', 'lift', '--store', store, '--checkpoint', dir], /no run\.json here/],
+      [
+        ['rag', 'ask', 'lift', '--store', store, '--generator', 'http://127.0.0.1:1/v1'],
+        /needs --generator-model NAME/,
+      ],
+      [
+        [
+          'rag',
+          'ask',
+          'lift',
+          '--store',
+          store,
+          '--generator',
+          'http://127.0.0.1:1/v1',
+          '--generator-model',
+          'm',
+        ],
+        /--generator: POST http:\/\/127\.0\.0\.1:1\/v1\/chat\/completions: fetch failed/,
+      ],
       [['rag', 'search'], /unknown subcommand "search"; expected index, ask or train-embedder/],
       [['rag', 'train-embedder', '--from-markdown', docs], /--out DIR is required/],
       [

@@ -1,26 +1,23 @@
 // `llmkit rag ask "question"`: hybrid retrieval (BM25 + vectors when the store has them, fused by
 // reciprocal rank) over a store built by `llmkit rag index`, then `answer()` with numbered, cited
-// sources. The generator is an llmkit checkpoint (--checkpoint, the --out folder of `llmkit
-// train`); without one the answer is extractive: the retrieved passages themselves, each cited.
+// sources. The answer is written by an llmkit checkpoint (--checkpoint) or an OpenAI-compatible
+// server (--generator); without either it is extractive: the retrieved passages, each cited.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { noGrad, tensor, tidy } from '@llmkit/core-tensor';
 import {
   type AnswerResult,
-  type AnswerTokenizer,
   answer,
   type Citation,
   createHybridRetriever,
   createPgliteStore,
   loadBm25Index,
 } from '@llmkit/rag';
-import { streamTokens } from '@llmkit/sampling';
 import { getEncoding } from '@llmkit/tokenizer';
 import { CliError } from '../cli-error.js';
 import { chooseBackend } from './backend.js';
+import { checkpointGenerator, type Generator, httpGenerator } from './rag-generate.js';
 import { describeEmbedder, openEmbedder, readManifest, storePaths } from './rag-store.js';
-import { loadRun } from './sample.js';
 
 function integer(flag: string, value: string | undefined, minimum: number): number {
   const n = Number(value);
@@ -28,59 +25,6 @@ function integer(flag: string, value: string | undefined, minimum: number): numb
     throw new CliError(`--${flag} ${value}: expected an integer >= ${minimum}`);
   return n;
 }
-
-/** A generate function over a character-level checkpoint of `llmkit train` (greedy by default). */
-async function checkpointGenerator(
-  dir: string,
-  options: { maxNewTokens: number; temperature?: number; seed: number },
-) {
-  const { model, tokenizer, blockSize } = await loadRun(dir);
-  const generate = async (prompt: string) => {
-    // characters the model never saw are dropped from the prompt
-    const ids: number[] = [];
-    for (const c of prompt) {
-      try {
-        ids.push(...tokenizer.encode(c));
-      } catch {}
-    }
-    const step = async (rows: readonly (readonly number[])[]) => {
-      const out: Float32Array[] = [];
-      for (const row of rows) {
-        const context = row.slice(-blockSize);
-        const last = noGrad(() =>
-          tidy(() => {
-            const input = tensor(Int32Array.from(context), {
-              shape: [1, context.length],
-              dtype: 'int32',
-            });
-            const { logits } = model.forward(input, { lastOnly: true });
-            return logits.reshape([logits.shape[2]]);
-          }),
-        );
-        out.push((await last.data<Float32Array>()).slice());
-        last.dispose();
-      }
-      return out;
-    };
-    let text = '';
-    const config =
-      options.temperature === undefined
-        ? { maxNewTokens: options.maxNewTokens }
-        : {
-            maxNewTokens: options.maxNewTokens,
-            doSample: true,
-            temperature: options.temperature,
-            seed: options.seed,
-          };
-    for await (const event of streamTokens(step, [ids.length > 0 ? ids : [0]], config))
-      text += tokenizer.decode([event.token]);
-    return text;
-  };
-  return { generate, blockSize };
-}
-
-/** Characters as tokens: the budget of a character-level model. */
-const characterCounter: AnswerTokenizer = { encode: (text) => Array.from(text, () => 0) };
 
 /** `llmkit rag ask "question"`: returns what it printed as JSON. */
 export async function ragAsk(args: string[]): Promise<Record<string, unknown>> {
@@ -91,6 +35,8 @@ export async function ragAsk(args: string[]): Promise<Record<string, unknown>> {
       store: { type: 'string' },
       k: { type: 'string', default: '4' },
       checkpoint: { type: 'string' },
+      generator: { type: 'string' },
+      'generator-model': { type: 'string' },
       'max-context-tokens': { type: 'string' },
       'max-new-tokens': { type: 'string', default: '200' },
       temperature: { type: 'string' },
@@ -117,22 +63,35 @@ export async function ragAsk(args: string[]): Promise<Record<string, unknown>> {
         `the store's embedder ${describeEmbedder(manifest.embedder)}`,
       )
     : undefined;
-  const generator = values.checkpoint
-    ? await (async () => {
-        await backend();
-        return checkpointGenerator(resolve(values.checkpoint!), {
-          maxNewTokens: integer('max-new-tokens', values['max-new-tokens'], 1),
-          temperature: values.temperature === undefined ? undefined : Number(values.temperature),
-          seed: integer('seed', values.seed, 0),
-        });
-      })()
-    : undefined;
+  if (values.checkpoint && values.generator)
+    throw new CliError('give --checkpoint DIR or --generator URL, not both');
+  if (values.generator && !values['generator-model'])
+    throw new CliError('--generator URL needs --generator-model NAME (the model the server runs)');
+  const maxNewTokens = integer('max-new-tokens', values['max-new-tokens'], 1);
+  const temperature = values.temperature === undefined ? undefined : Number(values.temperature);
+  if (temperature !== undefined && !(temperature >= 0))
+    throw new CliError(`--temperature ${values.temperature}: expected a number >= 0`);
+  let generator: Generator | undefined;
+  if (values.checkpoint) {
+    await backend();
+    generator = await checkpointGenerator(resolve(values.checkpoint), {
+      maxNewTokens,
+      temperature,
+      seed: integer('seed', values.seed, 0),
+      questionLength: question.length,
+    });
+  } else if (values.generator) {
+    generator = httpGenerator({
+      baseUrl: values.generator,
+      model: values['generator-model']!,
+      maxNewTokens,
+      temperature,
+    });
+  }
   const maxContextTokens =
     values['max-context-tokens'] !== undefined
       ? integer('max-context-tokens', values['max-context-tokens'], 1)
-      : generator
-        ? Math.max(64, generator.blockSize - question.length - 64)
-        : 1000;
+      : (generator?.maxContextTokens ?? 1000);
   const store = await createPgliteStore({
     dataDir: paths.database,
     dimension: manifest.embedder?.dimension ?? 1,
@@ -147,9 +106,9 @@ export async function ragAsk(args: string[]): Promise<Record<string, unknown>> {
     result = await answer(question, {
       retriever,
       k,
-      tokenizer: generator ? characterCounter : getEncoding('cl100k_base'),
+      tokenizer: generator?.tokenizer ?? getEncoding('cl100k_base'),
       maxContextTokens,
-      generate: generator ? (prompt) => generator.generate(prompt) : extractive,
+      generate: generator?.generate ?? extractive,
     });
   } finally {
     await store.close();
@@ -185,8 +144,8 @@ export async function ragAsk(args: string[]): Promise<Record<string, unknown>> {
   const notices = [
     embedder ? '' : 'retrieval: BM25 only (the store was indexed without an embedder)',
     generator
-      ? `answer generated by ${values.checkpoint}; a small character model rarely cites, so every source it was given is listed`
-      : 'no --checkpoint: extractive answer (the retrieved passages themselves, each cited); pass --checkpoint DIR to generate one',
+      ? `answer written by ${generator.description}`
+      : 'no --checkpoint or --generator: extractive answer (the retrieved passages themselves, each cited); pass --checkpoint DIR or --generator URL to generate one',
   ].filter(Boolean);
   for (const notice of notices) console.error(notice);
   if (result.sources.length === 0) {

@@ -5,7 +5,8 @@ import { ragTrainEmbedder } from './rag-train.js';
 
 export const RAG_HELP = `usage: llmkit rag index DIR [--store PATH] [--json] [--chunk-size N] [--chunk-overlap N]
                       [--embedder URL --embedder-model NAME | --embedder-checkpoint DIR]
-       llmkit rag ask "question" [--store PATH] [--k N] [--checkpoint DIR] [--json]
+       llmkit rag ask "question" [--store PATH] [--k N] [--json]
+                      [--checkpoint DIR | --generator URL --generator-model NAME]
        llmkit rag train-embedder (--pairs FILE.jsonl | --from-markdown DIR) --out DIR [--epochs N]
 
 Retrieval-augmented answers from your Markdown and text files, with citations.
@@ -17,7 +18,9 @@ Retrieval-augmented answers from your Markdown and text files, with citations.
   ask "question"          retrieves passages (BM25 + vectors fused by rank when the store has
                           vectors, BM25 alone otherwise) and answers with numbered citations
                           (source file and character offsets). With --checkpoint DIR (the --out
-                          folder of llmkit train) the model writes the answer; without one the
+                          folder of llmkit train) or --generator URL (an OpenAI-compatible
+                          /v1/chat/completions server, with --generator-model NAME; key from
+                          LLMKIT_GENERATOR_API_KEY) a model writes the answer; without one the
                           answer is extractive: the retrieved passages, each cited.
   train-embedder          trains a small encoder embedder (mean pooling, InfoNCE with in-batch
                           negatives) on {"query", "positive"} JSON lines, or on Markdown (each
@@ -40,8 +43,8 @@ Retrieval-augmented answers from your Markdown and text files, with citations.
   --k N                   passages to retrieve (default 4)
   --max-context-tokens N  budget of the sources in the prompt (default 1000 cl100k tokens; with
                           --checkpoint, characters: the model's block size less the question)
-  --max-new-tokens N      with --checkpoint: characters to generate (default 200); --temperature T
-                          samples instead of greedy decoding, --seed N
+  --max-new-tokens N      tokens (characters for --checkpoint) to generate (default 200);
+                          --temperature T samples instead of greedy decoding, --seed N
   --backend NAME          cpu, js or webgpu, for the encoder embedder and the checkpoint`;
 
 /** `llmkit rag index|ask|train-embedder`. */
