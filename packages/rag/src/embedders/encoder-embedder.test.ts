@@ -204,11 +204,12 @@ describe('contrastive loss', () => {
     const named = Object.fromEntries(model.namedParameters());
     const checked = [
       'embeddings.word_embeddings.weight',
-      'encoder.layer.0.attention.self.query.weight',
+      'encoder.layer.0.attention.self.value.weight',
+      'encoder.layer.0.intermediate.dense.weight',
       'encoder.layer.0.output.dense.weight',
       'embeddings.LayerNorm.weight',
     ];
-    const epsilon = 1e-2;
+    const epsilon = 3e-3; // fp32 loss: smaller steps drown in rounding, larger in curvature
     let compared = 0;
     for (const name of checked) {
       const parameter = named[name];
@@ -232,13 +233,14 @@ describe('contrastive loss', () => {
         const minus = await evaluate();
         set(0);
         const numeric = (plus - minus) / (2 * epsilon);
+        expect(Math.abs(gradient[index]), `${name}[${index}]`).toBeGreaterThan(1e-3); // not vacuous
         expect(Math.abs(numeric - gradient[index]), `${name}[${index}]`).toBeLessThan(
-          2e-3 + 0.05 * Math.abs(gradient[index]),
+          5e-5 + 0.02 * Math.abs(gradient[index]),
         );
         compared++;
       }
     }
-    expect(compared).toBe(12);
+    expect(compared).toBe(15);
     model.dispose();
   });
 });
