@@ -3,7 +3,8 @@
  * the bad value and what was expected.
  *
  * Codes: `invalid_option`, `dimension_mismatch`, `duplicate_id`, `corrupt_file`, `wrong_file_kind`,
- * `invalid_vector`, `http_error`, `bad_response`, `unsupported_filter`, `aborted`, `closed`.
+ * `invalid_vector`, `http_error`, `bad_response`, `unsupported_filter`, `aborted`, `closed`, `invalid_input`
+ * (a text or pair the encoder embedder cannot take), `non_finite_loss` (contrastive training diverged).
  *
  * @example
  * ```ts
