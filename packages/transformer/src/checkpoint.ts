@@ -6,6 +6,7 @@ import {
   loadSafetensors,
   noGrad,
   saveSafetensors,
+  withoutInit,
   writeFileAtomic,
 } from '@llmkit/core-tensor';
 import { EncoderDecoder } from './encoder-decoder/model.js';
@@ -130,7 +131,8 @@ export async function load(
       `load: ${join(dir, 'config.json')} has format ${JSON.stringify(description?.format)}, expected "llmkit-transformer" (Hugging Face folders load with loadPretrained)`,
     );
   }
-  const model = modelFromCheckpointConfig(description);
+  // The weights are loaded next: skip drawing initial values.
+  const model = withoutInit(() => modelFromCheckpointConfig(description));
   const tensors = await loadSafetensors(join(dir, 'model.safetensors'), options);
   try {
     noGrad(() => model.loadStateDict(tensors));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { noGrad, tensor, tidy } from '@llmkit/core-tensor';
+import { noGrad, tensor, tidy, withoutInit } from '@llmkit/core-tensor';
 import { streamTokens } from '@llmkit/sampling';
 import { CharTokenizer, type CharTokenizerJson } from '@llmkit/tokenizer';
 import { loadCheckpoint } from '@llmkit/trainer';
@@ -34,7 +34,7 @@ export async function loadRun(
       `--checkpoint ${dir}: no run.json here; expected the --out folder of llmkit train`,
     );
   const run = JSON.parse(readFileSync(runFile, 'utf8')) as RunFile;
-  const model = new GPT(run.model);
+  const model = withoutInit(() => new GPT(run.model)); // the checkpoint's weights replace them
   const { step } = await loadCheckpoint(dir, { model });
   model.eval();
   return {

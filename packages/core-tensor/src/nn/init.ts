@@ -11,7 +11,29 @@ export interface InitOptions {
   generator?: Generator;
 }
 
+let skipping = 0;
+
+/**
+ * Builds modules with every initialiser turned off (parameters keep the zeros they are created
+ * with, and no random numbers are drawn), for models whose weights are loaded right after, like
+ * Hugging Face's `no_init_weights`. Building GPT-2 124M this way skips ~250 million draws.
+ *
+ * @example
+ * ```ts
+ * const model = withoutInit(() => new GPT(config)); // then load its weights
+ * ```
+ */
+export function withoutInit<T>(build: () => T): T {
+  skipping++;
+  try {
+    return build();
+  } finally {
+    skipping--;
+  }
+}
+
 function fill(t: Tensor, draw: () => number): Tensor {
+  if (skipping > 0) return t;
   const values = new Float64Array(t.size);
   for (let i = 0; i < values.length; i++) values[i] = draw();
   noGrad(() => {

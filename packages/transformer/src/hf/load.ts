@@ -1,5 +1,5 @@
 // loadPretrained: a Hugging Face GPT-2 folder (config.json + model.safetensors) -> GPT.
-import { dispose, loadSafetensors, noGrad, type Tensor } from '@llmkit/core-tensor';
+import { dispose, loadSafetensors, noGrad, type Tensor, withoutInit } from '@llmkit/core-tensor';
 import { TransformerError } from '../errors.js';
 import { GPT } from '../gpt/model.js';
 import { fromHuggingFaceStateDict, gptConfigFromHuggingFace } from './convert.js';
@@ -38,7 +38,8 @@ export async function loadPretrained(
       `loadPretrained: cannot read ${join(dir, 'config.json')}: ${(error as Error).message}`,
     );
   }
-  const model = new GPT(gptConfigFromHuggingFace(json)); // validates the config first
+  // validates the config first; the weights are loaded next, so no initial values are drawn
+  const model = withoutInit(() => new GPT(gptConfigFromHuggingFace(json)));
   let tensors: Record<string, Tensor>;
   try {
     tensors = await loadSafetensors(join(dir, 'model.safetensors'), options);
