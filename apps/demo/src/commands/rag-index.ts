@@ -135,6 +135,12 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
     );
   const started = performance.now();
   const progress = createPhaseProgress(values.json!);
+  // Ctrl-C stops embedding and storing between batches, so the database closes cleanly; the
+  // manifest is written last, so the next run redoes the files this one did not finish
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  const { signal } = controller;
   if (!values.json && !spec)
     console.error(
       'no embedder: indexing for BM25 only (pass --embedder URL --embedder-model NAME, or --embedder-checkpoint DIR, for hybrid BM25 + vector retrieval)',
@@ -171,7 +177,7 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
   if (embedder && chunks.length > 0) {
     vectors = await embedder.embed(
       chunks.map((c) => c.text),
-      { onProgress: ({ done, total }) => progress.update('embed', done, total) },
+      { signal, onProgress: ({ done, total }) => progress.update('embed', done, total) },
     );
   }
   const dimension = spec?.dimension ?? vectors[0]?.length ?? embedder?.dimension ?? 1;
@@ -200,6 +206,7 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
       metadata: { ...chunk.metadata, sourceId: chunk.sourceId, start: chunk.start, end: chunk.end },
     }));
     await store.add(records, {
+      signal,
       onProgress: ({ done, total }) => progress.update('store', done, total),
     });
     await bm25.add(
@@ -208,7 +215,7 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
         text: chunk.text,
         fields: { headings: ((chunk.metadata.headings as string[] | undefined) ?? []).join(' ') },
       })),
-      { onProgress: ({ done, total }) => progress.update('bm25', done, total) },
+      { signal, onProgress: ({ done, total }) => progress.update('bm25', done, total) },
     );
     if (embedder && records.length > 0) await store.createIndex();
     await bm25.save(paths.bm25);
@@ -241,6 +248,8 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
       );
     return summary;
   } finally {
+    process.off('SIGINT', stop);
+    progress.finish();
     await store.close();
   }
 }
