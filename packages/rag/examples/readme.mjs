@@ -14,7 +14,7 @@ console.log(best, sourceId, start, end, metadata.headings);
 // a grounded answer with citations
 const retriever = async (question) =>
   (await index.search(question, { k: 2 })).map((hit) => ({ ...chunks[Number(hit.id)], ...hit }));
-const generate = async (prompt) => 'Air flowing fast over the wing makes lift [1].'; // your model
+const generate = async (_prompt) => 'Air flowing fast over the wing makes lift [1].'; // your model
 const tokenizer = getEncoding('cl100k_base');
 const options = { retriever, generate, tokenizer, maxContextTokens: 500 };
 const result = await answer('How do wings make lift?', options);

@@ -1,5 +1,5 @@
-// Scaled dot-product attention, forward and backward, in query tiles of 64 rows so memory is
-// O(64 x keys) per thread instead of the (queries x keys) score matrix: for long sequences
+// Scaled dot-product attention, forward and backward, in query tiles of 32 rows so memory is
+// O(32 x keys) per thread instead of the (queries x keys) score matrix: for long sequences
 // nothing quadratic is stored. Each tile's products are GEMMs (gemm.cc, on the calling thread).
 //
 // Forward per query tile Q_b (visible keys j < limit_i; causal: limit_i = i + tk - tq + 1):
@@ -20,7 +20,7 @@ namespace llmkit {
 namespace LLMKIT_NS {
 namespace {
 
-constexpr int64_t kTile = 64;  // query rows per tile
+constexpr int64_t kTile = 32;  // query rows per tile (smaller skips more of a causal mask)
 
 int64_t visible_keys(int64_t i, int64_t tq, int64_t tk, bool causal) {
   return causal ? std::max<int64_t>(0, std::min(tk, i + tk - tq + 1)) : tk;

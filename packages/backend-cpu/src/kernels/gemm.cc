@@ -147,6 +147,31 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
 }
 
 // C[m0:m1, n0:n1] of one batch entry, on the calling thread.
+// Rows [m0, m1) of C from a B packed beforehand for all of K (one column block, n <= NC): slice
+// pc of the panels starts at packed_b + pc * round_up(n, NR). Threads that split C by rows share
+// one packing of B instead of each packing its own copy.
+void gemm_rows_packed_b(const GemmArgs& g, const float* a, const float* packed_b, float* c,
+                        int64_t m0, int64_t m1) {
+  const int64_t n_padded = (g.n + NR - 1) / NR * NR;
+  int64_t mc_max = std::min(MC, (m1 - m0 + MR - 1) / MR * MR);
+  float* packed_a = thread_scratch(0, static_cast<size_t>(mc_max * std::min(KC, g.k)));
+  for (int64_t pc = 0; pc < g.k; pc += KC) {
+    int64_t kc = std::min(KC, g.k - pc);
+    float beta = pc == 0 ? g.beta : 1.0f;
+    const float* panels = packed_b + pc * n_padded;
+    for (int64_t ic = m0; ic < m1; ic += MC) {
+      int64_t mc = std::min(MC, m1 - ic);
+      pack_a(g, a, ic, mc, pc, kc, packed_a);
+      for (int64_t jr = 0; jr < g.n; jr += NR) {
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          micro_kernel(kc, packed_a + ir * kc, panels + jr * kc, c + (ic + ir) * g.ldc + jr, g.ldc,
+                       g.alpha, beta, std::min(MR, mc - ir), std::min(NR, g.n - jr));
+        }
+      }
+    }
+  }
+}
+
 void gemm_block(const GemmArgs& g, const float* a, const float* b, float* c, int64_t m0,
                 int64_t m1, int64_t n0, int64_t n1) {
   int64_t mc_max = std::min(MC, (m1 - m0 + MR - 1) / MR * MR);
@@ -321,6 +346,20 @@ void gemm(const GemmArgs& g) {
   int64_t units = (extent + unit - 1) / unit;
   parts = std::max<int64_t>(1, std::min(parts, units));
   int64_t per_part = (units + parts - 1) / parts * unit;
+  // A small matrix split by rows: pack B once for every task (each part would repack all of it).
+  // Large ones keep packing slice by slice, which reuses each slice while it is in cache.
+  if (split_rows && g.batch == 1 && parts > 1 && threads > 1 && per_thread > 1 && g.n <= NC) {
+    const int64_t n_padded = (g.n + NR - 1) / NR * NR;
+    float* packed_b = thread_scratch(4, static_cast<size_t>(g.k * n_padded));
+    for (int64_t pc = 0; pc < g.k; pc += KC)
+      pack_b(g, g.b, pc, std::min(KC, g.k - pc), 0, g.n, packed_b + pc * n_padded);
+    parallel_for(parts, [&](int64_t part) {
+      int64_t begin = part * per_part;
+      int64_t end = std::min(g.m, begin + per_part);
+      if (begin < end) gemm_rows_packed_b(g, g.a, packed_b, g.c, begin, end);
+    });
+    return;
+  }
   auto task = [&](int64_t t) {
     int64_t bi = t / parts;
     int64_t part = t % parts;

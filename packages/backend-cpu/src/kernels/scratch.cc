@@ -8,7 +8,7 @@
 namespace llmkit {
 namespace {
 
-constexpr int kSlots = 4;
+constexpr int kSlots = 5;
 
 struct Scratch {
   float* buffers[kSlots] = {};

@@ -20,6 +20,14 @@ const wants = (c: GradientContext, i: number, f: () => Tensor): Tensor | null =>
 const toShape = (c: GradientContext, i: number, f: () => Tensor): Tensor | null =>
   wants(c, i, () => sumToShape(f(), c.inputs[i].shape));
 
+/** A rank-2 view that is the transpose of a dense row-major matrix. */
+const isTransposedMatrix = (t: Tensor): boolean =>
+  t.rank === 2 &&
+  t.shape[0] > 1 &&
+  t.shape[1] > 1 &&
+  t.strides[0] === 1 &&
+  t.strides[1] === t.shape[0];
+
 /** One pass of the backend's `geluBackward` kernel instead of ~10 composed element-wise ops. */
 function fusedGeluBackward(x: Tensor, grad: Tensor, approximate: 'none' | 'tanh'): Tensor {
   return runKernel(
@@ -117,7 +125,13 @@ export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
     const [a, b] = c.saved;
     return [
       toShape(c, 0, () => matmul(c.grad, transposeLast(b))),
-      toShape(c, 1, () => matmul(transposeLast(a), c.grad)),
+      // b = W^T (a Linear's weight, a transposed view): compute dW = g^T a, contiguous in W's
+      // layout, and hand back its transpose, so W's gradient needs no copy.
+      toShape(c, 1, () =>
+        isTransposedMatrix(b) && a.rank === 2
+          ? transposeLast(matmul(transposeLast(c.grad), a))
+          : matmul(transposeLast(a), c.grad),
+      ),
     ];
   },
   // Views.

@@ -7,7 +7,7 @@ import { normalizeAxis, type Shape, sameShape, shapeSize } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, mul, sqrt, sub } from './elementwise.js';
 import { checkComputeDType, runKernel } from './kernel.js';
-import { reshape, reshapeNoGrad } from './shape.js';
+import { reshape, reshapeNoGrad, viewOf } from './shape.js';
 
 /** Axes to reduce: one axis, several, or all when omitted. */
 export type Axes = number | readonly number[] | undefined;
@@ -144,7 +144,9 @@ export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}):
  * `shape` are reduced. sumToShape(ones([4,2,3]), [2,1]) has shape [2,1], every value 12.
  */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape)) return reshape(g, shape);
+  // Same shape: a view, never a copy (gradients of transposed weights arrive strided).
+  if (sameShape(g.shape, shape))
+    return record('reshape', [g], viewOf(g, g.shape, g.strides, g.offset));
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++)
