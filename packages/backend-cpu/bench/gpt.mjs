@@ -60,7 +60,7 @@ export class Gpt extends t.Module {
 }
 
 /**
- * Times `steps` AdamW training steps (after 3 warm-up steps) of the GPT on the active backend;
+ * Times `steps` AdamW training steps (after 10 warm-up steps) of the GPT on the active backend;
  * returns the mean, median and best milliseconds per step and the first loss.
  */
 export function timeTrainingStep({ steps = 20, profile } = {}) {
@@ -85,7 +85,7 @@ export function timeTrainingStep({ steps = 20, profile } = {}) {
       optimizer.step();
       losses.push(loss.item());
     });
-  for (let i = 0; i < 3; i++) step();
+  for (let i = 0; i < 10; i++) step(); // warm-up: JIT, pools, scratch buffers
   profile?.(true);
   const times = [];
   for (let i = 0; i < steps; i++) {

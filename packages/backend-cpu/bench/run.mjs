@@ -141,7 +141,7 @@ if (only === undefined || only === 'gpt') {
   const backend = createCpuBackend({ profile: true });
   t.registerBackend('cpu', () => backend, 20);
   await t.setBackend('cpu');
-  const steps = quick ? 8 : 25;
+  const steps = quick ? 8 : 100;
   const ours = timeTrainingStep({ steps, profile: (reset) => backend.profile(reset) });
   const profile = backend.profile();
   const theirs = peer?.gpt;

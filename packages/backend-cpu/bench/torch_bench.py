@@ -123,10 +123,10 @@ def gpt_step():
         optimizer.step()
         losses.append(loss.item())
 
-    for _ in range(3):
+    for _ in range(10):  # warm-up, as the llmkit side
         step()
     times = []
-    for _ in range(10 if quick else 30):
+    for _ in range(10 if quick else 100):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)

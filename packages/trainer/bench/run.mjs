@@ -111,6 +111,23 @@ for (const [i, r] of rows.entries()) {
   console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`);
   if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 }
+// The fine-tuning worked examples (packages/trainer/examples), each printing one JSON line.
+const examples = {};
+if (!values['skip-examples']) {
+  for (const name of ['sentiment', 'numbers-to-words']) {
+    examples[name] = run(process.execPath, [join(here, '..', 'examples', `${name}.mjs`)]);
+  }
+  const { sentiment, 'numbers-to-words': numbers } = examples;
+  console.log('\nfine-tuning worked examples (default arguments):');
+  console.log('| example | held-out result | ms / step |');
+  console.log('| --- | --- | --- |');
+  console.log(
+    `| sentiment classification (encoder, ${sentiment.steps} steps) | accuracy ${(100 * sentiment.heldOutAccuracy).toFixed(1)}% | ${sentiment.msPerStep.toFixed(1)} |`,
+  );
+  console.log(
+    `| numbers to words (encoder-decoder, ${numbers.steps} steps) | exact match ${(100 * numbers.exactMatch).toFixed(1)}% | ${numbers.msPerStep.toFixed(1)} |`,
+  );
+}
 console.log(
   JSON.stringify({
     benchmark: 'trainer',
@@ -119,5 +136,6 @@ console.log(
     llmkit,
     pytorch: torch,
     ratio_ms_per_step: llmkit.ms_per_step / torch.ms_per_step,
+    examples,
   }),
 );
