@@ -8,6 +8,7 @@ import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad } from './grad-mode.js';
 import { CORE_GRADIENTS } from './gradients.js';
+import { assembleSliceParts, type SlicePart } from './slice-parts.js';
 import { GRADIENTS } from './table.js';
 import type { Node } from './node.js';
 
@@ -93,10 +94,29 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       return;
     }
     const grads = new Map<Node, Tensor>([[root.gradFn, keep(seed)]]);
+    // Gradients of slices of a node's output, assembled when the node's turn comes.
+    const sliceParts = new Map<Node, SlicePart[]>();
     for (const node of topologicalOrder(root.gradFn)) {
-      const g = grads.get(node);
+      let g = grads.get(node);
+      const parts = sliceParts.get(node);
+      if (parts) {
+        const dense = g;
+        g = keep(assembleSliceParts(node.outputShape, dense, parts));
+        dense?.dispose();
+        for (const part of parts) part.grad.dispose();
+        sliceParts.delete(node);
+      }
       if (!g) continue;
       grads.delete(node);
+      const input = node.edges[0];
+      if (node.op === 'slice' && input && 'node' in input && !node.released) {
+        // Kept with its position; the sliced node's gradient is assembled from all its slices.
+        const list = sliceParts.get(input.node) ?? [];
+        list.push({ grad: g, starts: node.attributes.starts as number[] });
+        sliceParts.set(input.node, list);
+        if (!options.retainGraph) node.releaseSaved();
+        continue;
+      }
       if (node.released) {
         g.dispose();
         throw new TensorError(

@@ -190,6 +190,64 @@ for (const backend of ['js', 'js-composed']) {
       );
     });
 
+    it('several slices of one tensor: covering, partial, overlapping, beside a direct use', () => {
+      // x must be a non-leaf for the engine to gather slice gradients: slice tanh(x).
+      const parts = (y: t.Tensor, ranges: [number, number][]) =>
+        ranges.map(([start, length]) => t.narrow(y, 1, start, length));
+      const weigh = (list: t.Tensor[]) =>
+        list.reduce(
+          (sum, part, i) => t.add(sum, t.sum(t.mul(part, i + 1))),
+          t.zeros([], { backend, dtype: 'float64' }),
+        );
+      check(
+        (x) =>
+          weigh(
+            parts(t.tanh(x), [
+              [0, 2],
+              [2, 3],
+              [5, 1],
+            ]),
+          ),
+        [randn([3, 6])],
+      );
+      check(
+        (x) =>
+          weigh(
+            parts(t.tanh(x), [
+              [1, 2],
+              [4, 1],
+            ]),
+          ),
+        [randn([3, 6])],
+      );
+      check(
+        (x) =>
+          weigh(
+            parts(t.tanh(x), [
+              [0, 4],
+              [2, 4],
+              [3, 1],
+            ]),
+          ),
+        [randn([3, 6])],
+      );
+      check(
+        (x) => {
+          const y = t.tanh(x);
+          return t.add(
+            weigh(
+              parts(y, [
+                [0, 3],
+                [3, 3],
+              ]),
+            ),
+            t.sum(t.mul(y, y)),
+          );
+        },
+        [randn([3, 6])],
+      );
+    });
+
     it('dropout with a fixed generator', () => {
       check((x) => t.dropout(x, 0.5, { generator: new Generator(11) }), [randn([4, 4])]);
     });
