@@ -1,6 +1,7 @@
 // core-tensor's optional fused kernels on the native code: softmax, layerNorm (+ backward),
 // crossEntropy (+ backward), attention (without a mask), embeddingBackward and adamw. Inputs
-// are contiguous (core guarantees it) but may start at an offset. Each returns false when it
+// are contiguous (core guarantees it; attention's keys and values may be views of a KV cache's
+// buffer, see headStrideOf) but may start at an offset. Each returns false when it
 // cannot run natively (a dtype other than float32, an attention mask), and the js kernel runs.
 import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
 import type { NativeKernels } from '../native.js';
