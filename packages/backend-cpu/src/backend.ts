@@ -13,7 +13,6 @@ import {
 import { binary, copy, gather, reduce, unary, where } from './kernels/elementwise.js';
 import { FUSED } from './kernels/fused.js';
 import { matmul } from './kernels/matmul.js';
-import { TRAINING } from './kernels/training.js';
 import { type NativeKernels, nativeKernels } from './native.js';
 
 type NativeKernel = (
@@ -32,7 +31,6 @@ const NATIVE: Readonly<Record<string, NativeKernel>> = {
   where,
   gather,
   ...FUSED,
-  ...TRAINING,
 };
 
 /** Options of {@link createCpuBackend}. */

@@ -1,8 +1,9 @@
 // core-tensor's optional fused kernels on the native code: softmax, layerNorm (+ backward),
-// crossEntropy (+ backward), attention (without a mask), embeddingBackward and adamw. Inputs
-// are contiguous (core guarantees it; attention's keys and values may be views of a KV cache's
-// buffer, see headStrideOf) but may start at an offset. Each returns false when it
-// cannot run natively (a dtype other than float32, an attention mask), and the js kernel runs.
+// crossEntropy (+ backward), attention (without a mask, + backward), geluBackward,
+// embeddingBackward and adamw. Inputs are contiguous (core guarantees it; attention's keys and
+// values may be views of a KV cache's buffer, see headStrideOf) but may start at an offset. Each
+// returns false when it cannot run natively (a dtype other than float32, an attention mask), and
+// the js kernel runs.
 import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
 import type { NativeKernels } from '../native.js';
 import { floatsOf, from, intsOf, sizeOf } from './tensors.js';
@@ -179,6 +180,41 @@ const adamw: Kernel = (native, [param, grad, m, v], _outputs, attributes) => {
   return true;
 };
 
+/** inputs [x, dy], outputs [dx]; attributes { approximate: 'none' | 'tanh' }. */
+const geluBackward: Kernel = (native, [x, dy], [dx], attributes) => {
+  const [X, DY, DX] = [floats(x), floats(dy), floats(dx)];
+  if (!X || !DY || !DX) return false;
+  native.geluBackward(X, DY, DX, sizeOf(x.shape), attributes.approximate === 'tanh');
+  return true;
+};
+
+/** inputs [q, k, v, out, dout, logsumexp], outputs [dq, dk, dv]. */
+const attentionBackward: Kernel = (native, inputs, outputs, attributes) => {
+  const [Q, K, V, O, DO, L] = inputs.map(floats);
+  const [DQ, DK, DV] = outputs.map(floats);
+  if (!Q || !K || !V || !O || !DO || !L || !DQ || !DK || !DV) return false;
+  const [B, H, T, D] = inputs[0].shape;
+  native.attentionBackward(
+    Q,
+    K,
+    V,
+    O,
+    DO,
+    L,
+    DQ,
+    DK,
+    DV,
+    B * H,
+    T,
+    inputs[1].shape[2],
+    D,
+    inputs[2].shape[3],
+    Number(attributes.scale),
+    Boolean(attributes.causal),
+  );
+  return true;
+};
+
 /** The fused kernels by core-tensor kernel name. */
 export const FUSED: Readonly<Record<string, Kernel>> = {
   softmax,
@@ -187,6 +223,8 @@ export const FUSED: Readonly<Record<string, Kernel>> = {
   crossEntropy,
   crossEntropyBackward,
   attention,
+  attentionBackward,
+  geluBackward,
   embeddingBackward,
   adamw,
 };
