@@ -125,3 +125,43 @@ function write(data: TypedArray, dtype: DType, i: number, v: number): void {
 }
 
 export { SpecMaker };
+
+/**
+ * A list of cases and the function the case files append with: equal relative and absolute
+ * tolerance, optional in-place inputs and required companion kernels.
+ */
+export function caseList(): {
+  cases: ConformanceCase[];
+  add: (
+    name: string,
+    kernel: string,
+    inputs: TensorSpec[],
+    outputs: TensorSpec[],
+    attributes?: KernelAttributes,
+    tolerance?: number,
+    extra?: Pick<ConformanceCase, 'inPlaceInputs' | 'requires'>,
+  ) => void;
+} {
+  const cases: ConformanceCase[] = [];
+  const add = (
+    name: string,
+    kernel: string,
+    inputs: TensorSpec[],
+    outputs: TensorSpec[],
+    attributes: KernelAttributes = {},
+    tolerance = 1e-5,
+    extra: Pick<ConformanceCase, 'inPlaceInputs' | 'requires'> = {},
+  ) => {
+    cases.push({
+      name,
+      kernel,
+      inputs,
+      outputs,
+      attributes,
+      relativeTolerance: tolerance,
+      absoluteTolerance: tolerance,
+      ...extra,
+    });
+  };
+  return { cases, add };
+}

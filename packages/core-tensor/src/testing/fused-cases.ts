@@ -1,7 +1,5 @@
-// Conformance cases of the optional fused kernels (contiguous inputs, float dtypes).
-import type { KernelAttributes } from '../backend/types.js';
 import type { DType } from '../dtype.js';
-import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
+import { type ConformanceCase, caseList, SpecMaker, type TensorSpec } from './cases.js';
 
 /**
  * Cases for softmax, layerNorm(+Backward), crossEntropy(+Backward), attention(+Backward),
@@ -9,28 +7,7 @@ import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
  */
 export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
   const m = new SpecMaker(seed);
-  const cases: ConformanceCase[] = [];
-  const add = (
-    name: string,
-    kernel: string,
-    inputs: TensorSpec[],
-    outputs: TensorSpec[],
-    attributes: KernelAttributes,
-    tolerance: number,
-    inPlaceInputs?: number[],
-    requires?: string[],
-  ) =>
-    cases.push({
-      name,
-      kernel,
-      inputs,
-      outputs,
-      attributes,
-      relativeTolerance: tolerance,
-      absoluteTolerance: tolerance,
-      inPlaceInputs,
-      requires,
-    });
+  const { cases, add } = caseList();
 
   for (const dtype of floatDTypes) {
     const tol = dtype === 'float32' ? 1e-5 : 1e-12;
@@ -165,8 +142,7 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
         [m.output(dtype, [B, H, T, Dv]), m.output(dtype, [B, H, T])],
         { ...attrs, hasMask: false },
         tol * 10,
-        undefined,
-        ['attentionBackward'],
+        { requires: ['attentionBackward'] },
       );
       // Backward from a consistent forward: out and logsumexp as the kernel would give them.
       const { out, logsumexp } = referenceAttention(q, k, v, attrs.scale, causal);
@@ -243,7 +219,9 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
         m.dense(dtype, [n], positive),
       ];
       const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1, step };
-      add(`adamw ${dtype} step ${step}`, 'adamw', inputs, [], attrs, tol * 10, [0, 2, 3]);
+      add(`adamw ${dtype} step ${step}`, 'adamw', inputs, [], attrs, tol * 10, {
+        inPlaceInputs: [0, 2, 3],
+      });
     }
   }
   return cases;

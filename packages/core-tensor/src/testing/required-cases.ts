@@ -1,12 +1,7 @@
 // Conformance cases of the required kernels.
-import {
-  type BinaryOp,
-  FLOAT_UNARY_OPS,
-  type KernelAttributes,
-  type UnaryOp,
-} from '../backend/types.js';
+import { type BinaryOp, FLOAT_UNARY_OPS, type UnaryOp } from '../backend/types.js';
 import type { DType } from '../dtype.js';
-import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
+import { type ConformanceCase, caseList, SpecMaker, type TensorSpec } from './cases.js';
 import { structuredCases } from './structured-cases.js';
 
 const ARITHMETIC: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'];
@@ -15,24 +10,7 @@ const COMPARE: BinaryOp[] = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'];
 /** Cases for fill, copy, cast, unary, binary, where, reduce, matmul, gather and scatterAdd. */
 export function requiredCases(floatDTypes: DType[], seed = 1): ConformanceCase[] {
   const m = new SpecMaker(seed);
-  const cases: ConformanceCase[] = [];
-  const add = (
-    name: string,
-    kernel: string,
-    inputs: TensorSpec[],
-    outputs: TensorSpec[],
-    attributes: KernelAttributes = {},
-    tolerance = 1e-5,
-  ) =>
-    cases.push({
-      name,
-      kernel,
-      inputs,
-      outputs,
-      attributes,
-      relativeTolerance: tolerance,
-      absoluteTolerance: tolerance,
-    });
+  const { cases, add } = caseList();
 
   for (const dtype of ['float32', 'int32', 'bool'] as DType[]) {
     for (const shape of [[], [0], [3, 4]])

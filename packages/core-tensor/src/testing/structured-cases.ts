@@ -1,29 +1,10 @@
-// Conformance cases of the required kernels that index: reduce, matmul, gather, scatterAdd.
-import type { KernelAttributes } from '../backend/types.js';
 import type { DType } from '../dtype.js';
-import { type ConformanceCase, SpecMaker, type TensorSpec } from './cases.js';
+import { type ConformanceCase, caseList, SpecMaker } from './cases.js';
 
 /** Cases for reduce (every op, axis sets, size-0/size-1 dims), matmul, gather and scatterAdd. */
 export function structuredCases(floatDTypes: DType[], seed = 101): ConformanceCase[] {
   const m = new SpecMaker(seed);
-  const cases: ConformanceCase[] = [];
-  const add = (
-    name: string,
-    kernel: string,
-    inputs: TensorSpec[],
-    outputs: TensorSpec[],
-    attributes: KernelAttributes = {},
-    tolerance = 1e-5,
-  ) =>
-    cases.push({
-      name,
-      kernel,
-      inputs,
-      outputs,
-      attributes,
-      relativeTolerance: tolerance,
-      absoluteTolerance: tolerance,
-    });
+  const { cases, add } = caseList();
   const reduceShapes: [number[], number[][]][] = [
     [
       [3, 4, 5],
