@@ -46,15 +46,6 @@ void small_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, 
   gemm(g);
 }
 
-float dot(const float* a, const float* b, int64_t n) {
-  Vec total = vset(0);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) total = vfma(vload(a + i), vload(b + i), total);
-  float s = vsum(total);
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 // Softmax of row[0:limit] in place (zeros after it, up to width); returns the logsumexp.
 float softmax_row(float* row, int64_t limit, int64_t width) {
   float m = row[0];
@@ -170,7 +161,7 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
       small_gemm(false, true, rows, width, dim_v, 1.0f, dob, dim_v, vh, dim_v, 0.0f, ds, width);
       // dS = P * (dP - D)
       for (int64_t r = 0; r < rows; r++) {
-        float d = dot(dob + r * dim_v, ob + r * dim_v, dim_v);
+        float d = vdot(dob + r * dim_v, ob + r * dim_v, dim_v);
         Vec vd = vset(d);
         float* pr = p + r * width;
         float* dr = ds + r * width;

@@ -186,5 +186,15 @@ LLMKIT_INLINE Vec verf(Vec x) {
   return vselect_gt(vset(0.0f), x, vset(0.0f) - y, y);
 }
 
+// sum_i a[i] * b[i], one vector accumulator then the tail.
+LLMKIT_INLINE float vdot(const float* a, const float* b, int64_t n) {
+  Vec total = vset(0);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) total = vfma(vload(a + i), vload(b + i), total);
+  float s = vsum(total);
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
 }  // namespace LLMKIT_NS
 }  // namespace llmkit

@@ -52,15 +52,6 @@ void softmax_row(const float* x, float* y, int64_t n, bool log) {
   if (i < n) vstore_partial(y + i, vload_partial(y + i, n - i, 0) * inverse, n - i);
 }
 
-float dot(const float* a, const float* b, int64_t n) {
-  Vec total = vset(0);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) total = vfma(vload(a + i), vload(b + i), total);
-  float s = vsum(total);
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 float sum(const float* a, int64_t n) {
   Vec total = vset(0);
   int64_t i = 0;
@@ -104,7 +95,7 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, 
         }
       } else {
         // y = p: dx = p * (dy - sum(dy * p))
-        float total = dot(dyr, yr, cols);
+        float total = vdot(dyr, yr, cols);
         Vec s = vset(total);
         for (; i + kLanes <= cols; i += kLanes) {
           vstore(dxr + i, vload(yr + i) * (vload(dyr + i) - s));
