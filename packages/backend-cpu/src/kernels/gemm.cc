@@ -146,7 +146,23 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
   if (rows > 5) store_row(c + 5 * ldc, c50, c51, alpha, beta, cols);
 }
 
-// C[m0:m1, n0:n1] of one batch entry, on the calling thread.
+// Rows [m0, m1) and columns [jc, jc + nc) of C for depth slice [pc, pc + kc), from op(B)'s
+// slice already packed into `panels`: pack each MC-row block of op(A), sweep the register tile.
+void multiply_slice(const GemmArgs& g, const float* a, const float* panels, float* c, int64_t m0,
+                    int64_t m1, int64_t jc, int64_t nc, int64_t pc, int64_t kc, float* packed_a) {
+  float beta = pc == 0 ? g.beta : 1.0f;
+  for (int64_t ic = m0; ic < m1; ic += MC) {
+    int64_t mc = std::min(MC, m1 - ic);
+    pack_a(g, a, ic, mc, pc, kc, packed_a);
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        micro_kernel(kc, packed_a + ir * kc, panels + jr * kc, c + (ic + ir) * g.ldc + jc + jr,
+                     g.ldc, g.alpha, beta, std::min(MR, mc - ir), std::min(NR, nc - jr));
+      }
+    }
+  }
+}
+
 // Rows [m0, m1) of C from a B packed beforehand for all of K (one column block, n <= NC): slice
 // pc of the panels starts at packed_b + pc * round_up(n, NR). Threads that split C by rows share
 // one packing of B instead of each packing its own copy.
@@ -156,22 +172,12 @@ void gemm_rows_packed_b(const GemmArgs& g, const float* a, const float* packed_b
   int64_t mc_max = std::min(MC, (m1 - m0 + MR - 1) / MR * MR);
   float* packed_a = thread_scratch(0, static_cast<size_t>(mc_max * std::min(KC, g.k)));
   for (int64_t pc = 0; pc < g.k; pc += KC) {
-    int64_t kc = std::min(KC, g.k - pc);
-    float beta = pc == 0 ? g.beta : 1.0f;
-    const float* panels = packed_b + pc * n_padded;
-    for (int64_t ic = m0; ic < m1; ic += MC) {
-      int64_t mc = std::min(MC, m1 - ic);
-      pack_a(g, a, ic, mc, pc, kc, packed_a);
-      for (int64_t jr = 0; jr < g.n; jr += NR) {
-        for (int64_t ir = 0; ir < mc; ir += MR) {
-          micro_kernel(kc, packed_a + ir * kc, panels + jr * kc, c + (ic + ir) * g.ldc + jr, g.ldc,
-                       g.alpha, beta, std::min(MR, mc - ir), std::min(NR, g.n - jr));
-        }
-      }
-    }
+    multiply_slice(g, a, packed_b + pc * n_padded, c, m0, m1, 0, g.n, pc,
+                   std::min(KC, g.k - pc), packed_a);
   }
 }
 
+// C[m0:m1, n0:n1] of one batch entry, on the calling thread.
 void gemm_block(const GemmArgs& g, const float* a, const float* b, float* c, int64_t m0,
                 int64_t m1, int64_t n0, int64_t n1) {
   int64_t mc_max = std::min(MC, (m1 - m0 + MR - 1) / MR * MR);
@@ -183,19 +189,8 @@ void gemm_block(const GemmArgs& g, const float* a, const float* b, float* c, int
     int64_t nc = std::min(NC, n1 - jc);
     for (int64_t pc = 0; pc < g.k; pc += KC) {
       int64_t kc = std::min(KC, g.k - pc);
-      float beta = pc == 0 ? g.beta : 1.0f;
       pack_b(g, b, pc, kc, jc, nc, packed_b);
-      for (int64_t ic = m0; ic < m1; ic += MC) {
-        int64_t mc = std::min(MC, m1 - ic);
-        pack_a(g, a, ic, mc, pc, kc, packed_a);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            micro_kernel(kc, packed_a + ir * kc, packed_b + jr * kc,
-                         c + (ic + ir) * g.ldc + jc + jr, g.ldc, g.alpha, beta,
-                         std::min(MR, mc - ir), std::min(NR, nc - jr));
-          }
-        }
-      }
+      multiply_slice(g, a, packed_b, c, m0, m1, jc, nc, pc, kc, packed_a);
     }
   }
 }
