@@ -315,15 +315,18 @@ async function recallAt(
 describe('trainContrastive', () => {
   it('is deterministic for a seed and reports progress', async () => {
     const task = paraphraseTask(1);
-    const run = async () => {
+    const tinyEncoder = () => {
       manualSeed(11);
-      const model = new Encoder({
+      return new Encoder({
         vocabSize: task.vocabSize,
         blockSize: 8,
         nLayer: 1,
         nHead: 2,
         nEmbd: 16,
       });
+    };
+    const run = async () => {
+      const model = tinyEncoder();
       const progress: number[] = [];
       const result = await trainContrastive(model, task.train.slice(0, 40), {
         tokenizer: task.tokenizer,
@@ -342,14 +345,7 @@ describe('trainContrastive', () => {
     expect(a.progress.at(-1)).toBe(1);
     // an abort stops training between steps
     const controller = new AbortController();
-    manualSeed(11);
-    const model = new Encoder({
-      vocabSize: task.vocabSize,
-      blockSize: 8,
-      nLayer: 1,
-      nHead: 2,
-      nEmbd: 16,
-    });
+    const model = tinyEncoder();
     const steps: number[] = [];
     await expect(
       trainContrastive(model, task.train.slice(0, 40), {
