@@ -20,8 +20,14 @@ const text = 'the quick brown fox jumps over the lazy dog. '.repeat(60);
 const chars = [...new Set(text)].sort();
 const tokens = [...text].map((c) => chars.indexOf(c));
 
-function makeTrainer(dir: string | undefined, maxSteps: number, seed = 0) {
+function makeTrainer(
+  dir: string | undefined,
+  maxSteps: number,
+  seed = 0,
+  prepare?: (model: TinyLanguageModel) => void,
+) {
   const model = new TinyLanguageModel(chars.length, 16, seed);
+  prepare?.(model);
   const data = new TokenWindows(tokens, { blockSize: 16, batchSize: 4, seed: 7 });
   const trainer = new Trainer({
     model,
@@ -60,6 +66,21 @@ describe('Trainer', () => {
     expect(result.validationLoss!).toBeLessThan(initial.loss * 0.7);
     expect(result.steps).toBe(20);
     expect(result.tokensPerSecond).toBeGreaterThan(0);
+  });
+
+  it('trains only parameters that require grad; frozen ones keep their values and get no optimizer state', async () => {
+    const frozen: Tensor[] = [];
+    const { model, trainer } = makeTrainer(undefined, 3, 0, (m) => {
+      for (const p of m.parameters().filter((q) => q.rank >= 2))
+        frozen.push(p.requiresGrad_(false));
+    });
+    const before = await Promise.all(frozen.map(values));
+    await trainer.train();
+    expect(await Promise.all(frozen.map(values))).toEqual(before);
+    const owned = trainer.optimizer.paramGroups.flatMap((g) => g.params);
+    expect(frozen.length).toBeGreaterThan(0);
+    expect(owned.length).toBe(model.parameters().length - frozen.length);
+    for (const p of frozen) expect(owned).not.toContain(p);
   });
 
   it('resumes from a checkpoint and continues the same loss curve exactly', async () => {

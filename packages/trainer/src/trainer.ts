@@ -97,7 +97,8 @@ export class Trainer<Batch> {
 
   constructor(private readonly options: TrainerOptions<Batch>) {
     this.config = resolveConfig(options.config);
-    const parameters = options.model.parameters();
+    // frozen parameters (requiresGrad false: a PEFT base model) get no optimizer state
+    const parameters = options.model.parameters().filter((p) => p.requiresGrad);
     const decayed = parameters.filter((p) => p.rank >= 2);
     const notDecayed = parameters.filter((p) => p.rank < 2);
     const { betas, epsilon, weightDecay, schedule } = this.config;
