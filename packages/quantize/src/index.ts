@@ -1,0 +1,17 @@
+// @llmkit/quantize: the public API.
+export { QuantizeError } from './errors.js';
+export { checkParts, dequantizeWeight, nf4Absmax, quantizeWeight } from './formats/index.js';
+export { NF4_CODE } from './formats/nf4.js';
+export {
+  GGML_BLOCK_BYTES,
+  type PackedArray,
+  packedBytes,
+  type PartSpec,
+  partSpecs,
+  QUANT_FORMATS,
+  type QuantFormat,
+  type QuantizedWeight,
+  type QuantizeOptions,
+  type ResolvedQuantizeOptions,
+  resolveQuantizeOptions,
+} from './formats/types.js';
