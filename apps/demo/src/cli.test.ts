@@ -18,7 +18,12 @@ describe('llmkit CLI', () => {
       [['train', '--data', empty], /the file is empty; expected text to train on/],
       [['train', '--data', short], /a window needs blockSize \+ 1 = 65/],
       [['train', '--preset', 'gpt-5'], /unknown preset "gpt-5"; known presets: shakespeare-char/],
-      [['train', '--max-iters', 'ten'], /--max-iters ten: expected a positive integer/],
+      [['train', '--max-steps', 'ten'], /--max-steps ten: expected a positive integer/],
+      [['train', '--max-steps', '2', '--max-step', '3'], /Unknown option '--max-step'/],
+      [
+        ['sample', '--checkpoint', dir, '--top-k', '2.5'],
+        /--top-k must be an integer >= 0, got 2.5/,
+      ],
       [['sample'], /--checkpoint DIR is required/],
       [['sample', '--checkpoint', dir], /no run\.json here/],
       [['nonsense'], /usage: llmkit <command>/],
@@ -31,27 +36,37 @@ describe('llmkit CLI', () => {
   });
 
   it('prints help for every command', () => {
-    for (const command of ['train', 'sample', 'tokenize', 'demo']) {
+    for (const command of ['train', 'sample', 'finetune', 'eval', 'rag', 'tokenize', 'demo']) {
       const { status, stdout } = llmkit(command, '--help');
       expect(status).toBe(0);
       expect(stdout).toMatch(new RegExp(`usage: llmkit ${command}`));
     }
+    expect(llmkit('finetune', '--help').stdout).toMatch(/--replay F /);
+  });
+
+  it('accepts the old flag names with a one-line notice', () => {
+    const { status, stderr } = llmkit('train', '--max-iters', 'ten');
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/^llmkit train: --max-iters is deprecated; use --max-steps\n/);
+    expect(stderr).toMatch(/--max-steps ten: expected a positive integer/);
+    const renamed = llmkit('rag', 'train-embedder', '--width=30', '--heads', '4', '--out', dir);
+    expect(renamed.stderr).toMatch(/--width is deprecated; use --n-embd\n.*--heads is deprecated/);
   });
 
   it('trains, checkpoints, resumes and samples end to end', () => {
     const text = join(dir, 'text.txt');
     writeFileSync(text, 'To be, or not to be, that is the question.\n'.repeat(80));
     const out = join(dir, 'run');
-    const first = llmkit('train', '--data', text, '--max-iters', '2', '--out', out, '--json');
+    const first = llmkit('train', '--data', text, '--max-steps', '2', '--out', out, '--json');
     expect(first.status, first.stderr).toBe(0);
     const summary = lastJson(first.stdout);
-    expect(summary).toMatchObject({ iters: 2 });
+    expect(summary).toMatchObject({ steps: 2 });
     expect(summary.val_loss).toBeGreaterThan(0);
     const resumed = llmkit(
       'train',
       '--data',
       text,
-      '--max-iters',
+      '--max-steps',
       '3',
       '--out',
       out,
@@ -59,7 +74,7 @@ describe('llmkit CLI', () => {
       '--resume',
     );
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(lastJson(resumed.stdout).iters).toBe(3);
+    expect(lastJson(resumed.stdout).steps).toBe(3);
     const sampled = llmkit(
       'sample',
       '--checkpoint',

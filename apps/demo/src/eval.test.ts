@@ -1,7 +1,7 @@
 import { manualSeed, tensor } from '@llmkit/core-tensor';
 import { GPT } from '@llmkit/transformer';
 import { describe, expect, it } from 'vitest';
-import { evaluateTokens } from './commands/eval.js';
+import { evaluateTokens } from './evaluate-tokens.js';
 
 describe('evaluateTokens', () => {
   it('predicts every token after the first once, in consecutive windows, weighted per token', async () => {

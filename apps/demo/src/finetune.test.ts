@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lastJson, llmkit } from './testing/run-cli.js';
+import { EncoderForSequenceClassification, load } from '@llmkit/transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, llmkit } from './testing/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-finetune-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +27,7 @@ beforeAll(() => {
       .map((r) => JSON.stringify(r))
       .join('\n'),
   );
-  const trained = llmkit('train', '--data', text, '--max-iters', '2', '--out', base, '--json');
+  const trained = llmkit('train', '--data', text, '--max-steps', '2', '--out', base, '--json');
   expect(trained.status, trained.stderr).toBe(0);
 });
 
@@ -121,7 +122,7 @@ describe('llmkit finetune and eval', () => {
       records,
       '--out',
       out,
-      '--max-iters',
+      '--max-steps',
       '3',
       '--batch-size',
       '2',
@@ -129,7 +130,7 @@ describe('llmkit finetune and eval', () => {
     );
     expect(tuned.status, tuned.stderr).toBe(0);
     const summary = lastJson(tuned.stdout);
-    expect(summary).toMatchObject({ task: 'instruction', iters: 3, replay: 0 });
+    expect(summary).toMatchObject({ task: 'instruction', steps: 3, replay: 0 });
     expect(summary.base_val_loss).toBeGreaterThan(0);
     expect(summary.val_loss).toBeGreaterThan(0);
     const evaluated = llmkit('eval', '--checkpoint', out, '--json');
@@ -145,7 +146,7 @@ describe('llmkit finetune and eval', () => {
       records,
       '--out',
       join(dir, 'replayed'),
-      '--max-iters',
+      '--max-steps',
       '2',
       '--batch-size',
       '2',
@@ -154,7 +155,7 @@ describe('llmkit finetune and eval', () => {
       '--json',
     );
     expect(replayed.status, replayed.stderr).toBe(0);
-    expect(lastJson(replayed.stdout)).toMatchObject({ iters: 2, replay: 0.5 });
+    expect(lastJson(replayed.stdout)).toMatchObject({ steps: 2, replay: 0.5 });
     expect(llmkit('finetune', '--task', 'instruction', '--replay', '1').stderr).toMatch(
       /--replay 1: expected a fraction in \[0, 1\)/,
     );
@@ -170,7 +171,7 @@ describe('llmkit finetune and eval', () => {
     expect(sampled.status, sampled.stderr).toBe(0);
   });
 
-  it('trains a classifier and reports held-out accuracy', () => {
+  it('trains a classifier and reports held-out accuracy', async () => {
     const tsv = join(dir, 'labels.tsv');
     const lines = Array.from({ length: 40 }, (_, i) =>
       i % 2 ? `good great fine ${i}\t1` : `bad awful poor ${i}\t0`,
@@ -185,7 +186,7 @@ describe('llmkit finetune and eval', () => {
       tsv,
       '--out',
       out,
-      '--max-iters',
+      '--max-steps',
       '3',
       '--batch-size',
       '8',
@@ -195,11 +196,15 @@ describe('llmkit finetune and eval', () => {
     );
     expect(run.status, run.stderr).toBe(0);
     const summary = lastJson(run.stdout);
-    expect(summary).toMatchObject({ task: 'classification', iters: 3, val_examples: 10 });
+    expect(summary).toMatchObject({ task: 'classification', steps: 3, val_examples: 10 });
     expect(summary.val_accuracy).toBeGreaterThanOrEqual(0);
     expect(summary.val_accuracy).toBeLessThanOrEqual(1);
     const evaluated = llmkit('eval', '--checkpoint', out);
     expect(evaluated.status).toBe(2);
     expect(evaluated.stderr).toMatch(/a classification run/);
+    // the final classifier beside the run's state, as transformer's load opens it
+    const classifier = await load(out);
+    expect(classifier).toBeInstanceOf(EncoderForSequenceClassification);
+    expect((classifier as EncoderForSequenceClassification).numLabels).toBe(2);
   });
 });

@@ -17,10 +17,10 @@ export interface Preset {
   };
   /** Windows per batch. */
   batchSize: number;
-  /** Trainer settings for `maxIters` steps. */
-  trainer: (maxIters: number) => TrainerConfigInput;
-  /** Steps when `--max-iters` is not given. */
-  defaultMaxIters: number;
+  /** Trainer settings for `maxSteps` steps. */
+  trainer: (maxSteps: number) => TrainerConfigInput;
+  /** Steps when `--max-steps` is not given. */
+  defaultMaxSteps: number;
 }
 
 /**
@@ -43,14 +43,14 @@ const shakespeareChar: Preset = {
     activation: 'gelu',
   },
   batchSize: 12,
-  defaultMaxIters: 2000,
-  trainer: (maxIters) => ({
-    maxSteps: maxIters,
+  defaultMaxSteps: 2000,
+  trainer: (maxSteps) => ({
+    maxSteps,
     schedule: {
       kind: 'cosine',
       learningRate: 1e-3,
-      warmupSteps: Math.min(100, Math.floor(maxIters / 10)),
-      decaySteps: maxIters,
+      warmupSteps: Math.min(100, Math.floor(maxSteps / 10)),
+      decaySteps: maxSteps,
       minLearningRate: 1e-4,
     },
     betas: [0.9, 0.99],

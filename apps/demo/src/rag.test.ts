@@ -175,7 +175,7 @@ describe('llmkit rag', () => {
     const embedder = join(dir, 'embedder');
     const trained = llmkit(
       ...['rag', 'train-embedder', '--from-markdown', docs, '--out', embedder, '--json'],
-      ...['--epochs', '30', '--width', '32', '--heads', '2', '--vocab-size', '320'],
+      ...['--epochs', '30', '--n-embd', '32', '--n-head', '2', '--vocab-size', '320'],
       ...['--max-length', '64', '--learning-rate', '3e-3', '--batch-size', '8'],
     );
     expect(trained.status, trained.stderr).toBe(0);
@@ -245,7 +245,7 @@ describe('llmkit rag', () => {
     const text = join(dir, 'text.txt');
     writeFileSync(text, Object.values(FILES).join('\n').repeat(3));
     const run = join(dir, 'run');
-    const trained = llmkit('train', '--data', text, '--max-iters', '2', '--out', run, '--json');
+    const trained = llmkit('train', '--data', text, '--max-steps', '2', '--out', run, '--json');
     expect(trained.status, trained.stderr).toBe(0);
     const asked = llmkit(
       ...['rag', 'ask', 'turbofan bypass', '--store', store, '--checkpoint', run],

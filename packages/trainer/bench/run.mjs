@@ -49,7 +49,7 @@ for (const seed of seeds) {
   const trained = run(process.execPath, [
     cli,
     ...['train', '--data', values.data, '--preset', 'shakespeare-char'],
-    ...['--max-iters', maxIters, '--seed', String(seed), '--out', out, '--json'],
+    ...['--max-steps', maxIters, '--seed', String(seed), '--out', out, '--json'],
   ]);
   // The whole validation split, every token predicted once (nanoGPT's figure is 20 random batches).
   const evaluated = run(process.execPath, [cli, 'eval', '--checkpoint', out, '--json']);

@@ -1,14 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { manualSeed } from '@llmkit/core-tensor';
-import {
-  CHATML_TEMPLATE,
-  encodingToJSON,
-  PLAIN_TEMPLATE,
-  trainBpe,
-  writeFileAtomic,
-} from '@llmkit/tokenizer';
+import { CHATML_TEMPLATE, encodingToJSON, PLAIN_TEMPLATE, trainBpe } from '@llmkit/tokenizer';
 import {
   causalLanguageModelLoss,
   classificationAccuracy,
@@ -28,14 +21,15 @@ import {
   Trainer,
   type TrainResult,
 } from '@llmkit/trainer';
-import { EncoderForSequenceClassification, type GPT } from '@llmkit/transformer';
+import { EncoderForSequenceClassification } from '@llmkit/transformer';
+import { chooseBackend } from '../backend.js';
 import { CliError } from '../cli-error.js';
-import { chooseBackend } from './backend.js';
-import { evaluateTokens, trainingText } from './eval.js';
-import { loadRun } from './sample.js';
+import { evaluateTokens } from '../evaluate-tokens.js';
+import { parseFlags, seedFlag } from '../flags.js';
+import { openLanguageModel, startRun, trainingText, writeModel } from '../run-folder.js';
 
 export const FINETUNE_HELP = `usage: llmkit finetune --task instruction|classification --data PATH [--out DIR]
-                      [--max-iters N] [--learning-rate LR] [--batch-size N] [--seed N]
+                      [--max-steps N] [--learning-rate LR] [--batch-size N] [--seed N]
                       [--backend NAME] [--json] [task options]
 
 Fine-tunes a model for instructions or trains an encoder to classify sentences.
@@ -45,14 +39,21 @@ Fine-tunes a model for instructions or trains an encoder to classify sentences.
                          in the loss. The --out folder works with llmkit sample and llmkit eval.
       --checkpoint DIR   the run to start from (required)
       --template NAME    plain ("User: ...\\nAssistant: ...", the default) or chatml
+      --replay F         share of each batch drawn from the base run's own text, against
+                         forgetting it (ReplayData's fraction; default 0, none; below 1)
   --task classification  trains an encoder classifier from scratch, with a small BPE learned
                          from the data, on "sentence<TAB>label" lines (PATH: a file, or a folder
                          of .txt files) and reports accuracy on a held-out split
-  --out DIR              run folder (default runs/finetune-<task>)
-  --max-iters N          optimizer steps (default 200)
+  --out DIR              run folder (default runs/finetune-<task>), laid out as llmkit train's:
+                         the final model (config.json + model.safetensors) beside run.json and
+                         the checkpoints; it must not hold checkpoints of another run
+  --max-steps N          optimizer steps, the trainer's maxSteps (default 200); --max-iters N,
+                         its old name, still works
   --learning-rate LR     peak learning rate (instruction 3e-4, classification 1e-3), cosine decay
   --batch-size N         examples per step (instruction 8, classification 32)
   --validation-fraction F  share of the records held out (default 0.1)
+  --seed N               seed of the split, the batches and the initialisation (default 1337)
+  --backend NAME         cpu (native, the default when it builds here), js (reference) or webgpu
   --json                 JSON lines instead of a progress bar; the last line is the summary`;
 
 const TEMPLATES: Record<string, string> = { plain: PLAIN_TEMPLATE, chatml: CHATML_TEMPLATE };
@@ -77,7 +78,7 @@ function readPath(path: string | undefined, folderExtension?: string): string {
 interface Common {
   data: string;
   out: string;
-  maxIters: number;
+  maxSteps: number;
   learningRate: number;
   batchSize: number;
   validationFraction: number;
@@ -86,16 +87,16 @@ interface Common {
 }
 
 function trainerConfig(common: Common, checkpoint: { dir: string; keepLast: number }) {
-  const { maxIters, learningRate } = common;
+  const { maxSteps, learningRate } = common;
   return {
-    maxSteps: maxIters,
-    evalInterval: Math.min(50, maxIters),
+    maxSteps,
+    evalInterval: Math.min(50, maxSteps),
     evalBatches: 4,
     schedule: {
       kind: 'cosine' as const,
       learningRate,
-      warmupSteps: Math.floor(maxIters / 10),
-      decaySteps: maxIters,
+      warmupSteps: Math.floor(maxSteps / 10),
+      decaySteps: maxSteps,
       minLearningRate: learningRate / 10,
     },
     checkpoint,
@@ -113,7 +114,7 @@ function split<T>(items: T[], common: Common, what: string) {
 function summarise(task: string, result: TrainResult, extra: Record<string, number> = {}) {
   return {
     task,
-    iters: result.steps,
+    steps: result.steps,
     ms_per_step: +result.msPerStep.toFixed(2),
     train_loss: +result.trainLoss.toFixed(4),
     val_loss: result.validationLoss === null ? Number.NaN : +result.validationLoss.toFixed(4),
@@ -139,8 +140,7 @@ async function instruction(
     if (error instanceof CliError) throw error;
     throw new CliError((error as Error).message);
   }
-  const { model, tokenizer, blockSize } = await loadRun(from);
-  const run = JSON.parse(readFileSync(join(from, 'run.json'), 'utf8'));
+  const { run, model, tokenizer, blockSize } = await openLanguageModel(from);
   let instructions: ReturnType<typeof instructionBatches>;
   try {
     instructions = instructionBatches(split(records, common, 'records'), {
@@ -157,18 +157,22 @@ async function instruction(
       `--data ${common.data}: ${(error as Error).message} (the model only knows the characters it was trained on)`,
     );
   }
-  mkdirSync(common.out, { recursive: true });
-  writeFileAtomic(
-    join(common.out, 'run.json'),
-    JSON.stringify({
-      ...run,
-      finetune: { task: 'instruction', from, data: common.data, template },
-    }),
+  await startRun(
+    common.out,
+    {
+      task: 'language-model',
+      model: run.model,
+      tokenizer: run.tokenizer,
+      data: run.data, // the base text: what llmkit eval of the tuned run measures by default
+      ...(run.preset === undefined ? {} : { preset: run.preset }),
+      finetune: { task: 'instruction', from, data: common.data, template, replay },
+    },
+    { resume: false },
   );
   // the base run's text: replayed during fine-tuning if asked, and evaluated after it
   let baseTokens: number[] = [];
   try {
-    baseTokens = tokenizer.encode(trainingText(from));
+    baseTokens = tokenizer.encode(trainingText(from, run));
   } catch (error) {
     if (replay > 0) throw error; // without replay, the base text is only for the summary
   }
@@ -194,11 +198,12 @@ async function instruction(
     progress: progressFor(common),
   });
   const result = await trainer.train();
+  await writeModel(common.out, model);
   model.eval();
   const validation = baseTokens.slice(Math.floor(baseTokens.length * 0.9));
   const base =
     validation.length > 1
-      ? (await evaluateTokens(model as GPT, validation, blockSize, 16)).loss
+      ? (await evaluateTokens(model, validation, blockSize, 16)).loss
       : Number.NaN;
   return summarise('instruction', result, { replay, base_val_loss: +base.toFixed(4) });
 }
@@ -242,10 +247,9 @@ async function classification(common: Common) {
   };
   manualSeed(common.seed);
   const model = new EncoderForSequenceClassification(modelConfig, numLabels);
-  mkdirSync(common.out, { recursive: true });
-  writeFileAtomic(
-    join(common.out, 'run.json'),
-    JSON.stringify({
+  await startRun(
+    common.out,
+    {
       task: 'classification',
       model: modelConfig,
       numLabels,
@@ -253,7 +257,8 @@ async function classification(common: Common) {
       padTokenId: pad,
       clsTokenId: cls,
       data: common.data,
-    }),
+    },
+    { resume: false },
   );
   const trainer = new Trainer({
     model,
@@ -270,6 +275,7 @@ async function classification(common: Common) {
     progress: progressFor(common),
   });
   const result = await trainer.train();
+  await writeModel(common.out, model);
   const heldOut = await evaluateClassifier(model, examples.validation, {
     padTokenId: pad,
     batchSize: 64,
@@ -289,16 +295,17 @@ function progressFor(common: Common) {
 
 /** `llmkit finetune`: returns the summary printed last. */
 export async function finetune(args: string[]): Promise<Record<string, unknown> | undefined> {
-  const { values } = parseArgs({
+  const { values } = parseFlags(
+    'finetune',
     args,
-    options: {
+    {
       task: { type: 'string' },
       data: { type: 'string' },
       checkpoint: { type: 'string' },
       template: { type: 'string', default: 'plain' },
       replay: { type: 'string', default: '0' },
       out: { type: 'string' },
-      'max-iters': { type: 'string', default: '200' },
+      'max-steps': { type: 'string', default: '200' },
       'learning-rate': { type: 'string' },
       'batch-size': { type: 'string' },
       'validation-fraction': { type: 'string', default: '0.1' },
@@ -307,7 +314,8 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
-  });
+    { 'max-iters': 'max-steps' },
+  );
   if (values.help) {
     console.log(FINETUNE_HELP);
     return undefined;
@@ -334,12 +342,11 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
   const replay = Number(values.replay);
   if (!(replay >= 0 && replay < 1))
     throw new CliError(`--replay ${values.replay}: expected a fraction in [0, 1)`);
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new CliError(`--seed ${values.seed}: expected an integer`);
+  const seed = seedFlag(values.seed);
   const common: Common = {
     data: values.data ?? '',
     out: resolve(values.out ?? join('runs', `finetune-${task}`)),
-    maxIters: number('max-iters', values['max-iters'], 200, true),
+    maxSteps: number('max-steps', values['max-steps'], 200, true),
     learningRate: number(
       'learning-rate',
       values['learning-rate'],

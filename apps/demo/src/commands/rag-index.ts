@@ -1,8 +1,8 @@
 // `llmkit rag index DIR`: Markdown and text files -> chunks (Markdown-aware or recursive splitter,
 // exact offsets) -> BM25 + vectors (when an embedder is given) -> the PGlite store.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type Bm25Index,
@@ -14,9 +14,9 @@ import {
   loadBm25Index,
   type StoreRecord,
 } from '@llmkit/rag';
-import { writeFileAtomic } from '@llmkit/tokenizer';
+import { writeFileAtomicSync } from '@llmkit/utils';
 import { CliError } from '../cli-error.js';
-import { chooseBackend } from './backend.js';
+import { chooseBackend } from '../backend.js';
 import {
   createPhaseProgress,
   describeEmbedder,
@@ -26,25 +26,8 @@ import {
   openEmbedder,
   readManifest,
   storePaths,
-} from './rag-store.js';
-
-const EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
-
-/** Every .md / .markdown / .txt file under `dir` (hidden folders and node_modules skipped), sorted. */
-export function findTextFiles(dir: string): string[] {
-  const found: string[] = [];
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-      const path = join(folder, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && EXTENSIONS.has(extname(entry.name).toLowerCase()))
-        found.push(path);
-    }
-  };
-  walk(dir);
-  return found.sort();
-}
+} from '../rag/store.js';
+import { findTextFiles } from '../rag/text-files.js';
 
 function positiveInteger(flag: string, value: string | undefined, minimum = 1): number {
   const n = Number(value);
@@ -227,7 +210,7 @@ export async function ragIndex(args: string[]): Promise<Record<string, unknown>>
       chunkOverlap,
       sources,
     };
-    writeFileAtomic(paths.manifest, `${JSON.stringify(next, null, 2)}\n`);
+    writeFileAtomicSync(paths.manifest, `${JSON.stringify(next, null, 2)}\n`);
     progress.finish();
     const summary = {
       files: files.length,

@@ -3,7 +3,6 @@
 // the query, its section's text the positive), saved for `rag index --embedder-checkpoint DIR`.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { manualSeed } from '@llmkit/core-tensor';
 import { markdownSections } from '@llmkit/rag';
 import {
@@ -15,9 +14,10 @@ import {
 import { trainBpe } from '@llmkit/tokenizer';
 import { Encoder } from '@llmkit/transformer';
 import { CliError } from '../cli-error.js';
-import { chooseBackend } from './backend.js';
-import { findTextFiles } from './rag-index.js';
-import { createPhaseProgress } from './rag-store.js';
+import { chooseBackend } from '../backend.js';
+import { parseFlags } from '../flags.js';
+import { createPhaseProgress } from '../rag/store.js';
+import { findTextFiles } from '../rag/text-files.js';
 
 /** Pairs of a JSON-lines file: one `{"query": "...", "positive": "..."}` per line. */
 function readPairs(path: string): ContrastivePair[] {
@@ -77,9 +77,10 @@ function positive(flag: string, value: string | undefined): number {
 
 /** `llmkit rag train-embedder`: returns the summary it prints last. */
 export async function ragTrainEmbedder(args: string[]): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({
+  const { values } = parseFlags(
+    'rag train-embedder',
     args,
-    options: {
+    {
       pairs: { type: 'string' },
       'from-markdown': { type: 'string' },
       out: { type: 'string' },
@@ -89,14 +90,16 @@ export async function ragTrainEmbedder(args: string[]): Promise<Record<string, u
       temperature: { type: 'string', default: '0.05' },
       'vocab-size': { type: 'string', default: '2000' },
       'max-length': { type: 'string', default: '128' },
-      layers: { type: 'string', default: '2' },
-      heads: { type: 'string', default: '4' },
-      width: { type: 'string', default: '128' },
+      'n-layer': { type: 'string', default: '2' },
+      'n-head': { type: 'string', default: '4' },
+      'n-embd': { type: 'string', default: '128' },
       seed: { type: 'string', default: '1337' },
       json: { type: 'boolean', default: false },
       backend: { type: 'string' },
     },
-  });
+    // the Encoder's config names (nLayer, nHead, nEmbd); the old names still work
+    { layers: 'n-layer', heads: 'n-head', width: 'n-embd' },
+  );
   if (!values.out) throw new CliError('--out DIR is required (where the embedder is saved)');
   if (Boolean(values.pairs) === Boolean(values['from-markdown']))
     throw new CliError('give --pairs FILE.jsonl or --from-markdown DIR (one of them)');
@@ -119,14 +122,14 @@ export async function ragTrainEmbedder(args: string[]): Promise<Record<string, u
     temperature: positive('temperature', values.temperature),
     vocabSize: integer('vocab-size', values['vocab-size'], 257),
     maxLength: integer('max-length', values['max-length'], 1),
-    layers: integer('layers', values.layers, 1),
-    heads: integer('heads', values.heads, 1),
-    width: integer('width', values.width, 1),
+    nLayer: integer('n-layer', values['n-layer'], 1),
+    nHead: integer('n-head', values['n-head'], 1),
+    nEmbd: integer('n-embd', values['n-embd'], 1),
     seed: integer('seed', values.seed, 0),
   };
-  if (settings.width % settings.heads !== 0)
+  if (settings.nEmbd % settings.nHead !== 0)
     throw new CliError(
-      `--width ${settings.width}: expected a multiple of --heads ${settings.heads}`,
+      `--n-embd ${settings.nEmbd}: expected a multiple of --n-head ${settings.nHead}`,
     );
   const backend = await chooseBackend(values.backend);
   const started = performance.now();
@@ -138,9 +141,9 @@ export async function ragTrainEmbedder(args: string[]): Promise<Record<string, u
   const model = new Encoder({
     vocabSize: tokenizer.vocabSize,
     blockSize: settings.maxLength,
-    nLayer: settings.layers,
-    nHead: settings.heads,
-    nEmbd: settings.width,
+    nLayer: settings.nLayer,
+    nHead: settings.nHead,
+    nEmbd: settings.nEmbd,
     typeVocabSize: 0,
     pooler: false,
   });

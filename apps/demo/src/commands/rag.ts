@@ -27,8 +27,10 @@ Retrieval-augmented answers from your Markdown and text files, with citations.
                           heading path as the query, its section as the positive), and saves it
                           for --embedder-checkpoint. Options: --epochs N (10), --batch-size N (32),
                           --learning-rate F (1e-3), --temperature T (0.05), --vocab-size N (2000,
-                          a BPE learned from the pairs), --max-length N (128 tokens), --layers N
-                          (2), --heads N (4), --width N (128), --seed N, --json
+                          a BPE learned from the pairs), --max-length N (128 tokens), --n-layer N
+                          (2), --n-head N (4), --n-embd N (128), named as the Encoder's config
+                          (--layers, --heads, --width: their old names, still accepted), --seed N,
+                          --json
   --store PATH            the store folder: a PGlite (Postgres + pgvector) database, the BM25 index
                           and a manifest (default .llmkit/rag)
   --embedder URL          vectors from an OpenAI-compatible /v1/embeddings server (llama.cpp,

@@ -1,11 +1,10 @@
 // The generators `llmkit rag ask` can write answers with: an llmkit checkpoint (the --out folder of
 // `llmkit train`, a character-level GPT) or an OpenAI-compatible chat completions server.
-import { noGrad, tensor, tidy } from '@llmkit/core-tensor';
 import type { AnswerTokenizer } from '@llmkit/rag';
-import { streamTokens } from '@llmkit/sampling';
 import { getEncoding } from '@llmkit/tokenizer';
 import { CliError } from '../cli-error.js';
-import { loadRun } from './sample.js';
+import { generateText } from '../generate.js';
+import { openLanguageModel } from '../run-folder.js';
 
 /** What `answer()` needs from a generator, and how to budget its prompt. */
 export interface Generator {
@@ -27,7 +26,7 @@ export async function checkpointGenerator(
   dir: string,
   options: { maxNewTokens: number; temperature?: number; seed: number; questionLength: number },
 ): Promise<Generator> {
-  const { model, tokenizer, blockSize } = await loadRun(dir);
+  const { model, tokenizer, blockSize } = await openLanguageModel(dir);
   const generate = async (prompt: string) => {
     // characters the model never saw are dropped from the prompt
     const ids: number[] = [];
@@ -36,25 +35,6 @@ export async function checkpointGenerator(
         ids.push(...tokenizer.encode(c));
       } catch {}
     }
-    const step = async (rows: readonly (readonly number[])[]) => {
-      const out: Float32Array[] = [];
-      for (const row of rows) {
-        const context = row.slice(-blockSize); // the model sees its last blockSize characters
-        const last = noGrad(() =>
-          tidy(() => {
-            const input = tensor(Int32Array.from(context), {
-              shape: [1, context.length],
-              dtype: 'int32',
-            });
-            const { logits } = model.forward(input, { lastOnly: true });
-            return logits.reshape([logits.shape[2]]);
-          }),
-        );
-        out.push((await last.data<Float32Array>()).slice());
-        last.dispose();
-      }
-      return out;
-    };
     const config =
       options.temperature === undefined
         ? { maxNewTokens: options.maxNewTokens }
@@ -64,10 +44,8 @@ export async function checkpointGenerator(
             temperature: options.temperature,
             seed: options.seed,
           };
-    let text = '';
-    for await (const event of streamTokens(step, [ids.length > 0 ? ids : [0]], config))
-      text += tokenizer.decode([event.token]);
-    return text;
+    // the model sees its last blockSize characters
+    return generateText(model, tokenizer, blockSize, ids.length > 0 ? ids : [0], config);
   };
   return {
     generate,

@@ -1,5 +1,5 @@
 import { getBackend, setBackend } from '@llmkit/core-tensor';
-import { CliError } from '../cli-error.js';
+import { CliError } from './cli-error.js';
 
 /**
  * Registers the optional backend packages that are installed (each registers itself if it can
