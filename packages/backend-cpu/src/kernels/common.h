@@ -2,8 +2,8 @@
 // memory, and vectorised exp/erf/tanh approximations used by the fused kernels.
 //
 // Every kernel is plain C++ over raw float pointers; the Node-API glue lives in
-// src/native/addon.cc. Kernels compiled with `LLMKIT_AVX2` get an AVX2/FMA clone chosen at run
-// time (see cpu_has_avx2_fma); the default clone is portable C++ the compiler vectorises as it can.
+// src/native/addon.cc. Each kernel source is compiled once per instruction set (simd.h) and
+// dispatch.cc picks one table of them at load time (or as LLMKIT_CPU_ISA / setIsa force).
 #pragma once
 
 #include <cmath>
@@ -40,14 +40,30 @@ float* thread_scratch(int slot, size_t count);
 // Frees the calling thread's scratch buffers.
 void release_thread_scratch();
 
-// ---- CPU features ----
+// ---- CPU features and the kernel table in use (dispatch.cc) ----
 
-// True when the CPU has AVX2 and FMA (checked once with __builtin_cpu_supports).
-bool cpu_has_avx2_fma();
-// "avx2-fma" or "portable": which micro-kernels run.
+// Instruction-set paths, lowest first. Each one is a static library of every kernel source
+// (binding.gyp); a path runs only where the CPU has every feature it was compiled for.
+enum class Isa { kPortable, kAvx2, kAvx512, kNeon };
+// "portable", "avx2", "avx512" or "neon" (the names LLMKIT_CPU_ISA takes).
+const char* isa_name(Isa isa);
+// True when this build has the path and this CPU can run it. portable is always supported;
+// avx2 needs AVX2 + FMA; avx512 needs AVX-512 F/BW/DQ/VL (Skylake-X, Zen 4 and later).
+bool isa_supported(Isa isa);
+// The best supported path (chosen when nothing is forced).
+Isa best_isa();
+// The path in use.
+Isa active_isa();
+// Switches every kernel to `name`; returns false (and changes nothing) when the name is unknown
+// or the path is not supported. An empty name or "best" restores the best path.
+bool set_isa(const char* name);
+// The path in use, by name.
 const char* kernel_isa();
-// Forces the portable kernels (for tests comparing both paths). Returns the ISA now in use.
+// Forces the portable kernels (true) or the best ones (false). Returns the ISA now in use.
 const char* force_portable(bool use_portable);
+// A CPU feature by name as __builtin_cpu_supports spells it ("avx512vnni", "avxvnni",
+// "avx512bf16", ...); false on other architectures.
+bool cpu_has(const char* feature);
 
 }  // namespace llmkit
 
@@ -109,7 +125,13 @@ struct KernelTable {
                              int64_t tk, int64_t dim, int64_t dim_v, float scale, bool causal);
 };
 
+namespace avx512 {
+const KernelTable& kernel_table();
+}
 namespace avx2 {
+const KernelTable& kernel_table();
+}
+namespace neon {
 const KernelTable& kernel_table();
 }
 namespace portable {
@@ -163,7 +185,13 @@ struct ElementwiseTable {
                  const Layout& layout);
 };
 
+namespace avx512 {
+const ElementwiseTable& elementwise_table();
+}
 namespace avx2 {
+const ElementwiseTable& elementwise_table();
+}
+namespace neon {
 const ElementwiseTable& elementwise_table();
 }
 namespace portable {

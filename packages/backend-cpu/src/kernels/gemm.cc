@@ -2,10 +2,14 @@
 //
 // The Goto/BLIS layout: loop over NC-wide column blocks of C and KC-deep slices of K, pack the
 // KC x NC slice of op(B) into NR-wide panels (read once per slice, kept in L2/L3), then for each
-// MC-tall row block pack op(A) into MR-tall panels (kept in L2) and sweep a 6 x 16 register tile
-// over the block: 12 vector accumulators, 2 vectors of B and 1 broadcast of A per k step, so each
-// k costs 12 FMAs for 3 loads. Packing absorbs the transposes and pads edges with zeros, so the
-// micro-kernel always sees the same dense layout.
+// MC-tall row block pack op(A) into MR-tall panels (kept in L2) and sweep an MR x NR register tile
+// over the block. NR is two vectors; MR is what the register file holds:
+//   AVX2, NEON, portable (16 vector registers, 8 lanes): 6 x 16, 12 accumulators + 2 of B + 1
+//     broadcast of A, so each k costs 12 FMAs for 3 loads;
+//   AVX-512 (32 zmm registers, 16 lanes): 14 x 32, 28 accumulators + 2 of B, each A value
+//     broadcast from memory into its FMA ({1to16}), so each k costs 28 FMAs for 16 loads.
+// Packing absorbs the transposes and pads edges with zeros, so the micro-kernel always sees the
+// same dense layout.
 //
 // Threads: the work is cut into independent (batch, row range, column range) tasks with their
 // own packing buffers; with fewer batches than threads the larger of M and N is split. Problems
@@ -20,10 +24,16 @@ namespace llmkit {
 namespace LLMKIT_NS {
 namespace {
 
+constexpr int64_t NR = 2 * kLanes;
+#if defined(LLMKIT_ISA_AVX512)
+constexpr int64_t MR = 14;
+constexpr int64_t KC = 256;   // B micro-panel 256 x 32 floats = 32 KB stays in L1 (48 KB on Zen 5)
+constexpr int64_t MC = 168;   // packed A block: 168 x 256 floats = 168 KB, in L2
+#else
 constexpr int64_t MR = 6;
-constexpr int64_t NR = 16;
 constexpr int64_t KC = 256;   // A micro-panel (6 KB) + B micro-panel (16 KB) fit L1
 constexpr int64_t MC = 120;   // packed A block: 120 x 256 floats = 120 KB, in L2
+#endif
 constexpr int64_t NC = 1024;  // packed B slice: 256 x 1024 floats = 1 MB, in L3
 
 // Packs rows [i0, i0 + mc) and depth [p0, p0 + kc) of op(A) into MR-row panels:
@@ -107,6 +117,45 @@ LLMKIT_INLINE void store_row(float* c, Vec lo, Vec hi, float alpha, float beta, 
   for (int64_t j = 0; j < cols; j++) c[j] = beta != 0.0f ? tile[j] + beta * c[j] : tile[j];
 }
 
+#if defined(LLMKIT_ISA_AVX512)
+// The 14 x 32 register tile: C[0:rows, 0:cols] = alpha * (A panel @ B panel) + beta * C.
+// Written out row by row (X-macro) so the 28 accumulators are named registers, not an array.
+#define LLMKIT_TILE_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
+                  int64_t ldc, float alpha, float beta, int64_t rows, int64_t cols) {
+  // Touch the tile's 14 rows of C now: with a power-of-two ldc they share L1 sets, and the
+  // stores after the loop would otherwise wait on each line in turn.
+#define LLMKIT_DECLARE(r)                                           \
+  __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps(); \
+  if (r < rows) {                                                   \
+    __builtin_prefetch(c + r * ldc, 1);                             \
+    __builtin_prefetch(c + r * ldc + NR - 1, 1);                    \
+  }
+  LLMKIT_TILE_ROWS(LLMKIT_DECLARE)
+#undef LLMKIT_DECLARE
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + kLanes);
+    __builtin_prefetch(b + 8 * NR);
+#define LLMKIT_STEP(r)                                  \
+  {                                                     \
+    const __m512 ar = _mm512_set1_ps(a[r]);             \
+    c##r##0 = _mm512_fmadd_ps(ar, b0, c##r##0);         \
+    c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1);         \
+  }
+    LLMKIT_TILE_ROWS(LLMKIT_STEP)
+#undef LLMKIT_STEP
+    a += MR;
+    b += NR;
+  }
+#define LLMKIT_STORE(r) \
+  if (r < rows) store_row(c + r * ldc, {c##r##0}, {c##r##1}, alpha, beta, cols);
+  LLMKIT_TILE_ROWS(LLMKIT_STORE)
+#undef LLMKIT_STORE
+}
+#undef LLMKIT_TILE_ROWS
+#else
 // The 6 x 16 register tile: C[0:rows, 0:cols] = alpha * (A panel @ B panel) + beta * C.
 void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
                   int64_t ldc, float alpha, float beta, int64_t rows, int64_t cols) {
@@ -145,6 +194,7 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
   if (rows > 4) store_row(c + 4 * ldc, c40, c41, alpha, beta, cols);
   if (rows > 5) store_row(c + 5 * ldc, c50, c51, alpha, beta, cols);
 }
+#endif
 
 // Rows [m0, m1) and columns [jc, jc + nc) of C for depth slice [pc, pc + kc), from op(B)'s
 // slice already packed into `panels`: pack each MC-row block of op(A), sweep the register tile.

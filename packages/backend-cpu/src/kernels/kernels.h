@@ -1,5 +1,5 @@
-// Declarations of one instruction set's kernels (namespace llmkit::avx2 or llmkit::portable,
-// chosen by simd.h). Shapes are row-major; `rows x cols` means rows contiguous rows of cols.
+// Declarations of one instruction set's kernels (namespace llmkit::avx512, avx2, neon or
+// portable, chosen by simd.h). Shapes are row-major; `rows x cols` means rows contiguous rows of cols.
 #pragma once
 
 #include "common.h"

@@ -1,16 +1,26 @@
-// An 8-lane float vector used by every kernel, so each kernel is written once and compiled
-// twice (see binding.gyp): with -mavx2 -mfma into namespace llmkit::avx2 (one __m256 per vector)
-// and with the baseline flags into llmkit::portable (a float[8] the compiler vectorises with SSE2).
-// The addon picks the namespace at load time from __builtin_cpu_supports.
+// One float vector type per instruction set, so each kernel is written once and compiled once per
+// ISA (see binding.gyp and contributing/: a kernel file listed in `kernel_sources` gets every
+// build) into its own namespace, chosen at load time by dispatch.cc from what the CPU supports:
+//   LLMKIT_ISA_AVX512 -> llmkit::avx512    one __m512 (16 lanes), masked loads for row tails
+//   LLMKIT_ISA_AVX2   -> llmkit::avx2      one __m256 (8 lanes) with FMA
+//   LLMKIT_ISA_NEON   -> llmkit::neon      two float32x4_t (8 lanes), AArch64
+//   (none)            -> llmkit::portable  a float[8] the compiler vectorises with the baseline ISA
+// Kernels must use kLanes, never a literal 8: it is 16 under AVX-512.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
-#if defined(LLMKIT_ISA_AVX2)
+#if defined(LLMKIT_ISA_AVX512)
+#include <immintrin.h>
+#define LLMKIT_NS avx512
+#elif defined(LLMKIT_ISA_AVX2)
 #include <immintrin.h>
 #define LLMKIT_NS avx2
+#elif defined(LLMKIT_ISA_NEON)
+#include <arm_neon.h>
+#define LLMKIT_NS neon
 #else
 #define LLMKIT_NS portable
 #endif
@@ -20,9 +30,99 @@
 namespace llmkit {
 namespace LLMKIT_NS {
 
+#if defined(LLMKIT_ISA_AVX512)
+
+constexpr int kLanes = 16;
+
+struct Vec {
+  __m512 v;
+};
+LLMKIT_INLINE Vec vload(const float* p) { return {_mm512_loadu_ps(p)}; }
+LLMKIT_INLINE void vstore(float* p, Vec a) { _mm512_storeu_ps(p, a.v); }
+LLMKIT_INLINE Vec vset(float x) { return {_mm512_set1_ps(x)}; }
+LLMKIT_INLINE Vec operator+(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec operator-(Vec a, Vec b) { return {_mm512_sub_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec operator*(Vec a, Vec b) { return {_mm512_mul_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec operator/(Vec a, Vec b) { return {_mm512_div_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec vfma(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+// max/min return the second operand when either is NaN, as AVX2's do.
+LLMKIT_INLINE Vec vmax(Vec a, Vec b) { return {_mm512_max_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec vmin(Vec a, Vec b) { return {_mm512_min_ps(a.v, b.v)}; }
+LLMKIT_INLINE Vec vabs(Vec a) { return {_mm512_abs_ps(a.v)}; }
+LLMKIT_INLINE Vec vsqrt(Vec a) { return {_mm512_sqrt_ps(a.v)}; }
+LLMKIT_INLINE Vec vselect_gt(Vec a, Vec b, Vec x, Vec y) {
+  return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ), y.v, x.v)};
+}
+LLMKIT_INLINE float vsum(Vec a) { return _mm512_reduce_add_ps(a.v); }
+LLMKIT_INLINE float vmaxall(Vec a) { return _mm512_reduce_max_ps(a.v); }
+LLMKIT_INLINE Vec vpow2i(Vec n) {
+  __m512i i = _mm512_cvtps_epi32(n.v);
+  i = _mm512_slli_epi32(_mm512_add_epi32(i, _mm512_set1_epi32(127)), 23);
+  return {_mm512_castsi512_ps(i)};
+}
+LLMKIT_INLINE Vec vround(Vec a) {
+  return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+}
+// Row tails: masked loads and stores touch only the first count lanes (no read past the end).
+LLMKIT_INLINE __mmask16 vmask(int64_t count) {
+  return static_cast<__mmask16>((1u << count) - 1);
+}
+LLMKIT_INLINE Vec vload_partial(const float* p, int64_t count, float fill) {
+  return {_mm512_mask_loadu_ps(_mm512_set1_ps(fill), vmask(count), p)};
+}
+LLMKIT_INLINE void vstore_partial(float* p, Vec a, int64_t count) {
+  _mm512_mask_storeu_ps(p, vmask(count), a.v);
+}
+#define LLMKIT_HAVE_PARTIAL
+
+#elif defined(LLMKIT_ISA_NEON)
+
 constexpr int kLanes = 8;
 
-#if defined(LLMKIT_ISA_AVX2)
+// Two q registers per vector keep kLanes at 8, so every kernel's blocking is the AVX2 one.
+struct Vec {
+  float32x4_t lo, hi;
+};
+LLMKIT_INLINE Vec vload(const float* p) { return {vld1q_f32(p), vld1q_f32(p + 4)}; }
+LLMKIT_INLINE void vstore(float* p, Vec a) {
+  vst1q_f32(p, a.lo);
+  vst1q_f32(p + 4, a.hi);
+}
+LLMKIT_INLINE Vec vset(float x) { return {vdupq_n_f32(x), vdupq_n_f32(x)}; }
+LLMKIT_INLINE Vec operator+(Vec a, Vec b) { return {vaddq_f32(a.lo, b.lo), vaddq_f32(a.hi, b.hi)}; }
+LLMKIT_INLINE Vec operator-(Vec a, Vec b) { return {vsubq_f32(a.lo, b.lo), vsubq_f32(a.hi, b.hi)}; }
+LLMKIT_INLINE Vec operator*(Vec a, Vec b) { return {vmulq_f32(a.lo, b.lo), vmulq_f32(a.hi, b.hi)}; }
+LLMKIT_INLINE Vec operator/(Vec a, Vec b) { return {vdivq_f32(a.lo, b.lo), vdivq_f32(a.hi, b.hi)}; }
+// a * b + c (vfmaq_f32(c, a, b) = c + a * b, fused)
+LLMKIT_INLINE Vec vfma(Vec a, Vec b, Vec c) {
+  return {vfmaq_f32(c.lo, a.lo, b.lo), vfmaq_f32(c.hi, a.hi, b.hi)};
+}
+// a > b ? a : b, like the x86 paths (NEON's fmax would return NaN for either NaN operand).
+LLMKIT_INLINE Vec vmax(Vec a, Vec b) {
+  return {vbslq_f32(vcgtq_f32(a.lo, b.lo), a.lo, b.lo), vbslq_f32(vcgtq_f32(a.hi, b.hi), a.hi, b.hi)};
+}
+LLMKIT_INLINE Vec vmin(Vec a, Vec b) {
+  return {vbslq_f32(vcltq_f32(a.lo, b.lo), a.lo, b.lo), vbslq_f32(vcltq_f32(a.hi, b.hi), a.hi, b.hi)};
+}
+LLMKIT_INLINE Vec vabs(Vec a) { return {vabsq_f32(a.lo), vabsq_f32(a.hi)}; }
+LLMKIT_INLINE Vec vsqrt(Vec a) { return {vsqrtq_f32(a.lo), vsqrtq_f32(a.hi)}; }
+LLMKIT_INLINE Vec vselect_gt(Vec a, Vec b, Vec x, Vec y) {
+  return {vbslq_f32(vcgtq_f32(a.lo, b.lo), x.lo, y.lo), vbslq_f32(vcgtq_f32(a.hi, b.hi), x.hi, y.hi)};
+}
+LLMKIT_INLINE float vsum(Vec a) { return vaddvq_f32(vaddq_f32(a.lo, a.hi)); }
+LLMKIT_INLINE float vmaxall(Vec a) { return vmaxvq_f32(vmaxq_f32(a.lo, a.hi)); }
+LLMKIT_INLINE Vec vpow2i(Vec n) {
+  auto one = [](float32x4_t x) {
+    int32x4_t i = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(x), vdupq_n_s32(127)), 23);
+    return vreinterpretq_f32_s32(i);
+  };
+  return {one(n.lo), one(n.hi)};
+}
+LLMKIT_INLINE Vec vround(Vec a) { return {vrndnq_f32(a.lo), vrndnq_f32(a.hi)}; }
+
+#elif defined(LLMKIT_ISA_AVX2)
+
+constexpr int kLanes = 8;
 
 struct Vec {
   __m256 v;
@@ -74,6 +174,8 @@ LLMKIT_INLINE Vec vround(Vec a) {
 
 #else
 
+constexpr int kLanes = 8;
+
 struct Vec {
   float v[kLanes];
 };
@@ -123,6 +225,7 @@ LLMKIT_INLINE Vec vround(Vec a) { LLMKIT_LANEWISE(std::nearbyint(a.v[i])); }
 
 #endif
 
+#if !defined(LLMKIT_HAVE_PARTIAL)
 // Loads count (< kLanes) floats, padding with fill.
 LLMKIT_INLINE Vec vload_partial(const float* p, int64_t count, float fill) {
   float tmp[kLanes];
@@ -134,6 +237,8 @@ LLMKIT_INLINE void vstore_partial(float* p, Vec a, int64_t count) {
   vstore(tmp, a);
   for (int64_t i = 0; i < count; i++) p[i] = tmp[i];
 }
+#endif
+#undef LLMKIT_HAVE_PARTIAL
 
 // exp(x) with ~2 ulp error: x = n ln2 + r, |r| <= ln2/2, exp(r) by a degree-6 polynomial
 // (Taylor coefficients), scaled by 2^n built in the exponent bits. Below -87.3 the result is

@@ -6,8 +6,12 @@ namespace LLMKIT_NS {
 
 const KernelTable& kernel_table() {
   static const KernelTable table = {
-#if defined(LLMKIT_ISA_AVX2)
-      "avx2-fma",
+#if defined(LLMKIT_ISA_AVX512)
+      "avx512",
+#elif defined(LLMKIT_ISA_AVX2)
+      "avx2",
+#elif defined(LLMKIT_ISA_NEON)
+      "neon",
 #else
       "portable",
 #endif

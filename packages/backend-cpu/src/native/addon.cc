@@ -417,14 +417,55 @@ napi_value make_string(napi_env env, const char* text) {
   return value;
 }
 
-// info() -> { isa, threads }
+napi_value make_bool(napi_env env, bool flag) {
+  napi_value value;
+  napi_get_boolean(env, flag, &value);
+  return value;
+}
+
+// info() -> { isa, best, supported: string[], features: { avx2: bool, ... }, threads }
+// isa: the path in use; best: the one chosen when nothing is forced; supported: every path this
+// build has and this CPU runs, lowest first; features: the CPU's relevant instruction sets.
 napi_value Info(napi_env env, napi_callback_info) {
-  napi_value result, threads;
+  napi_value result, threads, supported, features;
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "isa", make_string(env, kernel_isa()));
+  napi_set_named_property(env, result, "best", make_string(env, isa_name(best_isa())));
+  napi_create_array(env, &supported);
+  uint32_t count = 0;
+  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+    if (isa_supported(isa)) napi_set_element(env, supported, count++, make_string(env, isa_name(isa)));
+  }
+  napi_set_named_property(env, result, "supported", supported);
+  napi_create_object(env, &features);
+  for (const char* feature : {"avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl",
+                              "avx512vnni", "avxvnni", "avx512bf16"}) {
+    napi_set_named_property(env, features, feature, make_bool(env, cpu_has(feature)));
+  }
+  napi_set_named_property(env, result, "features", features);
   napi_create_int32(env, thread_count(), &threads);
   napi_set_named_property(env, result, "threads", threads);
   return result;
+}
+
+// setIsa(name) -> isa in use; "" or "best" restores the best path. An unknown or unsupported
+// name throws and changes nothing.
+napi_value SetIsa(napi_env env, napi_callback_info info) {
+  Call call(env, info, "setIsa");
+  std::string name = call.text(0);
+  if (call.failed()) return nullptr;
+  if (!set_isa(name.c_str())) {
+    std::string supported;
+    for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+      if (!isa_supported(isa)) continue;
+      if (!supported.empty()) supported += ", ";
+      supported += isa_name(isa);
+    }
+    call.fail("ISA '%s' is not one this build and CPU run (supported: %s)", name.c_str(),
+              supported.c_str());
+    return nullptr;
+  }
+  return make_string(env, kernel_isa());
 }
 
 // setThreads(count) -> count in use
@@ -483,6 +524,7 @@ NAPI_MODULE_INIT() {
       {"info", Info},
       {"setThreads", SetThreads},
       {"forcePortable", ForcePortable},
+      {"setIsa", SetIsa},
   };
   for (const Entry& entry : entries) {
     napi_value fn;

@@ -7,6 +7,7 @@
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace llmkit {
 
@@ -48,6 +49,16 @@ class Call {
       fail("argument %zu must be a non-negative integer, got %g", i, value);
     }
     return static_cast<int64_t>(value);
+  }
+  // A string argument (at most 63 bytes: ISA and feature names).
+  std::string text(size_t i) {
+    char buffer[64] = {};
+    size_t length = 0;
+    if (i >= argc_ ||
+        napi_get_value_string_utf8(env_, argv_[i], buffer, sizeof buffer, &length) != napi_ok) {
+      fail("argument %zu must be a string", i);
+    }
+    return std::string(buffer, length);
   }
   bool flag(size_t i) {
     bool value = false;
