@@ -86,6 +86,12 @@
  *   beta1, beta2, epsilon, weightDecay, step }`): in place, PyTorch's AdamW:
  *   `p -= lr * wd * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  *   p -= lr * (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps)`.
+ * - `quantizedMatmul` (inputs `[x [M, K], ...packed parts of W [N, K]]`, outputs `[out [M, N]]`;
+ *   attrs `{ format, groupSize, symmetric, transposed }`): `out = x @ W^T` with W read from a
+ *   packed format (`fp16 bf16 int8 int4 nf4 q8_0 q4_0`, layouts in js/quantized.ts and
+ *   @llmkit/quantize), dequantized inside the kernel; with `transposed`, x is `[M, N]` and
+ *   `out = x @ W` `[M, K]` (the input gradient). Used by @llmkit/quantize's QuantizedLinear,
+ *   which decodes W on the host when a backend lacks it.
  *
  * @module
  */
@@ -200,6 +206,7 @@ export const FUSED_KERNELS = [
   'geluBackward',
   'embeddingBackward',
   'adamw',
+  'quantizedMatmul',
 ] as const;
 
 /** A kernel name: one of {@link REQUIRED_KERNELS} or {@link FUSED_KERNELS}. */

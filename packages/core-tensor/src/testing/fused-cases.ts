@@ -1,9 +1,10 @@
 import type { DType } from '../dtype.js';
 import { type ConformanceCase, caseList, SpecMaker, type TensorSpec } from './cases.js';
+import { quantizedCases } from './quantized-cases.js';
 
 /**
  * Cases for softmax, layerNorm(+Backward), crossEntropy(+Backward), attention(+Backward),
- * geluBackward, embeddingBackward, adamw.
+ * geluBackward, embeddingBackward, adamw, quantizedMatmul.
  */
 export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
   const m = new SpecMaker(seed);
@@ -224,6 +225,7 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
       });
     }
   }
+  cases.push(...quantizedCases(floatDTypes, m));
   return cases;
 }
 

@@ -9,6 +9,7 @@ import { crossEntropy, crossEntropyBackward, embeddingBackward } from './fused-l
 import { layerNorm, layerNormBackward, softmax } from './fused-norm.js';
 import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
+import { quantizedMatmul } from './quantized.js';
 import { reduce } from './reduce.js';
 
 type Kernel = (
@@ -39,6 +40,7 @@ const KERNELS: Record<string, Kernel> = {
   geluBackward,
   embeddingBackward,
   adamw,
+  quantizedMatmul,
 };
 
 /** Options of {@link createJsBackend}. */

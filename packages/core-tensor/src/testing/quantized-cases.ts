@@ -1,0 +1,82 @@
+// Conformance cases of `quantizedMatmul`: every packed format, a matrix-vector (M = 1) and a
+// matrix-matrix product, forward and input gradient (transposed). Packed bytes are random (every
+// code is valid); block scales are drawn as fp16 bits of modest values so no case holds inf/NaN.
+import type { DType } from '../dtype.js';
+import { toFloat16Bits } from '../dtype.js';
+import { type ConformanceCase, caseList, type SpecMaker, type TensorSpec } from './cases.js';
+
+/** The packed parts of a random [N, K] weight in `format` (see js/quantized.ts for layouts). */
+function packedParts(
+  m: SpecMaker,
+  format: string,
+  N: number,
+  K: number,
+  group: number,
+  symmetric: boolean,
+): TensorSpec[] {
+  const g = m.generator;
+  const scale = () => 0.01 + g.nextFloat() * 0.1;
+  const byte = () => g.nextInt(0, 256);
+  switch (format) {
+    case 'fp16':
+      return [m.dense('float16', [N, K], () => g.nextNormal() * 0.1)];
+    case 'bf16':
+      return [m.dense('bfloat16', [N, K], () => g.nextNormal() * 0.1)];
+    case 'int8':
+      return [m.dense('int8', [N, K], () => g.nextInt(-127, 128)), m.dense('float32', [N], scale)];
+    case 'int4':
+      return [
+        m.dense('uint8', [N, K / 2], byte),
+        m.dense('float32', [N, K / group], scale),
+        ...(symmetric ? [] : [m.dense('float32', [N, K / group], () => -g.nextFloat() * 0.5)]),
+      ];
+    case 'nf4':
+      return [m.dense('uint8', [N, K / 2], byte), m.dense('float32', [N, K / group], scale)];
+    default: {
+      const blockBytes = format === 'q8_0' ? 34 : 18;
+      const spec = m.dense('uint8', [N, (K / 32) * blockBytes], byte);
+      const data = spec.data as Uint8Array;
+      for (let b = 0; b < (N * K) / 32; b++) {
+        const bits = toFloat16Bits(scale() * (g.nextFloat() < 0.5 ? -1 : 1));
+        data[b * blockBytes] = bits & 255;
+        data[b * blockBytes + 1] = bits >> 8;
+      }
+      return [spec];
+    }
+  }
+}
+
+/** Cases of the `quantizedMatmul` kernel for each float dtype of x. */
+export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
+  const { cases, add } = caseList();
+  const [N, K] = [6, 128];
+  const formats: [string, number, boolean][] = [
+    ['fp16', 1, true],
+    ['bf16', 1, true],
+    ['int8', 0, true],
+    ['int4', 32, true],
+    ['int4', 64, false],
+    ['nf4', 64, true],
+    ['q8_0', 32, true],
+    ['q4_0', 32, true],
+  ];
+  for (const dtype of floatDTypes) {
+    const tol = dtype === 'float32' ? 1e-4 : 1e-12;
+    for (const [format, groupSize, symmetric] of formats) {
+      for (const M of [1, 5]) {
+        for (const transposed of [false, true]) {
+          const x = m.dense(dtype, [M, transposed ? N : K]);
+          add(
+            `quantizedMatmul ${dtype} ${format}${groupSize > 1 ? ` g${groupSize}` : ''}${symmetric ? '' : ' asymmetric'} M=${M}${transposed ? ' transposed' : ''}`,
+            'quantizedMatmul',
+            [x, ...packedParts(m, format, N, K, groupSize, symmetric)],
+            [m.output(dtype, [M, transposed ? K : N])],
+            { format, groupSize, symmetric, transposed },
+            tol,
+          );
+        }
+      }
+    }
+  }
+  return cases;
+}
