@@ -1,39 +1,63 @@
 #!/usr/bin/env node
-// Builds the native addon (build/Release/llmkit_cpu.node) with node-gyp; run by the package's
-// `install` script, so `pnpm install` / `npm install` compile it from source.
+// The package's `install` script: makes sure an addon this machine can load is present.
 //
-// - Offline-safe: when npm's `nodedir` is not configured, points node-gyp at the headers that
-//   ship with this Node (<prefix>/include/node) instead of downloading them.
-// - Incremental: a configured build/ is rebuilt with `node-gyp build` (make tracks changes).
-// - Soft failure: a machine without a C++ compiler still installs the workspace; the backend then
-//   says why it cannot load and core-tensor keeps using `js`. Set LLMKIT_CPU_REQUIRE_BUILD=1 to
-//   make a failed build fail the install (CI does, through the package's tests).
+// 1. A prebuilt binary in prebuilds/<platform>-<arch>/ (see src/prebuild.ts) that fits this
+//    platform, arch, libc and Node-API version and loads: nothing to do.
+// 2. Otherwise compile from source with node-gyp into build/Release/llmkit_cpu.node, offline
+//    (this Node's own headers), quietly: node-gyp's output goes to build/install.log.
+// 3. When that fails too (no compiler, no python3, no make), the install still succeeds: one
+//    warning here, and at run time `@llmkit/backend-cpu/register` says why and core-tensor keeps
+//    its js backend. LLMKIT_CPU_REQUIRE_BUILD=1 makes a failed build fail the install (CI).
+//
+// A checkout that was compiled before (build/Makefile exists) is rebuilt incrementally, so the
+// workspace always runs the kernels of its sources; LLMKIT_CPU_BUILD_FROM_SOURCE=1 skips step 1.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeGypCommand, nodeHeadersDir } from './node-gyp.mjs';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const prefix = dirname(dirname(process.execPath));
+const configured = existsSync(join(packageRoot, 'build', 'Makefile'));
 
-function nodeGypCommand() {
-  // pnpm and npm put their bundled node-gyp on PATH for lifecycle scripts; outside them, use
-  // the one bundled with npm next to this Node.
-  const probe = spawnSync('node-gyp', ['--version'], { stdio: 'ignore' });
-  if (probe.status === 0) return ['node-gyp'];
-  const bundled = join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin');
-  return [process.execPath, join(bundled, 'node-gyp.js')];
+/** The prebuild that fits and loads here, or a reason why there is none. */
+async function usablePrebuild() {
+  const selector = join(packageRoot, 'dist', 'prebuild.js');
+  if (!existsSync(selector)) return { reason: 'dist/ is not built' };
+  const { findPrebuild } = await import(pathToFileURL(selector).href);
+  const found = findPrebuild(packageRoot, 'llmkit_cpu');
+  if (!found.path) return found;
+  try {
+    createRequire(import.meta.url)(found.path);
+    return found;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { reason: `${found.path} does not load here: ${message}` };
+  }
 }
 
-const args = [existsSync(join(packageRoot, 'build', 'Makefile')) ? 'build' : 'rebuild', '-j', '2'];
-const configured = process.env.npm_config_nodedir;
-if (!configured && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
-  args.push(`--nodedir=${prefix}`);
+let prebuild = { reason: 'skipped: LLMKIT_CPU_BUILD_FROM_SOURCE=1' };
+if (!configured && process.env.LLMKIT_CPU_BUILD_FROM_SOURCE !== '1') {
+  prebuild = await usablePrebuild();
+  if (prebuild.path) process.exit(0);
 }
+
+const args = [configured ? 'build' : 'rebuild', '-j', '2'];
+const headers = nodeHeadersDir();
+if (headers && !process.env.npm_config_nodedir) args.push(`--nodedir=${headers}`);
 const [command, ...head] = nodeGypCommand();
-const result = spawnSync(command, [...head, ...args], { cwd: packageRoot, stdio: 'inherit' });
+const result = spawnSync(command, [...head, ...args], { cwd: packageRoot, encoding: 'utf8' });
+const log = join(packageRoot, 'build', 'install.log');
+mkdirSync(dirname(log), { recursive: true });
+writeFileSync(log, `${result.error ?? ''}${result.stdout ?? ''}${result.stderr ?? ''}`);
 if (result.status !== 0) {
   const why = result.error ? result.error.message : `node-gyp exited with ${result.status}`;
-  console.warn(`@llmkit/backend-cpu: native addon not built (${why}); the cpu backend is off.`);
-  if (process.env.LLMKIT_CPU_REQUIRE_BUILD === '1') process.exit(1);
+  console.warn(
+    `@llmkit/backend-cpu: no usable prebuilt addon (${prebuild.reason}) and compiling it from source failed (${why}; see ${log}); the cpu backend is off and @llmkit/core-tensor uses its js backend.`,
+  );
+  if (process.env.LLMKIT_CPU_REQUIRE_BUILD === '1') {
+    console.error(`${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-4000));
+    process.exit(1);
+  }
 }

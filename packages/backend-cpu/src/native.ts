@@ -1,8 +1,13 @@
-// Loads the native addon (build/Release/llmkit_cpu.node, built by `pnpm install`) and types its
+// Loads the native addon (build/Release/llmkit_cpu.node when compiled from source, else the
+// prebuild in prebuilds/<platform>-<arch>/, see prebuild.ts) and types its
 // functions. Every function checks its arguments in C++ and throws a RangeError rather than read
 // or write outside the typed arrays it is given. Argument order mirrors src/native/addon.cc.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CpuBackendError } from './errors.js';
+import { findPrebuild } from './prebuild.js';
 
 /**
  * The native kernels, one function per kernel, over raw typed arrays (row-major). Most users never
@@ -271,18 +276,41 @@ export function tryLoadNative(): NativeKernels | undefined {
     failure = 'disabled by LLMKIT_CPU_DISABLE=1';
     return undefined;
   }
-  try {
-    const require = createRequire(import.meta.url);
-    // LLMKIT_CPU_ADDON points at another build of the addon (the sanitizer build of
-    // scripts/leak-check.sh); by default the one `pnpm install` built.
-    const path = process.env.LLMKIT_CPU_ADDON ?? '../build/Release/llmkit_cpu.node';
-    loaded = require(path) as NativeKernels;
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    failure = /Cannot find module/.test(message)
-      ? 'the native addon is not built (run `pnpm install` with a C++ compiler present)'
-      : `the native addon failed to load: ${message}`;
+  const require = createRequire(import.meta.url);
+  const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+  // Which file: LLMKIT_CPU_ADDON (another build, e.g. the sanitizer build of
+  // scripts/leak-check.sh); else the one compiled from source into build/Release (the install
+  // script compiles only when no prebuild fits or loads, and a workspace checkout always has it);
+  // else the prebuild for this platform, arch, libc and Node-API version.
+  const candidates: string[] = [];
+  const reasons: string[] = [];
+  if (process.env.LLMKIT_CPU_ADDON) {
+    candidates.push(process.env.LLMKIT_CPU_ADDON);
+  } else {
+    const compiled = join(packageRoot, 'build', 'Release', 'llmkit_cpu.node');
+    if (existsSync(compiled)) candidates.push(compiled);
+    const prebuild = findPrebuild(packageRoot, 'llmkit_cpu');
+    if (prebuild.path === undefined) reasons.push(prebuild.reason);
+    else candidates.push(prebuild.path);
+    if (!existsSync(compiled)) {
+      const log = join(packageRoot, 'build', 'install.log');
+      reasons.push(
+        existsSync(log)
+          ? `compiling it from source failed (see ${log})`
+          : 'none compiled from source (that needs a C++ compiler and python3)',
+      );
+    }
   }
+  for (const path of candidates) {
+    try {
+      loaded = require(path) as NativeKernels;
+      return loaded;
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      reasons.push(`${relative(packageRoot, path)} failed to load: ${message}`);
+    }
+  }
+  failure = reasons.join('; ');
   return loaded;
 }
 
