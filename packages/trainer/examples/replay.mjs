@@ -1,12 +1,11 @@
 // Catastrophic forgetting and replay: a character-level GPT learns task A (English review
-// sentences from ../shared/data/sentiment), then is fine-tuned on task B (numbers spelled out in
+// sentences from the UCI labelled sentences in DIR), then is fine-tuned on task B (numbers spelled out in
 // words) twice from the same weights: once on B alone, once with 25% of the batches replayed
 // from A. The validation loss on both tasks is reported after each stage.
-// Run after `pnpm --filter @llmkit/trainer build`: node packages/trainer/examples/replay.mjs [pretrainSteps] [finetuneSteps]
+// Run after `pnpm --filter @llmkit/trainer build`: node packages/trainer/examples/replay.mjs DIR [pretrainSteps] [finetuneSteps]
 import '@llmkit/backend-cpu/register';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { manualSeed, noGrad, tidy } from '@llmkit/core-tensor';
 import { CharTokenizer } from '@llmkit/tokenizer';
 import {
@@ -19,13 +18,17 @@ import {
 import { GPT } from '@llmkit/transformer';
 import { toWords } from './numbers-to-words-task.mjs';
 
-const folder = fileURLToPath(new URL('../../../../shared/data/sentiment', import.meta.url));
-if (!existsSync(folder)) {
-  console.log(`skipped: ${folder} is not here`);
-  process.exit(0);
+// DIR: the UCI "Sentiment Labelled Sentences" folder (amazon_cells_labelled.txt, imdb_labelled.txt,
+// yelp_labelled.txt), from https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences
+const folder = process.argv[2];
+if (!folder || !existsSync(folder)) {
+  console.error(
+    `usage: node examples/replay.mjs DIR [pretrainSteps] [finetuneSteps]\n  DIR (${folder ?? 'missing'}) must be the UCI Sentiment Labelled Sentences folder: https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences`,
+  );
+  process.exit(2);
 }
-const pretrainSteps = Number(process.argv[2] ?? 400);
-const finetuneSteps = Number(process.argv[3] ?? 200);
+const pretrainSteps = Number(process.argv[3] ?? 400);
+const finetuneSteps = Number(process.argv[4] ?? 200);
 const fraction = 0.25;
 const started = performance.now();
 

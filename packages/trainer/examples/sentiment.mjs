@@ -1,11 +1,10 @@
 // Sentiment classification with an encoder trained from scratch on the UCI labelled sentences
-// (../shared/data/sentiment: Amazon, IMDb and Yelp, `sentence<TAB>label`), a small byte-level BPE
+// (DIR: Amazon, IMDb and Yelp, `sentence<TAB>label`), a small byte-level BPE
 // trained on the training split, and accuracy on a held-out 10%.
-// Run after `pnpm --filter @llmkit/trainer build`: node packages/trainer/examples/sentiment.mjs [steps]
+// Run after `pnpm --filter @llmkit/trainer build`: node packages/trainer/examples/sentiment.mjs DIR [steps]
 import '@llmkit/backend-cpu/register';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { manualSeed } from '@llmkit/core-tensor';
 import { trainBpe } from '@llmkit/tokenizer';
 import {
@@ -19,12 +18,16 @@ import {
 } from '@llmkit/trainer';
 import { EncoderForSequenceClassification } from '@llmkit/transformer';
 
-const folder = fileURLToPath(new URL('../../../../shared/data/sentiment', import.meta.url));
-if (!existsSync(folder)) {
-  console.log(`skipped: ${folder} is not here`);
-  process.exit(0);
+// DIR: the UCI "Sentiment Labelled Sentences" folder (amazon_cells_labelled.txt, imdb_labelled.txt,
+// yelp_labelled.txt), from https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences
+const folder = process.argv[2];
+if (!folder || !existsSync(folder)) {
+  console.error(
+    `usage: node examples/sentiment.mjs DIR [steps]\n  DIR (${folder ?? 'missing'}) must be the UCI Sentiment Labelled Sentences folder: https://archive.ics.uci.edu/dataset/331/sentiment+labelled+sentences`,
+  );
+  process.exit(2);
 }
-const steps = Number(process.argv[2] ?? 600);
+const steps = Number(process.argv[3] ?? 600);
 const started = performance.now();
 const sentences = readdirSync(folder)
   .filter((f) => f.endsWith('.txt'))

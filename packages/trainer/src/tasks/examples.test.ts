@@ -27,8 +27,8 @@ describe('worked examples', () => {
     'sentiment and replay (need ../shared/data/sentiment)',
     async () => {
       const [sentiment, replay] = await Promise.all([
-        lastJson('sentiment.mjs', '4'),
-        lastJson('replay.mjs', '4', '4'),
+        lastJson('sentiment.mjs', shared, '4'),
+        lastJson('replay.mjs', shared, '4', '4'),
       ]);
       expect(sentiment.heldOutAccuracy).toBeGreaterThan(0.3);
       expect(sentiment.heldOutAccuracy).toBeLessThan(0.7);
