@@ -30,6 +30,17 @@ describe('atomic writes', () => {
     expect(await readdir(dir)).toEqual(['a.json']);
   });
 
+  it('writes bytes given in chunks in order, async and sync', async () => {
+    const dir = await scratch();
+    const path = join(dir, 'a.bin');
+    const chunks = [new Uint8Array([1, 2]), new Uint8Array(0), new Uint8Array([3])];
+    await writeFileAtomic(path, chunks);
+    expect([...(await readFile(path))]).toEqual([1, 2, 3]);
+    writeFileAtomicSync(path, chunks.slice().reverse());
+    expect([...(await readFile(path))]).toEqual([3, 1, 2]);
+    expect(await readdir(dir)).toEqual(['a.bin']);
+  });
+
   it('a write into a missing folder fails and creates nothing', async () => {
     const dir = await scratch();
     await expect(writeFileAtomic(join(dir, 'no', 'a.json'), 'x')).rejects.toThrow(/ENOENT/);

@@ -30,8 +30,11 @@ export function temporaryPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${unique}.tmp`);
 }
 
-/** What the atomic writers accept. */
-export type FileData = string | Uint8Array;
+/**
+ * What the atomic writers accept: text, bytes, or bytes in chunks (written in order without
+ * first joining them, so a large file such as a GGUF export is not held twice in memory).
+ */
+export type FileData = string | Uint8Array | readonly Uint8Array[];
 
 /**
  * Writes `data` to `path` atomically (temporary file, fsync, rename, fsync of the folder).
@@ -63,7 +66,8 @@ export function writeFileAtomicSync(path: string, data: FileData): void {
   try {
     const fd = fs.openSync(temporary, 'w');
     try {
-      fs.writeFileSync(fd, data);
+      if (isChunks(data)) for (const chunk of data) fs.writeSync(fd, chunk);
+      else fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -139,10 +143,15 @@ export async function writeFolderAtomic(
   }
 }
 
+function isChunks(data: FileData): data is readonly Uint8Array[] {
+  return Array.isArray(data);
+}
+
 async function writeSynced(fs: NodeFsPromises, path: string, data: FileData): Promise<void> {
   const handle = await fs.open(path, 'w');
   try {
-    await handle.writeFile(data);
+    if (isChunks(data)) for (const chunk of data) await handle.write(chunk);
+    else await handle.writeFile(data);
     await handle.sync();
   } finally {
     await handle.close();
