@@ -77,6 +77,23 @@ export class Module {
     this.parameterMap.set(name, keep(value));
   }
 
+  /**
+   * Replaces a registered child module (quantization swaps a Linear for a QuantizedLinear); the
+   * old one is not disposed. A property of this module that held the old child now holds the new.
+   *
+   * @example
+   * ```ts
+   * mlp.setModule('fc1', new Linear(2, 8, { bias: false })); // mlp.fc1 is the new layer
+   * ```
+   */
+  setModule(name: string, module: Module): void {
+    const old = this.moduleMap.get(name);
+    if (!old) throw new TensorError('invalid_argument', `Module: no child module '${name}'`);
+    this.moduleMap.set(name, module);
+    const self = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(self)) if (self[key] === old) self[key] = module;
+  }
+
   /** Direct children with their names. */
   namedChildren(): [string, Module][] {
     return [...this.moduleMap.entries()];
