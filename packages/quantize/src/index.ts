@@ -15,3 +15,14 @@ export {
   type ResolvedQuantizeOptions,
   resolveQuantizeOptions,
 } from './formats/types.js';
+export { QuantizedLinear, type QuantizedLinearOptions, partKey } from './linear.js';
+export {
+  dequantizeModel,
+  type QuantizedLayerInfo,
+  type QuantizeModelOptions,
+  type QuantizeModelResult,
+  quantizedLayers,
+  quantizeModel,
+  tiedEmbedding,
+} from './model.js';
+export { quantizedMatmul } from './kernel.js';

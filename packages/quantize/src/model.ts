@@ -1,0 +1,175 @@
+// quantizeModel: replaces the Linear layers of a model (GPT, LLaMA-style GPT, Encoder,
+// EncoderDecoder or any Module) by QuantizedLinear layers in place. Norms, biases and embeddings
+// stay float. A GPT whose head is tied to the token embedding keeps a float head unless `lmHead`
+// asks for a quantized copy of it (the embedding itself stays float for the lookups).
+import { Embedding, Linear, type Module, type Tensor } from '@llmkit/core-tensor';
+import { rejectUnknownKeys } from '@llmkit/utils';
+import { quantizeWeight } from './formats/index.js';
+import {
+  checkShape,
+  packedBytes,
+  type QuantizeOptions,
+  type ResolvedQuantizeOptions,
+  resolveQuantizeOptions,
+} from './formats/types.js';
+import { QuantizedLinear } from './linear.js';
+
+/** Options of {@link quantizeModel}. */
+export interface QuantizeModelOptions extends QuantizeOptions {
+  /**
+   * Linear layers to leave in float: names or name suffixes (`'c_proj'` matches `h.0.attn.c_proj`
+   * and `h.0.mlp.c_proj`) or a regular expression on the whole dotted name (default none).
+   */
+  skip?: readonly string[] | RegExp;
+  /**
+   * Quantize the output head too (default false: the head, the layer most sensitive to
+   * quantization, stays float). For a GPT with a head tied to `wte`, true adds a quantized
+   * `lm_head` made from `wte.weight` (the embedding stays float for the lookups).
+   */
+  lmHead?: boolean;
+}
+
+/** One layer {@link quantizeModel} replaced. */
+export interface QuantizedLayerInfo {
+  /** Dotted module name. */
+  name: string;
+  /** `[outFeatures, inFeatures]`. */
+  shape: [number, number];
+  /** Bytes of the float32 weight. */
+  floatBytes: number;
+  /** Bytes of the packed weight. */
+  packedBytes: number;
+}
+
+/** What {@link quantizeModel} did. */
+export interface QuantizeModelResult {
+  /** The resolved format options. */
+  options: ResolvedQuantizeOptions;
+  /** The layers replaced, in model order. */
+  layers: QuantizedLayerInfo[];
+  /** Linear layers left float (skipped, or the head). */
+  skipped: string[];
+}
+
+const HEAD_NAMES = ['lm_head', 'cls.predictions.decoder'];
+
+function matches(name: string, skip: readonly string[] | RegExp): boolean {
+  if (skip instanceof RegExp) return new RegExp(`^(?:${skip.source})$`, skip.flags).test(name);
+  return skip.some((s) => name === s || name.endsWith(`.${s}`));
+}
+
+/** The parent module and child name of each dotted module name. */
+function parentOf(model: Module, name: string): [Module, string] {
+  const dot = name.lastIndexOf('.');
+  const parentName = dot < 0 ? '' : name.slice(0, dot);
+  const parent = model.namedModules().find(([n]) => n === parentName)?.[1] as Module;
+  return [parent, name.slice(dot + 1)];
+}
+
+/**
+ * Replaces the model's Linear layers by {@link QuantizedLinear}s in place (checking every layer
+ * first, so a group size that does not divide a width throws before anything changes).
+ *
+ * @example
+ * ```ts
+ * const { layers } = quantizeModel(model, { format: 'int4', groupSize: 32 });
+ * console.log(layers.length, layers[0]); // 4 { name: 'h.0.attn.c_attn', shape: [96, 32], floatBytes: 12288, packedBytes: 1920 }
+ * ```
+ */
+export function quantizeModel(model: Module, options: QuantizeModelOptions): QuantizeModelResult {
+  const { skip = [], lmHead = false, ...formatOptions } = options;
+  rejectUnknownKeys(
+    formatOptions,
+    ['format', 'groupSize', 'symmetric', 'doubleQuantization'],
+    'quantizeModel',
+  );
+  const resolved = resolveQuantizeOptions(formatOptions);
+  const targets: [string, Linear][] = [];
+  const skipped: string[] = [];
+  for (const [name, module] of model.namedModules()) {
+    if (!(module instanceof Linear) || name === '') continue;
+    if (matches(name, skip) || (!lmHead && HEAD_NAMES.includes(name))) {
+      skipped.push(name);
+      continue;
+    }
+    checkShape(resolved, [module.outFeatures, module.inFeatures], `quantizeModel: layer '${name}'`);
+    targets.push([name, module]);
+  }
+  const tied = tiedEmbedding(model);
+  if (tied && lmHead)
+    checkShape(resolved, tied.weight.shape, "quantizeModel: the tied head 'lm_head'");
+  const layers: QuantizedLayerInfo[] = [];
+  for (const [name, linear] of targets) {
+    const quantized = QuantizedLinear.fromLinear(linear, resolved);
+    const [parent, child] = parentOf(model, name);
+    parent.setModule(child, quantized);
+    linear.weight.dispose(); // the bias lives on in the quantized layer
+    layers.push(info(name, quantized, resolved));
+  }
+  if (tied && lmHead) {
+    const head = quantizeTensor(tied.weight, resolved);
+    model.addModule('lm_head', head);
+    (model as unknown as { lm_head: Module }).lm_head = head;
+    layers.push(info('lm_head', head, resolved));
+  }
+  return { options: resolved, layers, skipped };
+}
+
+function info(
+  name: string,
+  layer: QuantizedLinear,
+  options: ResolvedQuantizeOptions,
+): QuantizedLayerInfo {
+  const shape: [number, number] = [layer.outFeatures, layer.inFeatures];
+  return {
+    name,
+    shape,
+    floatBytes: 4 * shape[0] * shape[1],
+    packedBytes: packedBytes(options, shape),
+  };
+}
+
+/** The token embedding a GPT's head is tied to (`lm_head` null and `wte` an Embedding), if any. */
+export function tiedEmbedding(model: Module): Embedding | null {
+  const m = model as unknown as { lm_head?: unknown; wte?: unknown };
+  return m.lm_head === null && m.wte instanceof Embedding ? m.wte : null;
+}
+
+function quantizeTensor(weight: Tensor, options: ResolvedQuantizeOptions): QuantizedLinear {
+  const [rows, columns] = weight.shape;
+  const packed = quantizeWeight(
+    weight.to('float32').dataSync<Float32Array>(),
+    [rows, columns],
+    options,
+  );
+  return new QuantizedLinear(packed, { backend: weight.backend.name });
+}
+
+/**
+ * Replaces every QuantizedLinear of the model by a float Linear holding its dequantized weight
+ * (a quantized copy of a tied head becomes a float `lm_head`).
+ *
+ * @example
+ * ```ts
+ * quantizeModel(model, { format: 'int8' });
+ * dequantizeModel(model); // every layer a Linear again, weights within int8's rounding
+ * ```
+ */
+export function dequantizeModel(model: Module): number {
+  let count = 0;
+  for (const [name, module] of model.namedModules()) {
+    if (!(module instanceof QuantizedLinear) || name === '') continue;
+    const [parent, child] = parentOf(model, name);
+    parent.setModule(child, module.toLinear());
+    for (const [, buffer] of module.namedBuffers()) buffer.dispose();
+    count++;
+  }
+  return count;
+}
+
+/** The QuantizedLinear layers of a model, with their names. */
+export function quantizedLayers(model: Module): [string, QuantizedLinear][] {
+  return model
+    .namedModules()
+    .filter((entry): entry is [string, QuantizedLinear] => entry[1] instanceof QuantizedLinear);
+}
