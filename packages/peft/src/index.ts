@@ -15,6 +15,25 @@ export {
   loraTargets,
   resolveLoraConfig,
 } from './lora/index.js';
+export {
+  IA3_DEFAULTS,
+  type Ia3Config,
+  Ia3Layer,
+  ia3,
+  ia3Forward,
+  ia3LayerOf,
+  resolveIa3Config,
+} from './ia3/index.js';
+export {
+  PROMPT_TUNING_DEFAULTS,
+  PromptLayer,
+  type PromptTokenizer,
+  type PromptTuningConfig,
+  prependPrompt,
+  promptLayerOf,
+  promptTuning,
+  resolvePromptTuningConfig,
+} from './prompt-tuning/index.js';
 export { getPeftModel, type PeftConfig, PeftModel } from './peft-model.js';
 export {
   type AdapterTensorEntry,

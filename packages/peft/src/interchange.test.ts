@@ -22,7 +22,7 @@ async function rows(t: Tensor): Promise<number[][]> {
   return Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
 }
 
-const METHODS = ['lora'] as const;
+const METHODS = ['lora', 'ia3', 'prompt-tuning'] as const;
 
 describe.skipIf(!present).each(METHODS)('%s adapter made by PyTorch in PEFT layout', (method) => {
   const folder = join(ADAPTER_FIXTURES, method);

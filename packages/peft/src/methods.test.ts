@@ -22,10 +22,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   getPeftModel,
   loadAdapter,
+  ia3Forward,
   loraEmbeddingUpdate,
   loraUpdate,
   type PeftConfig,
   type PeftModel,
+  prependPrompt,
   saveAdapter,
 } from './index.js';
 import { maxAbsDiff } from './testing.js';
@@ -101,6 +103,17 @@ const loraEmbeddingCheck = (): GradcheckResult =>
     [randint(0, 7, [2, 3]), randn([2, 7], float64), randn([4, 2], float64)],
   );
 
+const ia3Check = (feedforward: boolean): GradcheckResult =>
+  gradcheck(
+    (x, W, b, l) => ia3Forward(x, W, b, l, feedforward),
+    [
+      randn([3, 5], float64),
+      randn([4, 5], float64),
+      randn([4], float64),
+      randn(feedforward ? [1, 5] : [4, 1], float64),
+    ],
+  );
+
 const CASES: MethodCase[] = [
   {
     name: 'lora r 4 on c_attn',
@@ -155,6 +168,41 @@ const CASES: MethodCase[] = [
     startsAsBase: true,
     mergeable: true,
     gradchecks: () => [loraLinearCheck()],
+  },
+  {
+    name: 'ia3 with PEFT defaults for GPT-2',
+    config: { method: 'ia3' },
+    // c_attn scales its 3C outputs; the feed-forward mlp.c_proj scales its 4C inputs
+    trainable: ({ nLayer: L, nEmbd: C }) => L * (3 * C + 4 * C),
+    startsAsBase: true,
+    mergeable: true,
+    offset: 1,
+    gradchecks: () => [ia3Check(false), ia3Check(true)],
+  },
+  {
+    name: 'ia3 on c_fc and attn.c_proj with modulesToSave ln_f',
+    config: {
+      method: 'ia3',
+      targetModules: ['c_fc', 'attn.c_proj'],
+      feedforwardModules: ['c_fc'],
+      modulesToSave: ['ln_f'],
+    },
+    // c_fc (feed-forward) scales its C inputs, attn.c_proj its C outputs; ln_f has 2C
+    trainable: ({ nLayer: L, nEmbd: C }) => L * (C + C) + 2 * C,
+    startsAsBase: true,
+    mergeable: true,
+    offset: 1,
+    gradchecks: () => [ia3Check(true)],
+  },
+  {
+    name: 'prompt tuning with 3 virtual tokens',
+    config: { method: 'prompt-tuning', numVirtualTokens: 3 },
+    trainable: ({ nEmbd: C }) => 3 * C,
+    startsAsBase: false,
+    mergeable: false,
+    gradchecks: () => [
+      gradcheck((e, p) => prependPrompt(e, p), [randn([2, 4, 5], float64), randn([3, 5], float64)]),
+    ],
   },
 ];
 

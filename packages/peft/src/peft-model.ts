@@ -4,7 +4,9 @@
 // Not handled: adapters of two different methods on one model, several adapters active at once.
 import { Module, type Tensor } from '@llmkit/core-tensor';
 import { asPeftError, PeftError } from './errors.js';
+import type { Ia3Config } from './ia3/config.js';
 import type { LoraConfig } from './lora/config.js';
+import type { PromptTuningConfig } from './prompt-tuning/config.js';
 import { assignValues, copyOf, modulesToSaveEntries } from './modules-to-save.js';
 import {
   type AdapterTensorEntry,
@@ -20,6 +22,8 @@ import {
  */
 export type PeftConfig =
   | ({ method: 'lora' } & Partial<Omit<LoraConfig, 'method'>>)
+  | ({ method: 'ia3' } & Partial<Omit<Ia3Config, 'method'>>)
+  | ({ method: 'prompt-tuning' } & Partial<Omit<PromptTuningConfig, 'method'>>)
   | (MethodConfig & Record<string, unknown>);
 
 type ForwardOf<M> = M extends { forward: infer F } ? F : never;
