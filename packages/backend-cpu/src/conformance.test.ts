@@ -1,6 +1,7 @@
 // core-tensor's backend conformance suite on `cpu` against `js`: every required and fused kernel
 // on random inputs (size-0 and size-1 dims, broadcasting, transposed and sliced views, large and
-// small magnitudes), once with the AVX2/FMA kernels and once with the portable ones.
+// small magnitudes), once per instruction-set path this machine runs (portable, avx2, avx512 on
+// an AVX-512 server), switched with setCpuIsa as LLMKIT_CPU_ISA would force it.
 import {
   checkConformanceCase,
   conformanceCases,
@@ -8,23 +9,26 @@ import {
 } from '@llmkit/core-tensor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from './backend.js';
-import { nativeKernels } from './native.js';
+import { setCpuIsa, supportedCpuIsas } from './isa.js';
 
-const native = nativeKernels();
+const paths = supportedCpuIsas();
 
-describe('conformance, best kernels for this CPU', () => {
-  describeConformance(createCpuBackend(), { describe, it });
+it('the conformance run covers every path this CPU supports', () => {
+  expect(paths[0]).toBe('portable');
+  if (process.arch === 'x64') expect(paths).toContain('avx2'); // every CI machine has AVX2
 });
 
-describe('conformance, portable kernels', () => {
-  beforeAll(() => {
-    native.forcePortable(true);
+for (const isa of paths) {
+  describe(`conformance, ${isa} kernels`, () => {
+    beforeAll(() => {
+      expect(setCpuIsa(isa)).toBe(isa);
+    });
+    afterAll(() => {
+      setCpuIsa('default');
+    });
+    describeConformance(createCpuBackend(), { describe, it });
   });
-  afterAll(() => {
-    native.forcePortable(false);
-  });
-  describeConformance(createCpuBackend(), { describe, it });
-});
+}
 
 describe('the conformance run exercises the native kernels', () => {
   it('runs float32 cases natively rather than on the js fallback', async () => {

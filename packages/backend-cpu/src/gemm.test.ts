@@ -1,7 +1,8 @@
 // The native GEMM against a float64 triple loop: both transposes, sizes that cross the register
 // tile (6 x 16) and cache blocks (K > 256, M > 120), strided and broadcast batches, alpha/beta,
-// on the AVX2/FMA and the portable micro-kernels, single- and multi-threaded.
+// on every instruction-set path this CPU runs (portable, avx2, avx512), single- and multi-threaded.
 import { afterAll, describe, expect, it } from 'vitest';
+import { setCpuIsa, supportedCpuIsas } from './isa.js';
 import { nativeKernels } from './native.js';
 
 const native = nativeKernels();
@@ -98,13 +99,13 @@ function check({
 }
 
 afterAll(() => {
-  native.forcePortable(false);
+  setCpuIsa('default');
   native.setThreads(threads);
 });
 
-for (const portable of [false, true]) {
+for (const isa of supportedCpuIsas()) {
   for (const threadCount of [1, 2]) {
-    describe(`gemm (${portable ? 'portable' : 'best'} kernels, ${threadCount} threads)`, () => {
+    describe(`gemm (${isa} kernels, ${threadCount} threads)`, () => {
       for (const [transposeA, transposeB] of [
         [false, false],
         [false, true],
@@ -112,13 +113,17 @@ for (const portable of [false, true]) {
         [true, true],
       ] as const) {
         it(`matches float64 for transposeA=${transposeA} transposeB=${transposeB}`, () => {
-          native.forcePortable(portable);
+          setCpuIsa(isa);
           native.setThreads(threadCount);
           for (const [m, n, k] of [
             [1, 1, 1],
             [5, 17, 3],
             [6, 16, 8],
             [131, 67, 300],
+            // the AVX-512 tile is 14 x 32: one exact tile, ragged edges, K past one KC slice
+            [14, 32, 256],
+            [29, 65, 257],
+            [200, 97, 600],
             [7, 250, 513],
             // one row: the matrix-vector path (chunk edges, k not a multiple of 16, threaded)
             [1, 1000, 37],
@@ -131,7 +136,7 @@ for (const portable of [false, true]) {
       }
 
       it('handles batches, a broadcast operand, alpha and beta', () => {
-        native.forcePortable(portable);
+        setCpuIsa(isa);
         native.setThreads(threadCount);
         expect(
           check({ m: 33, n: 40, k: 70, transposeA: false, transposeB: true, batch: 3 }),

@@ -8,6 +8,14 @@ export {
 export { CpuBackendError, type CpuBackendErrorCode } from './errors.js';
 export { type CpuBackendInfo, cpuBackendInfo, setCpuThreads } from './info.js';
 export {
+  CPU_ISAS,
+  type CpuFeatures,
+  type CpuIsa,
+  type NativeIsaInfo,
+  setCpuIsa,
+  supportedCpuIsas,
+} from './isa.js';
+export {
   BINARY_OPS,
   type NativeKernels,
   nativeKernels,

@@ -1,7 +1,8 @@
 // The fused native kernels against PyTorch (test/fixtures/kernels.json, made by
-// test/make-fixtures.py), on both the AVX2/FMA and the portable kernels.
+// test/make-fixtures.py), on every instruction-set path this CPU runs.
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { setCpuIsa, supportedCpuIsas } from './isa.js';
 import { nativeKernels } from './native.js';
 
 const fixtures = JSON.parse(
@@ -32,18 +33,18 @@ function expectClose(
 }
 
 afterAll(() => {
-  native.forcePortable(false);
+  setCpuIsa('default');
 });
 
-for (const portable of [false, true]) {
-  describe(portable ? 'portable kernels' : 'best kernels for this CPU', () => {
+for (const isa of supportedCpuIsas()) {
+  describe(`${isa} kernels`, () => {
     it('selects the instruction set', () => {
-      const isa = native.forcePortable(portable);
-      expect(isa).toBe(portable ? 'portable' : native.info().isa);
+      expect(setCpuIsa(isa)).toBe(isa);
+      expect(native.info().isa).toBe(isa);
     });
 
     it('layerNorm forward and backward match PyTorch', () => {
-      native.forcePortable(portable);
+      setCpuIsa(isa);
       const c = fixtures.layerNorm;
       const y = new Float32Array(c.rows * c.cols);
       const mean = new Float32Array(c.rows);
@@ -74,7 +75,7 @@ for (const portable of [false, true]) {
 
     for (const name of ['gelu', 'geluTanh']) {
       it(`${name} forward and backward match PyTorch`, () => {
-        native.forcePortable(portable);
+        setCpuIsa(isa);
         const c = fixtures[name];
         const y = new Float32Array(c.n);
         const dx = new Float32Array(c.n);
@@ -87,7 +88,7 @@ for (const portable of [false, true]) {
 
     for (const name of ['softmax', 'logSoftmax']) {
       it(`${name} forward and backward match PyTorch`, () => {
-        native.forcePortable(portable);
+        setCpuIsa(isa);
         const c = fixtures[name];
         const log = name === 'logSoftmax';
         const y = new Float32Array(c.rows * c.cols);
@@ -100,7 +101,7 @@ for (const portable of [false, true]) {
     }
 
     it('crossEntropy with ignoreIndex and label smoothing matches PyTorch', () => {
-      native.forcePortable(portable);
+      setCpuIsa(isa);
       const c = fixtures.crossEntropy;
       const logits = f32(c.logits);
       const targets = i32(c.targets);
@@ -152,7 +153,7 @@ for (const portable of [false, true]) {
 
     for (const name of ['attention', 'attentionPrefix']) {
       it(`causal ${name} forward and backward match PyTorch`, () => {
-        native.forcePortable(portable);
+        setCpuIsa(isa);
         const c = fixtures[name];
         const [q, k, v] = [f32(c.q), f32(c.k), f32(c.v)];
         const out = new Float32Array(c.heads * c.queries * c.dimV);
@@ -202,7 +203,7 @@ for (const portable of [false, true]) {
     }
 
     it('embedding forward and scatter-add backward match PyTorch', () => {
-      native.forcePortable(portable);
+      setCpuIsa(isa);
       const c = fixtures.embedding;
       const out = new Float32Array(c.ids.length * c.dim);
       native.embedding(f32(c.weight), i32(c.ids), out, c.ids.length, c.dim, c.vocab);
@@ -216,7 +217,7 @@ for (const portable of [false, true]) {
     });
 
     it('AdamW matches three steps of torch.optim.AdamW', () => {
-      native.forcePortable(portable);
+      setCpuIsa(isa);
       const c = fixtures.adamw;
       const param = f32(c.start);
       const m = new Float32Array(c.n);

@@ -55,11 +55,14 @@ Isa best_isa();
 // The path in use.
 Isa active_isa();
 // Switches every kernel to `name`; returns false (and changes nothing) when the name is unknown
-// or the path is not supported. An empty name or "best" restores the best path.
+// or the path is not supported. "best" selects the best path; an empty name the default one
+// (LLMKIT_CPU_ISA's when it names a supported path, else the best).
 bool set_isa(const char* name);
+// LLMKIT_CPU_ISA as given (null when unset or empty).
+const char* forced_isa();
 // The path in use, by name.
 const char* kernel_isa();
-// Forces the portable kernels (true) or the best ones (false). Returns the ISA now in use.
+// Forces the portable kernels (true) or the default ones (false). Returns the ISA now in use.
 const char* force_portable(bool use_portable);
 // A CPU feature by name as __builtin_cpu_supports spells it ("avx512vnni", "avxvnni",
 // "avx512bf16", ...); false on other architectures.

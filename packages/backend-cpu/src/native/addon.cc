@@ -423,14 +423,22 @@ napi_value make_bool(napi_env env, bool flag) {
   return value;
 }
 
-// info() -> { isa, best, supported: string[], features: { avx2: bool, ... }, threads }
-// isa: the path in use; best: the one chosen when nothing is forced; supported: every path this
-// build has and this CPU runs, lowest first; features: the CPU's relevant instruction sets.
+// info() -> { isa, best, requested, supported: string[], features: { avx2: bool, ... }, threads }
+// isa: the path in use; best: the one chosen when nothing is forced; requested: LLMKIT_CPU_ISA
+// (null when unset); supported: every path this build has and this CPU runs, lowest first;
+// features: the CPU's relevant instruction sets.
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value result, threads, supported, features;
   napi_create_object(env, &result);
   napi_set_named_property(env, result, "isa", make_string(env, kernel_isa()));
   napi_set_named_property(env, result, "best", make_string(env, isa_name(best_isa())));
+  napi_value requested;
+  if (forced_isa() != nullptr) {
+    requested = make_string(env, forced_isa());
+  } else {
+    napi_get_null(env, &requested);
+  }
+  napi_set_named_property(env, result, "requested", requested);
   napi_create_array(env, &supported);
   uint32_t count = 0;
   for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
@@ -448,7 +456,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   return result;
 }
 
-// setIsa(name) -> isa in use; "" or "best" restores the best path. An unknown or unsupported
+// setIsa(name) -> isa in use; "best" selects the best path, "" the default one. An unknown or unsupported
 // name throws and changes nothing.
 napi_value SetIsa(napi_env env, napi_callback_info info) {
   Call call(env, info, "setIsa");

@@ -1,7 +1,9 @@
 // Chooses the kernel tables: the best instruction-set path this build has and this CPU runs
-// (avx512 > avx2 > portable on x86-64, neon > portable on AArch64), unless set_isa forced a lower
-// one. Which paths a build has comes from binding.gyp: LLMKIT_HAVE_<ISA>_BUILD is defined when
+// (avx512 > avx2 > portable on x86-64, neon > portable on AArch64), unless the LLMKIT_CPU_ISA
+// environment variable or set_isa forces a lower one. Which paths a build has comes from binding.gyp: LLMKIT_HAVE_<ISA>_BUILD is defined when
 // the kernels_<isa> static library is linked in.
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "../kernels/kernels.h"
@@ -62,6 +64,9 @@ bool built(Isa isa) {
 bool active_set = false;
 Isa active = Isa::kPortable;
 Tables active_tables{};
+// The default path: LLMKIT_CPU_ISA's when it names a supported one, else the best.
+bool default_known = false;
+Isa default_path = Isa::kPortable;
 
 void activate(Isa isa) {
   active = isa;
@@ -69,8 +74,43 @@ void activate(Isa isa) {
   active_set = true;
 }
 
+bool parse_isa(const char* name, Isa* isa) {
+  for (Isa candidate : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+    if (std::strcmp(name, isa_name(candidate)) == 0) {
+      *isa = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reads LLMKIT_CPU_ISA once. A path the CPU cannot run is never taken (its instructions would
+// fault): an unknown or unsupported value warns once on stderr and the best path runs.
+Isa default_isa() {
+  if (default_known) return default_path;
+  default_known = true;
+  default_path = best_isa();
+  const char* forced = forced_isa();
+  if (forced == nullptr) return default_path;
+  Isa isa;
+  if (!parse_isa(forced, &isa)) {
+    std::fprintf(stderr,
+                 "@llmkit/backend-cpu: LLMKIT_CPU_ISA=%s is not one of portable, avx2, avx512, "
+                 "neon; using %s\n",
+                 forced, isa_name(default_path));
+  } else if (!isa_supported(isa)) {
+    std::fprintf(stderr,
+                 "@llmkit/backend-cpu: LLMKIT_CPU_ISA=%s is not supported by this CPU or build; "
+                 "using %s\n",
+                 forced, isa_name(default_path));
+  } else {
+    default_path = isa;
+  }
+  return default_path;
+}
+
 void ensure_active() {
-  if (!active_set) activate(best_isa());
+  if (!active_set) activate(default_isa());
 }
 
 }  // namespace
@@ -138,19 +178,24 @@ Isa active_isa() {
   return active;
 }
 
+const char* forced_isa() {
+  const char* forced = std::getenv("LLMKIT_CPU_ISA");
+  return forced != nullptr && forced[0] != '\0' ? forced : nullptr;
+}
+
 bool set_isa(const char* name) {
-  if (name == nullptr || name[0] == '\0' || std::strcmp(name, "best") == 0) {
+  if (name == nullptr || name[0] == '\0') {
+    activate(default_isa());
+    return true;
+  }
+  if (std::strcmp(name, "best") == 0) {
     activate(best_isa());
     return true;
   }
-  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
-    if (std::strcmp(name, isa_name(isa)) == 0) {
-      if (!isa_supported(isa)) return false;
-      activate(isa);
-      return true;
-    }
-  }
-  return false;
+  Isa isa;
+  if (!parse_isa(name, &isa) || !isa_supported(isa)) return false;
+  activate(isa);
+  return true;
 }
 
 const KernelTable& kernels() {
@@ -166,7 +211,7 @@ const ElementwiseTable& elementwise() {
 const char* kernel_isa() { return isa_name(active_isa()); }
 
 const char* force_portable(bool use_portable) {
-  activate(use_portable ? Isa::kPortable : best_isa());
+  activate(use_portable ? Isa::kPortable : default_isa());
   return kernel_isa();
 }
 
