@@ -7,12 +7,12 @@ import {
   noGrad,
   saveSafetensors,
   withoutInit,
-  writeFileAtomic,
 } from '@llmkit/core-tensor';
+import { writeFileAtomic } from '@llmkit/utils';
 import { EncoderDecoder } from './encoder-decoder/model.js';
 import { EncoderForMaskedLM, EncoderForSequenceClassification } from './encoder/heads.js';
 import { Encoder } from './encoder/model.js';
-import { TransformerError } from './errors.js';
+import { readFailureCode, TransformerError } from './errors.js';
 import { GPT } from './gpt/model.js';
 
 /** A model that {@link save} and {@link load} handle. */
@@ -78,10 +78,7 @@ export async function save(model: TransformerModel, dir: string): Promise<void> 
   const { join } = await import('node:path');
   await fs.mkdir(dir, { recursive: true });
   await saveSafetensors(join(dir, 'model.safetensors'), model.stateDict(), { format: 'llmkit' });
-  await writeFileAtomic(
-    join(dir, 'config.json'),
-    new TextEncoder().encode(`${JSON.stringify(description, null, 2)}\n`),
-  );
+  await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(description, null, 2)}\n`);
 }
 
 /** Rebuilds a model from its checkpoint config (no weights loaded). */
@@ -100,7 +97,7 @@ export function modelFromCheckpointConfig(description: CheckpointConfig): Transf
       return new EncoderDecoder(config);
     default:
       throw new TransformerError(
-        'checkpoint',
+        'unsupported',
         `load: unknown architecture ${JSON.stringify(description.architecture)}`,
       );
   }
@@ -121,13 +118,14 @@ export async function load(
     description = JSON.parse(await fs.readFile(join(dir, 'config.json'), 'utf8'));
   } catch (error) {
     throw new TransformerError(
-      'checkpoint',
+      readFailureCode(error),
       `load: cannot read ${join(dir, 'config.json')}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   if (description?.format !== 'llmkit-transformer') {
     throw new TransformerError(
-      'checkpoint',
+      'corrupt_file',
       `load: ${join(dir, 'config.json')} has format ${JSON.stringify(description?.format)}, expected "llmkit-transformer" (Hugging Face folders load with loadPretrained)`,
     );
   }
@@ -138,7 +136,9 @@ export async function load(
     noGrad(() => model.loadStateDict(tensors));
   } catch (error) {
     model.dispose();
-    throw new TransformerError('checkpoint', `load: ${(error as Error).message}`);
+    throw new TransformerError('corrupt_file', `load: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     dispose(Object.values(tensors));
   }

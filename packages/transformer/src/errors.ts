@@ -1,80 +1,38 @@
+import { LlmkitError, type LlmkitErrorCode, type NumberRange } from '@llmkit/utils';
+
 /**
- * The one error class of @llmkit/transformer. `code` is stable and machine-readable; the message
- * names the bad value and what was expected.
+ * What went wrong, for code that handles {@link TransformerError}s: the shared codes of
+ * `@llmkit/utils` (`invalid_data` for bad token ids, masks or labels; `corrupt_file` for a
+ * checkpoint that does not match its config; `not_found`; `unsupported`) and transformer's own
+ * `prompt_too_long`. A bad config field is `invalid_config`, thrown by @llmkit/utils' validators
+ * as a plain `LlmkitError`: catch `LlmkitError` to handle both.
+ */
+export type TransformerErrorCode = LlmkitErrorCode | 'prompt_too_long';
+
+/**
+ * The one error class of @llmkit/transformer, an `LlmkitError`. `code` is stable and
+ * machine-readable (see {@link TransformerErrorCode}); the message names the bad value and what
+ * was expected.
  *
  * @example
  * ```ts
- * try { new GPT({ vocabSize: 10, blockSize: 8, nLayer: 1, nHead: 3, nEmbd: 8 }) } catch (e) {
- *   if (e instanceof TransformerError) console.log(e.code, e.message);
- *   // invalid_config GPT config: nEmbd (8) must be divisible by nHead (3)
+ * try { await model.generate([new Array(2000).fill(1)], { maxNewTokens: 8 }) } catch (e) {
+ *   if (e instanceof TransformerError) console.log(e.code); // prompt_too_long
  * }
  * ```
  */
-export class TransformerError extends Error {
-  /**
-   * A stable identifier of the failure: `invalid_config`, `invalid_input`, `prompt_too_long`,
-   * `checkpoint`, `unsupported`.
-   */
-  readonly code: string;
+export class TransformerError extends LlmkitError<TransformerErrorCode> {}
 
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'TransformerError';
-    this.code = code;
-  }
-}
+/** A size field: an integer >= 1 (`checkNumber(where, field, value, SIZE)`). */
+export const SIZE: NumberRange = { min: 1, integer: true };
 
-/** Throws an `invalid_config` error naming the field, its value and what was expected. */
-export function configError(where: string, field: string, value: unknown, expected: string): never {
-  throw new TransformerError(
-    'invalid_config',
-    `${where}: ${field} must be ${expected}, got ${JSON.stringify(value)}`,
-  );
-}
+/** A probability such as dropout: a number in [0, 1). */
+export const FRACTION: NumberRange = { min: 0, max: 1, maxExclusive: true };
 
-/** Checks that `config[field]` is an integer >= `min` (1 by default) and returns it. */
-export function checkInteger(where: string, field: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    configError(where, field, value, `an integer >= ${min}`);
-  }
-  return value;
-}
+/** A norm's epsilon: a number in (0, 1). */
+export const EPSILON: NumberRange = { min: 0, minExclusive: true, max: 1, maxExclusive: true };
 
-/** Checks that a number lies in [min, max) (or [min, max] when `inclusive`). */
-export function checkRange(
-  where: string,
-  field: string,
-  value: unknown,
-  min: number,
-  max: number,
-  inclusive = false,
-): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    (inclusive ? value > max : value >= max)
-  ) {
-    configError(where, field, value, `a number in [${min}, ${max}${inclusive ? ']' : ')'}`);
-  }
-  return value;
-}
-
-/** Checks that a value is one of `choices`. */
-export function checkChoice<T extends string>(
-  where: string,
-  field: string,
-  value: unknown,
-  choices: readonly T[],
-): T {
-  if (typeof value !== 'string' || !choices.includes(value as T)) {
-    configError(where, field, value, `one of ${choices.map((c) => `'${c}'`).join(', ')}`);
-  }
-  return value as T;
-}
-
-/** Checks that a value is a boolean. */
-export function checkBoolean(where: string, field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') configError(where, field, value, 'a boolean');
-  return value;
+/** The code of a file that could not be read: `not_found` when it is missing, else `corrupt_file`. */
+export function readFailureCode(error: unknown): TransformerErrorCode {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT' ? 'not_found' : 'corrupt_file';
 }

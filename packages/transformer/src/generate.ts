@@ -66,14 +66,14 @@ export function checkPromptLengths(
 ): void {
   if (!Array.isArray(prompts) || prompts.length === 0) {
     throw new TransformerError(
-      'invalid_input',
+      'invalid_data',
       'generate: inputIds must be a non-empty array of token id rows',
     );
   }
   prompts.forEach((prompt, i) => {
     if (!Array.isArray(prompt) || prompt.length === 0) {
       throw new TransformerError(
-        'invalid_input',
+        'invalid_data',
         `generate: inputIds[${i}] must be a non-empty array of token ids`,
       );
     }

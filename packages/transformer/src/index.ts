@@ -1,6 +1,6 @@
 // @llmkit/transformer: the public API.
 export { type AttendOptions, attend, mergeHeads, repeatKeyValue, splitHeads } from './attention.js';
-export { TransformerError } from './errors.js';
+export { TransformerError, type TransformerErrorCode } from './errors.js';
 export type { CausalDecoder, GenerateOptions } from './generate.js';
 export { CausalSelfAttention, type LayerContext } from './gpt/attention.js';
 export { Block } from './gpt/block.js';

@@ -80,7 +80,7 @@ export class KVCache {
       this.nextPosition = mask.map(() => 0);
     } else if (mask.length !== this.batchSize) {
       throw new TransformerError(
-        'invalid_input',
+        'invalid_data',
         `KVCache holds ${this.batchSize} rows but the input has ${mask.length}; reorder() the cache first`,
       );
     }
@@ -142,7 +142,7 @@ export class KVCache {
     for (const r of rows) {
       if (!Number.isInteger(r) || r < 0 || r >= this.batchSize) {
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           `KVCache.reorder: row ${r} is outside 0..${this.batchSize - 1}`,
         );
       }

@@ -18,7 +18,7 @@ export function toRows(value: TokenIds, what: string): number[][] {
     const t = value as Tensor;
     if (t.rank !== 2) {
       throw new TransformerError(
-        'invalid_input',
+        'invalid_data',
         `${what} must be [batch, sequence], got shape [${t.shape}]`,
       );
     }
@@ -28,7 +28,7 @@ export function toRows(value: TokenIds, what: string): number[][] {
   }
   if (rows.length === 0 || rows[0].length === 0) {
     throw new TransformerError(
-      'invalid_input',
+      'invalid_data',
       `${what} must have at least one row and one column`,
     );
   }
@@ -36,14 +36,14 @@ export function toRows(value: TokenIds, what: string): number[][] {
   rows.forEach((row, b) => {
     if (row.length !== T) {
       throw new TransformerError(
-        'invalid_input',
+        'invalid_data',
         `${what} rows must have equal lengths (pad them and pass an attentionMask): row ${b} has ${row.length}, row 0 has ${T}`,
       );
     }
     for (const id of row) {
       if (!Number.isInteger(id) || id < 0) {
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           `${what} row ${b} holds ${id}; expected non-negative integers`,
         );
       }
@@ -66,7 +66,7 @@ export function idTensor(
       const id = rows[b][t];
       if (id >= vocabSize) {
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           `token id ${id} at [${b}, ${t}] is outside the vocabulary of ${vocabSize}`,
         );
       }

@@ -1,5 +1,6 @@
 // Encoder-decoder configuration (the original Transformer's shape), validated before allocation.
-import { checkBoolean, checkChoice, checkInteger, checkRange, configError } from '../errors.js';
+import { checkBoolean, checkChoice, checkNumber, configError } from '@llmkit/utils';
+import { EPSILON, FRACTION, SIZE } from '../errors.js';
 import type { Activation } from '../gpt/config.js';
 
 /** Configuration of an {@link EncoderDecoder}. */
@@ -46,11 +47,12 @@ export function resolveEncoderDecoderConfig(
 ): ResolvedEncoderDecoderConfig {
   if (typeof config !== 'object' || config === null)
     configError(where, 'config', config, 'an object');
-  const vocabSize = checkInteger(where, 'vocabSize', config.vocabSize);
-  const targetVocabSize = checkInteger(
+  const vocabSize = checkNumber(where, 'vocabSize', config.vocabSize, SIZE);
+  const targetVocabSize = checkNumber(
     where,
     'targetVocabSize',
     config.targetVocabSize ?? vocabSize,
+    SIZE,
   );
   const shareEmbeddings = checkBoolean(where, 'shareEmbeddings', config.shareEmbeddings ?? true);
   if (shareEmbeddings && targetVocabSize !== vocabSize) {
@@ -61,8 +63,8 @@ export function resolveEncoderDecoderConfig(
       `equal to vocabSize (${vocabSize}) when shareEmbeddings is true`,
     );
   }
-  const nEmbd = checkInteger(where, 'nEmbd', config.nEmbd);
-  const nHead = checkInteger(where, 'nHead', config.nHead);
+  const nEmbd = checkNumber(where, 'nEmbd', config.nEmbd, SIZE);
+  const nHead = checkNumber(where, 'nHead', config.nHead, SIZE);
   if (nEmbd % nHead !== 0) configError(where, 'nEmbd', nEmbd, `divisible by nHead (${nHead})`);
   const positionEncoding = checkChoice(
     where,
@@ -72,18 +74,22 @@ export function resolveEncoderDecoderConfig(
   );
   if (positionEncoding === 'sinusoidal' && nEmbd % 2 !== 0)
     configError(where, 'nEmbd', nEmbd, 'even for sinusoidal positions');
-  const normEpsilon = checkRange(where, 'normEpsilon', config.normEpsilon ?? 1e-5, 0, 1);
-  if (normEpsilon <= 0) configError(where, 'normEpsilon', normEpsilon, 'positive');
+  const normEpsilon = checkNumber(where, 'normEpsilon', config.normEpsilon ?? 1e-5, EPSILON);
   return {
     vocabSize,
     targetVocabSize,
-    blockSize: checkInteger(where, 'blockSize', config.blockSize),
-    nEncoderLayer: checkInteger(where, 'nEncoderLayer', config.nEncoderLayer),
-    nDecoderLayer: checkInteger(where, 'nDecoderLayer', config.nDecoderLayer),
+    blockSize: checkNumber(where, 'blockSize', config.blockSize, SIZE),
+    nEncoderLayer: checkNumber(where, 'nEncoderLayer', config.nEncoderLayer, SIZE),
+    nDecoderLayer: checkNumber(where, 'nDecoderLayer', config.nDecoderLayer, SIZE),
     nHead,
     nEmbd,
-    intermediateSize: checkInteger(where, 'intermediateSize', config.intermediateSize ?? 4 * nEmbd),
-    dropout: checkRange(where, 'dropout', config.dropout ?? 0, 0, 1),
+    intermediateSize: checkNumber(
+      where,
+      'intermediateSize',
+      config.intermediateSize ?? 4 * nEmbd,
+      SIZE,
+    ),
+    dropout: checkNumber(where, 'dropout', config.dropout ?? 0, FRACTION),
     activation: checkChoice(where, 'activation', config.activation ?? 'relu', [
       'gelu-tanh',
       'gelu',

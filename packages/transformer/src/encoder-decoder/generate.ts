@@ -9,7 +9,8 @@ import {
   streamTokens,
   type TokenEvent,
 } from '@llmkit/sampling';
-import { configError, TransformerError } from '../errors.js';
+import { configError } from '@llmkit/utils';
+import { TransformerError } from '../errors.js';
 import { KVCache } from '../kv-cache.js';
 import { padRows } from '../masks.js';
 import type { EncoderDecoder } from './model.js';
@@ -49,7 +50,7 @@ function prepare(
     sources.some((s) => !Array.isArray(s) || s.length === 0)
   ) {
     throw new TransformerError(
-      'invalid_input',
+      'invalid_data',
       'generate: sourceIds must be non-empty rows of token ids',
     );
   }

@@ -244,7 +244,7 @@ export class EncoderDecoder extends Module {
     this.checkLength(past + T, 'target');
     if (memory.mask.length !== B) {
       throw new TransformerError(
-        'invalid_input',
+        'invalid_data',
         `EncoderDecoder.decode: ${B} target rows but ${memory.mask.length} source rows`,
       );
     }
@@ -319,7 +319,7 @@ export class EncoderDecoder extends Module {
       const flat = options.labels.flat();
       if (flat.length !== B * T)
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           `labels have ${flat.length} entries, expected ${B} x ${T}`,
         );
       out.loss = tidy(() => {

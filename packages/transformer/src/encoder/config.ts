@@ -1,5 +1,6 @@
 // Encoder (BERT-style) configuration, validated before any allocation.
-import { checkBoolean, checkChoice, checkInteger, checkRange, configError } from '../errors.js';
+import { checkBoolean, checkChoice, checkNumber, configError } from '@llmkit/utils';
+import { EPSILON, FRACTION, SIZE } from '../errors.js';
 import type { Activation } from '../gpt/config.js';
 
 /** Configuration of an {@link Encoder} (bidirectional, BERT-style). */
@@ -38,20 +39,27 @@ export function resolveEncoderConfig(
 ): ResolvedEncoderConfig {
   if (typeof config !== 'object' || config === null)
     configError(where, 'config', config, 'an object');
-  const nEmbd = checkInteger(where, 'nEmbd', config.nEmbd);
-  const nHead = checkInteger(where, 'nHead', config.nHead);
+  const nEmbd = checkNumber(where, 'nEmbd', config.nEmbd, SIZE);
+  const nHead = checkNumber(where, 'nHead', config.nHead, SIZE);
   if (nEmbd % nHead !== 0) configError(where, 'nEmbd', nEmbd, `divisible by nHead (${nHead})`);
-  const normEpsilon = checkRange(where, 'normEpsilon', config.normEpsilon ?? 1e-12, 0, 1);
-  if (normEpsilon <= 0) configError(where, 'normEpsilon', normEpsilon, 'positive');
+  const normEpsilon = checkNumber(where, 'normEpsilon', config.normEpsilon ?? 1e-12, EPSILON);
   return {
-    vocabSize: checkInteger(where, 'vocabSize', config.vocabSize),
-    blockSize: checkInteger(where, 'blockSize', config.blockSize),
-    nLayer: checkInteger(where, 'nLayer', config.nLayer),
+    vocabSize: checkNumber(where, 'vocabSize', config.vocabSize, SIZE),
+    blockSize: checkNumber(where, 'blockSize', config.blockSize, SIZE),
+    nLayer: checkNumber(where, 'nLayer', config.nLayer, SIZE),
     nHead,
     nEmbd,
-    intermediateSize: checkInteger(where, 'intermediateSize', config.intermediateSize ?? 4 * nEmbd),
-    typeVocabSize: checkInteger(where, 'typeVocabSize', config.typeVocabSize ?? 2, 0),
-    dropout: checkRange(where, 'dropout', config.dropout ?? 0, 0, 1),
+    intermediateSize: checkNumber(
+      where,
+      'intermediateSize',
+      config.intermediateSize ?? 4 * nEmbd,
+      SIZE,
+    ),
+    typeVocabSize: checkNumber(where, 'typeVocabSize', config.typeVocabSize ?? 2, {
+      min: 0,
+      integer: true,
+    }),
+    dropout: checkNumber(where, 'dropout', config.dropout ?? 0, FRACTION),
     activation: checkChoice(where, 'activation', config.activation ?? 'gelu', [
       'gelu-tanh',
       'gelu',

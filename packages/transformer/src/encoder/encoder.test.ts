@@ -1,6 +1,6 @@
 import { Generator, manualSeed, memory, noGrad, type Tensor } from '@llmkit/core-tensor';
+import { LlmkitError } from '@llmkit/utils';
 import { describe, expect, it } from 'vitest';
-import { TransformerError } from '../errors.js';
 import { padRows } from '../masks.js';
 import { maxAbsDiff } from '../testing/fixtures.js';
 import { parametersWithoutGradient, trainSteps } from '../testing/toy.js';
@@ -23,7 +23,10 @@ describe('Encoder', () => {
     const before = memory().tensors;
     expect(() => new Encoder({ ...config, nHead: 3 })).toThrow(/nEmbd/);
     expect(() => new Encoder({ ...config, typeVocabSize: -1 })).toThrow(/typeVocabSize/);
-    expect(() => new Encoder({ ...config, blockSize: 0 })).toThrow(TransformerError);
+    expect(() => new Encoder({ ...config, blockSize: 0 })).toThrow(LlmkitError);
+    expect(() => new Encoder({ ...config, blockSize: 0 })).toThrow(
+      expect.objectContaining({ code: 'invalid_config' }),
+    );
     expect(memory().tensors).toBe(before);
   });
 
@@ -117,6 +120,9 @@ describe('Encoder', () => {
     expect(maxAbsDiff(a, b)).toBeGreaterThan(1e-4);
     expect(() => encoder.forward([[1, 2, 3]], { tokenTypeIds: [[0, 1]] })).toThrow(
       /expected \[1, 3\]/,
+    );
+    expect(() => encoder.forward([[1, 2, 3]], { tokenTypeIds: [[0, 1]] })).toThrow(
+      expect.objectContaining({ name: 'TransformerError', code: 'invalid_data' }),
     );
     const none = new Encoder({ ...config, typeVocabSize: 0 });
     expect(() => none.forward([[1]], { tokenTypeIds: [[0]] })).toThrow(/typeVocabSize/);

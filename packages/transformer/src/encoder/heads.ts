@@ -138,7 +138,7 @@ export class EncoderForSequenceClassification extends Module {
           labels.some((l) => !Number.isInteger(l) || l < 0 || l >= this.numLabels)
         ) {
           throw new TransformerError(
-            'invalid_input',
+            'invalid_data',
             `labels must be ${logits.shape[0]} class ids in [0, ${this.numLabels}), got [${labels}]`,
           );
         }

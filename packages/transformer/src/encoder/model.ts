@@ -200,14 +200,14 @@ export class Encoder extends Module {
     if (options.tokenTypeIds) {
       if (c.typeVocabSize === 0) {
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           'Encoder.forward: tokenTypeIds given but typeVocabSize is 0',
         );
       }
       types = toRows(options.tokenTypeIds, 'tokenTypeIds');
       if (types.length !== B || types[0].length !== T) {
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           `Encoder.forward: tokenTypeIds are [${types.length}, ${types[0].length}], expected [${B}, ${T}] like inputIds`,
         );
       }

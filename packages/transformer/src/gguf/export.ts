@@ -6,7 +6,8 @@
 // layout permutes q/k for its RoPE).
 import { type Tensor, noGrad } from '@llmkit/core-tensor';
 import type { Encoding } from '@llmkit/tokenizer';
-import { configError, TransformerError } from '../errors.js';
+import { configError, writeFileAtomic } from '@llmkit/utils';
+import { TransformerError } from '../errors.js';
 import type { GPT } from '../gpt/model.js';
 import { checkGpt2Compatible } from '../hf/convert.js';
 import { ggufVocabulary } from './vocab.js';
@@ -63,7 +64,7 @@ async function tensorBytes(t: Tensor, half: boolean): Promise<Uint8Array> {
 }
 
 /**
- * Writes `model` as a GGUF file at `path` (atomically: temporary file, fsync, rename) in llama.cpp's
+ * Writes `model` as a GGUF file at `path` (atomically) in llama.cpp's
  * `gpt2` architecture, with the tokenizer's vocabulary and merges. The model must have GPT-2's
  * architecture (learned positions, LayerNorm with bias, tanh GELU MLP, no GQA) and a vocabulary the
  * size of the tokenizer's.
@@ -133,30 +134,8 @@ export async function exportGguf(
       data: await tensorBytes(t, half),
     });
   }
-  await writeChunksAtomic(path, [
+  await writeFileAtomic(path, [
     ggufHeader(metadata, tensors),
     ...tensors.flatMap((t) => [t.data, paddingAfter(t.data.length)]),
   ]);
-}
-
-async function writeChunksAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
-  const temporary = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const handle = await fs.open(temporary, 'w');
-  try {
-    for (const chunk of chunks) if (chunk.length) await handle.write(chunk);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs.rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await fs.rename(temporary, path);
-  const folder = await fs.open(dirname(path), 'r').catch(() => null);
-  if (folder) {
-    await folder.sync().catch(() => undefined);
-    await folder.close();
-  }
 }

@@ -1,6 +1,7 @@
 // GPT configuration: GPT-2 semantics by default, LLaMA-style options beside them. Validated before
 // anything is allocated, so a bad field fails in microseconds with its name in the message.
-import { checkBoolean, checkChoice, checkInteger, checkRange, configError } from '../errors.js';
+import { checkBoolean, checkChoice, checkNumber, configError, withDefaults } from '@llmkit/utils';
+import { EPSILON, FRACTION, SIZE } from '../errors.js';
 
 /** Activation of the GELU-style MLP. */
 export type Activation = 'gelu-tanh' | 'gelu' | 'relu' | 'silu';
@@ -45,29 +46,33 @@ export interface GPTConfig {
 export type ResolvedGPTConfig = Required<GPTConfig>;
 
 const WHERE = 'GPT config';
-const KNOWN = new Set([
-  'vocabSize',
-  'blockSize',
-  'nLayer',
-  'nHead',
-  'nEmbd',
-  'dropout',
-  'bias',
-  'nKvHead',
-  'positionEncoding',
-  'ropeTheta',
-  'norm',
-  'mlp',
-  'activation',
-  'intermediateSize',
-  'normEpsilon',
-  'tieWordEmbeddings',
-]);
+
+// Every field with its default; `undefined` where the field is required (the sizes) or its
+// default comes from other fields (nKvHead, intermediateSize). The known keys are this object's
+// keys, and `satisfies` makes the compiler reject a GPTConfig field missing here.
+const DEFAULTS = {
+  vocabSize: undefined,
+  blockSize: undefined,
+  nLayer: undefined,
+  nHead: undefined,
+  nEmbd: undefined,
+  dropout: 0,
+  bias: true,
+  nKvHead: undefined,
+  positionEncoding: 'learned',
+  ropeTheta: 10000,
+  norm: 'layernorm',
+  mlp: 'gelu',
+  activation: 'gelu-tanh',
+  intermediateSize: undefined,
+  normEpsilon: 1e-5,
+  tieWordEmbeddings: true,
+} satisfies { [K in keyof Required<GPTConfig>]: GPTConfig[K] | undefined };
 
 /**
  * Fills in defaults and checks every field (positive sizes, `nEmbd % nHead`, `nHead % nKvHead`,
- * an even head size for RoPE, ...). Throws a `TransformerError` (`invalid_config`) naming the
- * field; allocates nothing.
+ * an even head size for RoPE, ...) and rejects unknown fields. Throws `LlmkitError`
+ * (`invalid_config`, from @llmkit/utils' validators) naming the field; allocates nothing.
  *
  * @example
  * ```ts
@@ -77,35 +82,25 @@ const KNOWN = new Set([
 export function resolveGPTConfig(config: GPTConfig): ResolvedGPTConfig {
   if (typeof config !== 'object' || config === null)
     configError(WHERE, 'config', config, 'an object');
-  for (const key of Object.keys(config)) {
-    if (!KNOWN.has(key))
-      configError(
-        WHERE,
-        key,
-        (config as unknown as Record<string, unknown>)[key],
-        'a known field (unknown key)',
-      );
-  }
-  const vocabSize = checkInteger(WHERE, 'vocabSize', config.vocabSize);
-  const blockSize = checkInteger(WHERE, 'blockSize', config.blockSize);
-  const nLayer = checkInteger(WHERE, 'nLayer', config.nLayer);
-  const nHead = checkInteger(WHERE, 'nHead', config.nHead);
-  const nEmbd = checkInteger(WHERE, 'nEmbd', config.nEmbd);
+  const c = withDefaults<Record<keyof GPTConfig, unknown>>(config, DEFAULTS, WHERE);
+  const vocabSize = checkNumber(WHERE, 'vocabSize', c.vocabSize, SIZE);
+  const blockSize = checkNumber(WHERE, 'blockSize', c.blockSize, SIZE);
+  const nLayer = checkNumber(WHERE, 'nLayer', c.nLayer, SIZE);
+  const nHead = checkNumber(WHERE, 'nHead', c.nHead, SIZE);
+  const nEmbd = checkNumber(WHERE, 'nEmbd', c.nEmbd, SIZE);
   if (nEmbd % nHead !== 0) {
     configError(WHERE, 'nEmbd', nEmbd, `divisible by nHead (${nHead})`);
   }
-  const nKvHead = checkInteger(WHERE, 'nKvHead', config.nKvHead ?? nHead);
+  const nKvHead = checkNumber(WHERE, 'nKvHead', c.nKvHead ?? nHead, SIZE);
   if (nHead % nKvHead !== 0)
     configError(WHERE, 'nKvHead', nKvHead, `a divisor of nHead (${nHead})`);
-  const dropout = checkRange(WHERE, 'dropout', config.dropout ?? 0, 0, 1);
-  const bias = checkBoolean(WHERE, 'bias', config.bias ?? true);
-  const positionEncoding = checkChoice(
-    WHERE,
-    'positionEncoding',
-    config.positionEncoding ?? 'learned',
-    ['learned', 'rope'],
-  );
-  const ropeTheta = checkRange(WHERE, 'ropeTheta', config.ropeTheta ?? 10000, 1, Number.MAX_VALUE);
+  const dropout = checkNumber(WHERE, 'dropout', c.dropout, FRACTION);
+  const bias = checkBoolean(WHERE, 'bias', c.bias);
+  const positionEncoding = checkChoice(WHERE, 'positionEncoding', c.positionEncoding, [
+    'learned',
+    'rope',
+  ]);
+  const ropeTheta = checkNumber(WHERE, 'ropeTheta', c.ropeTheta, { min: 1 });
   if (positionEncoding === 'rope' && (nEmbd / nHead) % 2 !== 0) {
     configError(
       WHERE,
@@ -114,27 +109,23 @@ export function resolveGPTConfig(config: GPTConfig): ResolvedGPTConfig {
       `such that the head size nEmbd / nHead (${nEmbd / nHead}) is even, for RoPE`,
     );
   }
-  const norm = checkChoice(WHERE, 'norm', config.norm ?? 'layernorm', ['layernorm', 'rmsnorm']);
-  const mlp = checkChoice(WHERE, 'mlp', config.mlp ?? 'gelu', ['gelu', 'swiglu']);
-  const activation = checkChoice(WHERE, 'activation', config.activation ?? 'gelu-tanh', [
+  const norm = checkChoice(WHERE, 'norm', c.norm, ['layernorm', 'rmsnorm']);
+  const mlp = checkChoice(WHERE, 'mlp', c.mlp, ['gelu', 'swiglu']);
+  const activation = checkChoice(WHERE, 'activation', c.activation, [
     'gelu-tanh',
     'gelu',
     'relu',
     'silu',
   ]);
   const defaultIntermediate = mlp === 'gelu' ? 4 * nEmbd : Math.ceil((8 * nEmbd) / 3 / 32) * 32;
-  const intermediateSize = checkInteger(
+  const intermediateSize = checkNumber(
     WHERE,
     'intermediateSize',
-    config.intermediateSize ?? defaultIntermediate,
+    c.intermediateSize ?? defaultIntermediate,
+    SIZE,
   );
-  const normEpsilon = checkRange(WHERE, 'normEpsilon', config.normEpsilon ?? 1e-5, 0, 1);
-  if (normEpsilon <= 0) configError(WHERE, 'normEpsilon', normEpsilon, 'positive');
-  const tieWordEmbeddings = checkBoolean(
-    WHERE,
-    'tieWordEmbeddings',
-    config.tieWordEmbeddings ?? true,
-  );
+  const normEpsilon = checkNumber(WHERE, 'normEpsilon', c.normEpsilon, EPSILON);
+  const tieWordEmbeddings = checkBoolean(WHERE, 'tieWordEmbeddings', c.tieWordEmbeddings);
   return {
     vocabSize,
     blockSize,

@@ -1,6 +1,6 @@
 import { Generator, manualSeed, memory, noGrad, type Tensor } from '@llmkit/core-tensor';
+import { LlmkitError } from '@llmkit/utils';
 import { describe, expect, it } from 'vitest';
-import { TransformerError } from '../errors.js';
 import { KVCache } from '../kv-cache.js';
 import { maxAbsDiff } from '../testing/fixtures.js';
 import { parametersWithoutGradient, randomSequences, trainSteps } from '../testing/toy.js';
@@ -43,8 +43,8 @@ describe('GPT config validation', () => {
     } catch (e) {
       error = e;
     }
-    expect(error).toBeInstanceOf(TransformerError);
-    expect((error as TransformerError).code).toBe('invalid_config');
+    expect(error).toBeInstanceOf(LlmkitError);
+    expect((error as LlmkitError).code).toBe('invalid_config');
     expect((error as Error).message).toContain(field);
     expect(memory().tensors).toBe(before);
   });

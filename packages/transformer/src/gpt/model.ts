@@ -254,7 +254,7 @@ export class GPT extends Module {
 export function checkMask(mask: number[][], B: number, T: number): number[][] {
   if (mask.length !== B || mask[0].length !== T) {
     throw new TransformerError(
-      'invalid_input',
+      'invalid_data',
       `attentionMask is [${mask.length}, ${mask[0].length}], expected [${B}, ${T}] like inputIds`,
     );
   }
@@ -262,13 +262,13 @@ export function checkMask(mask: number[][], B: number, T: number): number[][] {
     for (const m of row)
       if (m !== 0 && m !== 1) {
         throw new TransformerError(
-          'invalid_input',
+          'invalid_data',
           `attentionMask holds ${m}; expected 0 (padding) or 1 (token)`,
         );
       }
   mask.forEach((row, b) => {
     if (!row.includes(1))
-      throw new TransformerError('invalid_input', `attentionMask row ${b} has no real token`);
+      throw new TransformerError('invalid_data', `attentionMask row ${b} has no real token`);
   });
   return mask;
 }
@@ -289,7 +289,7 @@ export function languageModelLoss(
     : (targets as Tensor);
   if (target.size !== B * T) {
     throw new TransformerError(
-      'invalid_input',
+      'invalid_data',
       `targets have ${target.size} entries, expected ${B} x ${T}`,
     );
   }

@@ -2,7 +2,8 @@
 // linear layers are `Conv1D`s whose weights are stored `[in, out]` (y = x W + b); llmkit's Linear
 // stores `[out, in]` like torch.nn.Linear, so those four weights per block are transposed.
 import { contiguous, formatShape, type Tensor, transpose } from '@llmkit/core-tensor';
-import { configError, TransformerError } from '../errors.js';
+import { configError } from '@llmkit/utils';
+import { TransformerError } from '../errors.js';
 import type { GPTConfig, ResolvedGPTConfig } from '../gpt/config.js';
 
 const WHERE = 'Hugging Face GPT-2 config.json';
@@ -147,7 +148,7 @@ export function fromHuggingFaceStateDict(
       mismatched.length ? `shape mismatches: ${mismatched.join('; ')}` : '',
     ].filter(Boolean);
     throw new TransformerError(
-      'checkpoint',
+      'corrupt_file',
       `not a matching GPT-2 checkpoint: ${parts.join('; ')}`,
     );
   }

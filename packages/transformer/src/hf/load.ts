@@ -1,6 +1,6 @@
 // loadPretrained: a Hugging Face GPT-2 folder (config.json + model.safetensors) -> GPT.
 import { dispose, loadSafetensors, noGrad, type Tensor, withoutInit } from '@llmkit/core-tensor';
-import { TransformerError } from '../errors.js';
+import { readFailureCode, TransformerError } from '../errors.js';
 import { GPT } from '../gpt/model.js';
 import { fromHuggingFaceStateDict, gptConfigFromHuggingFace } from './convert.js';
 
@@ -34,8 +34,9 @@ export async function loadPretrained(
     json = JSON.parse(await fs.readFile(join(dir, 'config.json'), 'utf8'));
   } catch (error) {
     throw new TransformerError(
-      'checkpoint',
+      readFailureCode(error),
       `loadPretrained: cannot read ${join(dir, 'config.json')}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   // validates the config first; the weights are loaded next, so no initial values are drawn
@@ -47,8 +48,9 @@ export async function loadPretrained(
     model.dispose();
     if (error instanceof TransformerError) throw error;
     throw new TransformerError(
-      'checkpoint',
+      readFailureCode(error),
       `loadPretrained: cannot read ${join(dir, 'model.safetensors')}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   try {

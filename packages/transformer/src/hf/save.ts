@@ -1,5 +1,6 @@
 // savePretrained: GPT -> a Hugging Face GPT-2 folder that transformers' from_pretrained reads.
-import { dispose, noGrad, writeFileAtomic, writeSafetensors } from '@llmkit/core-tensor';
+import { dispose, noGrad, writeSafetensors } from '@llmkit/core-tensor';
+import { writeFileAtomic } from '@llmkit/utils';
 import type { GPT } from '../gpt/model.js';
 import { checkGpt2Compatible, huggingFaceConfig, toHuggingFaceStateDict } from './convert.js';
 
@@ -28,5 +29,5 @@ export async function savePretrained(model: GPT, dir: string): Promise<void> {
     dispose(Object.values(tensors).filter((t) => !own.has(t)));
   }
   const config = `${JSON.stringify(huggingFaceConfig(model.config), null, 2)}\n`;
-  await writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(config));
+  await writeFileAtomic(join(dir, 'config.json'), config);
 }
