@@ -1,6 +1,24 @@
+import { LlmkitError, type LlmkitErrorCode } from '@llmkit/utils';
+
 /**
- * The one error class of @llmkit/core-tensor. `code` is stable and machine-readable; the message
- * names the bad value and what was expected.
+ * What went wrong, for code that handles {@link TensorError}s: the shared codes of
+ * `@llmkit/utils` (`invalid_argument`, `unsupported`, `corrupt_file` for a damaged safetensors
+ * file, ...) and core-tensor's own: `shape_mismatch`, `dtype_mismatch`, `disposed` (a tensor used
+ * after `dispose()`), `backend` (no or the wrong backend), `state_dict` (a state dict that does
+ * not fit the module or optimizer).
+ */
+export type TensorErrorCode =
+  | LlmkitErrorCode
+  | 'shape_mismatch'
+  | 'dtype_mismatch'
+  | 'disposed'
+  | 'backend'
+  | 'state_dict';
+
+/**
+ * The one error class of @llmkit/core-tensor, an `LlmkitError`. `code` is stable and
+ * machine-readable (see {@link TensorErrorCode}); the message names the bad value and what was
+ * expected.
  *
  * @example
  * ```ts
@@ -10,21 +28,7 @@
  * }
  * ```
  */
-export class TensorError extends Error {
-  /**
-   * A stable identifier of the failure: `shape_mismatch`, `dtype_mismatch`, `disposed`,
-   * `invalid_argument`, `unsupported`, `backend`, `safetensors`, `state_dict`.
-   */
-  readonly code: string;
+export class TensorError extends LlmkitError<TensorErrorCode> {}
 
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'TensorError';
-    this.code = code;
-  }
-}
-
-/** Formats a shape as `[2,3]` for error messages. */
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
-}
+// One formatter for shapes in messages, shared by every package (re-exported for compatibility).
+export { formatShape } from '@llmkit/utils';

@@ -11,6 +11,5 @@ export {
   type ReadSafetensorsOptions,
   readSafetensors,
   saveSafetensors,
-  writeFileAtomic,
   writeSafetensors,
 } from './tensors.js';

@@ -211,6 +211,9 @@ describe('safetensors', () => {
     it(`rejects ${what}`, () => {
       expect(() => t.parseSafetensors(bytes)).toThrow(message);
       expect(() => t.parseSafetensors(bytes)).toThrow(t.TensorError);
+      expect(() => t.parseSafetensors(bytes)).toThrow(
+        expect.objectContaining({ code: 'corrupt_file' }),
+      );
     });
   }
 });

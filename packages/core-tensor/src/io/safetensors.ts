@@ -3,7 +3,7 @@
 // "__metadata__": { key: value } }`, then the tensor bytes. No code runs when a file loads, and
 // the parser below checks everything a hostile file could get wrong before touching the data.
 import { DTYPE_BYTES, type DType, makeTypedArray, type TypedArray } from '../dtype.js';
-import { formatShape, TensorError } from '../errors.js';
+import { formatShape, TensorError, type TensorErrorCode } from '../errors.js';
 
 /** safetensors dtype names and the dtype each maps to. */
 export const SAFETENSORS_DTYPES: Readonly<Record<string, DType>> = {
@@ -43,20 +43,20 @@ export interface SafetensorsFile {
 /** The most header bytes accepted (the reference implementation uses 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-function fail(message: string): never {
-  throw new TensorError('safetensors', `safetensors: ${message}`);
+function fail(message: string, code: TensorErrorCode = 'corrupt_file'): never {
+  throw new TensorError(code, `safetensors: ${message}`);
 }
 
 function checkLittleEndian(): void {
   if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
-    fail('big-endian platforms are not supported');
+    fail('big-endian platforms are not supported', 'unsupported');
 }
 
 /**
  * Parses and validates safetensors bytes: the header length is bounded by the file, the header is
  * a JSON object naming each tensor once, every tensor has a known dtype, non-negative integer
  * dims and a byte size equal to dtype size x element count, and the tensors' byte ranges are
- * ordered, non-overlapping and cover the data exactly. Throws a `TensorError` with code `safetensors` naming the problem.
+ * ordered, non-overlapping and cover the data exactly. Throws a `TensorError` with code `corrupt_file` naming the problem.
  *
  * @example
  * ```ts
@@ -228,11 +228,13 @@ export function serializeSafetensors(
   let offset = 0;
   for (const name of names) {
     const { dtype, shape, data } = tensors[name];
-    if (name === '__metadata__') fail("a tensor cannot be named '__metadata__'");
+    if (name === '__metadata__')
+      fail("a tensor cannot be named '__metadata__'", 'invalid_argument');
     const expected = shape.reduce((a, d) => a * d, 1);
     if (data.length !== expected)
       fail(
         `tensor '${name}' has ${data.length} elements, shape ${formatShape(shape)} needs ${expected}`,
+        'invalid_argument',
       );
     header[name] = {
       dtype: NAME_OF[dtype],

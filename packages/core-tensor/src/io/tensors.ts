@@ -1,4 +1,5 @@
-// safetensors <-> Tensor, and atomic file save / load.
+// safetensors <-> Tensor, and file save (atomic, through @llmkit/utils) / load.
+import { writeFileAtomic } from '@llmkit/utils';
 import { fromValues } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
 import { parseSafetensors, type SafetensorsEntry, serializeSafetensors } from './safetensors.js';
@@ -49,34 +50,6 @@ export async function writeSafetensors(
     entries[name] = { dtype: t.dtype, shape: t.shape.slice(), data: await t.data() };
   }
   return serializeSafetensors(entries, metadata);
-}
-
-/**
- * Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename, then
- * an fsync of the folder, so a crash leaves either the old file or the new one.
- */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
-  const temporary = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const handle = await fs.open(temporary, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(temporary, path);
-  } catch (error) {
-    await fs.rm(temporary, { force: true });
-    throw error;
-  }
-  const folder = await fs.open(dirname(path), 'r').catch(() => null);
-  if (folder) {
-    await folder.sync().catch(() => undefined);
-    await folder.close();
-  }
 }
 
 /**
