@@ -1,18 +1,17 @@
 // @llmkit/core-tensor: the public API.
 export { type BackwardOptions, backward } from './autograd/backward.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
-export { CORE_GRADIENTS } from './autograd/gradients.js';
 export {
   defineGradient,
   type GradientContext,
   type GradientRule,
   GRADIENTS,
-} from './autograd/table.js';
+} from './autograd/gradients.js';
 export { type Edge, type InputInfo, Node, type OpAttributes, record } from './autograd/node.js';
 export * from './backend/index.js';
 export * from './dtype.js';
 export { type Disposable, dispose, keep, Storage, tidy } from './engine.js';
-export { formatShape, TensorError, type TensorErrorCode } from './errors.js';
+export { formatShape, TensorError } from './errors.js';
 export { type MemoryInfo, memory } from './memory.js';
 export * from './ops/index.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
@@ -23,4 +22,4 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export { type GradcheckOptions, type GradcheckResult, gradcheck } from './testing/gradcheck.js';
 export * from './io/index.js';
-export { checkpoint } from './autograd/checkpoint.js';
+export { checkpoint, gradientCheckpoint } from './autograd/checkpoint.js';

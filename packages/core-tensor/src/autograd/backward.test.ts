@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createJsBackend, registerBackend } from '../backend/index.js';
 import * as t from '../index.js';
+import { defineGradient, GRADIENTS } from './gradients.js';
+import { record } from './node.js';
 
 describe('backward', () => {
   it('accumulates into .grad across calls and takes an explicit gradient', () => {
@@ -58,7 +61,7 @@ describe('backward', () => {
 
 describe('backend registry', () => {
   it('selects by name or priority and moves tensors between backends', async () => {
-    t.registerBackend('js-second', () => t.createJsBackend({ name: 'js-second' }), -1);
+    registerBackend('js-second', () => createJsBackend({ name: 'js-second' }), -1);
     expect(t.listBackends()).toContain('js-second');
     expect(t.getBackend().name).toBe('js');
     const x = t.tensor([1, 2, 3]);
@@ -83,7 +86,7 @@ describe('cast', () => {
   });
 });
 
-describe('checkpoint', () => {
+describe('gradientCheckpoint', () => {
   it('gives the same gradients as the plain block while keeping fewer buffers', () => {
     const layer = new t.Linear(6, 6, { generator: new t.Generator(4) });
     const block = (h: t.Tensor) => t.tanh(layer.forward(t.gelu(layer.forward(h))));
@@ -91,7 +94,7 @@ describe('checkpoint', () => {
       layer.zeroGrad();
       const x = t.randn([5, 6], { generator: new t.Generator(5), requiresGrad: true });
       const before = t.memory().buffers;
-      const y = t.tidy(() => (useCheckpoint ? t.checkpoint(block, x) : block(x)));
+      const y = t.tidy(() => (useCheckpoint ? t.gradientCheckpoint(block, x) : block(x)));
       const held = t.memory().buffers - before;
       t.sum(t.mul(y, y)).backward();
       return {
@@ -105,5 +108,33 @@ describe('checkpoint', () => {
     expect(checkpointed.held).toBeLessThan(plain.held);
     for (const [i, v] of checkpointed.x.entries()) expect(v).toBeCloseTo(plain.x[i], 6);
     for (const [i, v] of checkpointed.w.entries()) expect(v).toBeCloseTo(plain.w[i], 6);
+  });
+
+  it('keeps checkpoint as a deprecated alias', () => {
+    expect(t.checkpoint).toBe(t.gradientCheckpoint);
+  });
+});
+
+describe('the gradient table', () => {
+  it('holds a rule per core op and takes rules of new ops with defineGradient', () => {
+    for (const op of ['add', 'matmul', 'slice', 'layerNorm', 'scaledDotProductAttention'])
+      expect(typeof GRADIENTS[op]).toBe('function');
+    expect(() => defineGradient('mul', ({ grad }) => [grad])).toThrow(/'mul' is a core-tensor op/);
+    // An op a backend might add: out = 3x, recorded by hand, its rule registered.
+    defineGradient('tripleForTest', ({ grad }) => [t.mul(grad, 3)]);
+    const x = t.tensor([1, 2], { requiresGrad: true });
+    const y = record(
+      'tripleForTest',
+      [x],
+      t.noGrad(() => t.mul(x, 3)),
+    );
+    t.sum(t.mul(y, y)).backward(); // d/dx (3x)^2 = 18x
+    expect(Array.from(x.grad!.dataSync())).toEqual([18, 36]);
+    const z = record(
+      'noRuleForTest',
+      [x],
+      t.noGrad(() => t.mul(x, 1)),
+    );
+    expect(() => t.sum(z).backward()).toThrow(/no gradient rule for op 'noRuleForTest'/);
   });
 });

@@ -1,16 +1,19 @@
-// Reverse-mode differentiation: walk the graph from a tensor back to the leaves.
+// Reverse-mode differentiation, as micrograd's `backward`: order the graph so that every node
+// comes before its inputs, seed the root's gradient, and for each node call its rule from the
+// gradient table and add what it returns into its inputs' gradients. Around that: memory (each
+// node's gradient is freed once its rule ran, saved tensors once nothing needs them) and one
+// optimisation, the gradients of slices of one tensor written into one buffer (slice-gradients.ts).
 import { keep, tidy } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
-import { add } from '../ops/elementwise.js';
 import { onesLike } from '../ops/creation.js';
+import { add } from '../ops/elementwise.js';
 import { denseCopy } from '../ops/shape.js';
 import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { noGrad } from './grad-mode.js';
-import { CORE_GRADIENTS } from './gradients.js';
-import { assembleSliceParts, type SlicePart } from './slice-parts.js';
-import { GRADIENTS } from './table.js';
-import type { Node } from './node.js';
+import { GRADIENTS } from './gradients.js';
+import type { Edge, Node } from './node.js';
+import { SliceGradients } from './slice-gradients.js';
 
 /** Options of {@link backward}. */
 export interface BackwardOptions {
@@ -94,64 +97,66 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
       return;
     }
     const grads = new Map<Node, Tensor>([[root.gradFn, keep(seed)]]);
-    // Gradients of slices of a node's output, assembled when the node's turn comes.
-    const sliceParts = new Map<Node, SlicePart[]>();
+    const slices = new SliceGradients();
     for (const node of topologicalOrder(root.gradFn)) {
-      let g = grads.get(node);
-      const parts = sliceParts.get(node);
-      if (parts) {
-        const dense = g;
-        g = keep(assembleSliceParts(node.outputShape, dense, parts));
-        dense?.dispose();
-        for (const part of parts) part.grad.dispose();
-        sliceParts.delete(node);
-      }
-      if (!g) continue;
-      grads.delete(node);
-      const input = node.edges[0];
-      if (node.op === 'slice' && input && 'node' in input && !node.released) {
-        // Kept with its position; the sliced node's gradient is assembled from all its slices.
-        const list = sliceParts.get(input.node) ?? [];
-        list.push({ grad: g, starts: node.attributes.starts as number[] });
-        sliceParts.set(input.node, list);
+      const g = slices.merge(node, take(grads, node));
+      if (!g) continue; // no gradient reached this node
+      if (slices.defer(node, g)) {
+        // A slice of another node: its gradient waits for the sliced node's turn.
         if (!options.retainGraph) node.releaseSaved();
         continue;
       }
-      if (node.released) {
-        g.dispose();
-        throw new TensorError(
-          'invalid_argument',
-          `backward: the graph through '${node.op}' was already freed; pass { retainGraph: true } to the first backward`,
-        );
-      }
-      const rule = CORE_GRADIENTS[node.op] ?? GRADIENTS[node.op];
-      if (!rule)
-        throw new TensorError('unsupported', `backward: no gradient rule for op '${node.op}'`);
-      // A rule may pass `g` through unchanged; give that input its own handle before g is freed.
-      const inputGrads = tidy(() =>
-        rule({ grad: g, saved: node.saved, attributes: node.attributes, inputs: node.inputs }),
-      ).map((t) => (t === g ? g.detach() : t));
-      g.dispose();
+      const inputGrads = applyRule(node, g);
       if (!options.retainGraph) node.releaseSaved();
-      node.edges.forEach((edge, i) => {
-        const ig = inputGrads[i];
-        if (!ig) return;
-        if (!edge) {
-          ig.dispose();
-          return;
-        }
-        if ('leaf' in edge) {
-          accumulateLeaf(edge.leaf, ig);
-          ig.dispose();
-          return;
-        }
-        const previous = grads.get(edge.node);
-        grads.set(edge.node, keep(previous ? add(previous, ig) : ig));
-        if (previous) {
-          previous.dispose();
-          ig.dispose();
-        }
-      });
+      for (const [i, edge] of node.edges.entries()) sendGradient(grads, edge, inputGrads[i]);
     }
   });
+}
+
+function take(grads: Map<Node, Tensor>, node: Node): Tensor | undefined {
+  const g = grads.get(node);
+  grads.delete(node);
+  return g;
+}
+
+/** Runs `node`'s gradient rule on its output gradient `g` (consumed); one gradient per input. */
+function applyRule(node: Node, g: Tensor): (Tensor | null)[] {
+  if (node.released) {
+    g.dispose();
+    throw new TensorError(
+      'invalid_argument',
+      `backward: the graph through '${node.op}' was already freed; pass { retainGraph: true } to the first backward`,
+    );
+  }
+  const rule = GRADIENTS[node.op];
+  if (!rule) {
+    g.dispose();
+    throw new TensorError('unsupported', `backward: no gradient rule for op '${node.op}'`);
+  }
+  // A rule may pass `g` through unchanged; give that input its own handle before g is freed.
+  const inputGrads = tidy(() =>
+    rule({ grad: g, saved: node.saved, attributes: node.attributes, inputs: node.inputs }),
+  ).map((t) => (t === g ? g.detach() : t));
+  g.dispose();
+  return inputGrads;
+}
+
+/** Adds `ig` (consumed) to the gradient of where `edge` leads: a node, a leaf, or nowhere. */
+function sendGradient(grads: Map<Node, Tensor>, edge: Edge, ig: Tensor | null | undefined): void {
+  if (!ig) return;
+  if (!edge) {
+    ig.dispose();
+    return;
+  }
+  if ('leaf' in edge) {
+    accumulateLeaf(edge.leaf, ig);
+    ig.dispose();
+    return;
+  }
+  const previous = grads.get(edge.node);
+  grads.set(edge.node, keep(previous ? add(previous, ig) : ig));
+  if (previous) {
+    previous.dispose();
+    ig.dispose();
+  }
 }

@@ -1,12 +1,11 @@
 // Gradient checkpointing (Chen et al., 2016): run a block without keeping its activations and
-// recompute them during backward, trading compute for memory.
-import { keep } from '../engine.js';
+// recompute them during backward, trading compute for memory. The recomputation is the
+// `checkpoint` rule of the gradient table (gradients.ts). Not to be confused with saving a
+// training run to disk (@llmkit/trainer's checkpoints).
 import { TensorError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { backward } from './backward.js';
-import { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+import { isGradEnabled, noGrad } from './grad-mode.js';
 import { record } from './node.js';
-import { defineGradient } from './table.js';
 
 /**
  * Runs `fn(...inputs)` without recording its inner graph; during backward the block runs again
@@ -15,10 +14,13 @@ import { defineGradient } from './table.js';
  *
  * @example
  * ```ts
- * const h = checkpoint((x) => block.forward(x), hidden);
+ * const h = gradientCheckpoint((x) => block.forward(x), hidden);
  * ```
  */
-export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tensor[]): Tensor {
+export function gradientCheckpoint(
+  fn: (...inputs: Tensor[]) => Tensor,
+  ...inputs: Tensor[]
+): Tensor {
   // Without an input that needs a gradient the node would be unreachable from the loss, and the
   // parameters inside fn would get no gradient: run the block normally then.
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return fn(...inputs);
@@ -26,27 +28,20 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
   if (out.requiresGrad) {
     throw new TensorError(
       'invalid_argument',
-      'checkpoint: fn returned a tensor that already records a graph',
+      'gradientCheckpoint: fn returned a tensor that already records a graph',
     );
   }
   return record('checkpoint', inputs, out, inputs, { fn });
 }
 
-defineGradient('checkpoint', (c) => {
-  const fn = c.attributes.fn as (...inputs: Tensor[]) => Tensor;
-  const detached = c.saved.map((t, i) => {
-    const d = t.detach();
-    if (c.inputs[i].requiresGrad) d.requiresGrad_();
-    return d;
-  });
-  enableGrad(() => {
-    const recomputed = fn(...detached);
-    backward(recomputed, c.grad);
-    recomputed.dispose();
-  });
-  return detached.map((d) => {
-    const g = d.grad ? keep(d.grad) : null;
-    d.dispose();
-    return g;
-  });
-});
+/**
+ * The old name of {@link gradientCheckpoint}.
+ *
+ * @deprecated Use `gradientCheckpoint` (the name `checkpoint` is easy to confuse with saving a
+ * training run); this alias goes in the next minor release.
+ * @example
+ * ```ts
+ * const h = checkpoint((x) => block.forward(x), hidden); // same as gradientCheckpoint
+ * ```
+ */
+export const checkpoint = gradientCheckpoint;

@@ -1,48 +1,63 @@
-// The gradient table: one rule per op, written in terms of ops, so that every backend gets
-// autograd from its forward kernels. A rule receives the output gradient `g` and returns one
-// gradient per input (null where none is needed). Broadcast inputs are summed back to shape.
+// The gradient table: one rule per op, keyed by the op name its forward passes to `record`, and
+// written in terms of ops, so every backend gets autograd from its forward kernels. A rule gets
+// the output gradient and returns one gradient per input (null where none is wanted); broadcast
+// inputs are summed back to their shape. Rules of ops with a fused backward kernel
+// (`geluBackward`, `layerNormBackward`, ...) use it when the backend has it and compose ops
+// otherwise. Ops that a backend or another package adds register with `defineGradient`.
 import { isFloatDType } from '../dtype.js';
+import { keep } from '../engine.js';
+import { TensorError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
 import * as o from '../ops/elementwise.js';
-import { matmul } from '../ops/matmul.js';
+import { gather, oneHot, scatterAdd } from '../ops/indexing.js';
 import { runKernel } from '../ops/kernel.js';
-import { sumToShape } from '../ops/reduce.js';
-import { contiguous, expand, permute, reshape } from '../ops/shape.js';
+import { matmul } from '../ops/matmul.js';
+import { mean, sum, sumToShape } from '../ops/reduce.js';
+import {
+  broadcastView,
+  contiguous,
+  denseCopy,
+  expand,
+  narrow,
+  permute,
+  reshape,
+} from '../ops/shape.js';
+import { softmax } from '../ops/softmax.js';
 import type { Tensor } from '../tensor.js';
-import type { GradientContext, GradientRule } from './table.js';
+import { backward } from './backward.js';
+import { enableGrad } from './grad-mode.js';
+import type { InputInfo, OpAttributes } from './node.js';
+
+/** What a gradient rule sees. */
+export interface GradientContext {
+  /** Gradient of the loss with respect to the op's output. */
+  readonly grad: Tensor;
+  /** Tensors the forward saved (see each op). */
+  readonly saved: readonly Tensor[];
+  /** Attributes the forward recorded. */
+  readonly attributes: OpAttributes;
+  /** Shapes, dtypes and grad flags of the inputs. */
+  readonly inputs: readonly InputInfo[];
+}
+
+/** A gradient rule: one gradient (or null) per input, written in terms of ops. */
+export type GradientRule = (context: GradientContext) => (Tensor | null)[];
+
+type C = GradientContext;
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Only computes a gradient for inputs that want one. */
-const wants = (c: GradientContext, i: number, f: () => Tensor): Tensor | null =>
+const wants = (c: C, i: number, f: () => Tensor): Tensor | null =>
   c.inputs[i].requiresGrad ? f() : null;
-const toShape = (c: GradientContext, i: number, f: () => Tensor): Tensor | null =>
+/** {@link wants}, summed back to the input's shape (the input was broadcast). */
+const toShape = (c: C, i: number, f: () => Tensor): Tensor | null =>
   wants(c, i, () => sumToShape(f(), c.inputs[i].shape));
+const axis = (c: C): number => c.attributes.axis as number;
 
-/** A rank-2 view that is the transpose of a dense row-major matrix. */
-const isTransposedMatrix = (t: Tensor): boolean =>
-  t.rank === 2 &&
-  t.shape[0] > 1 &&
-  t.shape[1] > 1 &&
-  t.strides[0] === 1 &&
-  t.strides[1] === t.shape[0];
-
-/** One pass of the backend's `geluBackward` kernel instead of ~10 composed element-wise ops. */
-function fusedGeluBackward(x: Tensor, grad: Tensor, approximate: 'none' | 'tanh'): Tensor {
-  return runKernel(
-    'geluBackward',
-    [contiguous(x), contiguous(grad)],
-    [{ shape: x.shape, dtype: x.dtype }],
-    {
-      approximate,
-    },
-  )[0];
-}
-
-/** Gradient rules of the core ops (element-wise, reductions, matmul, views), keyed by op. */
-export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
-  // Element-wise binary: saved [a, b, out].
+const table: Record<string, GradientRule> = {
+  // Element-wise binary: saved [a, b, out] (nothing for add and sub).
   add: (c) => [toShape(c, 0, () => c.grad), toShape(c, 1, () => c.grad)],
   sub: (c) => [toShape(c, 0, () => c.grad), toShape(c, 1, () => o.neg(c.grad))],
   mul: (c) => {
@@ -63,19 +78,16 @@ export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
       toShape(c, 1, () => o.mul(o.mul(c.grad, out), o.log(a))),
     ];
   },
-  // Ties share the gradient equally, like PyTorch.
-  maximum: (c) => extremeGradient(c, o.gt),
+  maximum: (c) => extremeGradient(c, o.gt), // ties share the gradient equally, like PyTorch
   minimum: (c) => extremeGradient(c, o.lt),
-  where: (c) => {
-    const [condition] = c.saved;
-    return [
-      null,
-      toShape(c, 1, () => o.where(condition, c.grad, 0)),
-      toShape(c, 2, () => o.where(condition, 0, c.grad)),
-    ];
-  },
+  where: (c) => [
+    null,
+    toShape(c, 1, () => o.where(c.saved[0], c.grad, 0)),
+    toShape(c, 2, () => o.where(c.saved[0], 0, c.grad)),
+  ],
+
   // Element-wise unary: saved [x, out].
-  neg: (c) => [o.neg(c.grad)],
+  neg: ({ grad }) => [o.neg(grad)],
   exp: ({ grad, saved: [, y] }) => [o.mul(grad, y)],
   log: ({ grad, saved: [x] }) => [o.div(grad, x)],
   sqrt: ({ grad, saved: [, y] }) => [o.div(o.mul(grad, 0.5), y)],
@@ -86,23 +98,8 @@ export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
   tanh: ({ grad, saved: [, y] }) => [o.mul(grad, o.sub(1, o.mul(y, y)))],
   sigmoid: ({ grad, saved: [, y] }) => [o.mul(grad, o.mul(y, o.sub(1, y)))],
   relu: ({ grad, saved: [x] }) => [o.where(o.gt(x, 0), grad, 0)],
-  // d/dx x*Phi(x) = Phi(x) + x*phi(x)
-  gelu: ({ grad, saved: [x] }) => {
-    if (x.backend.supports('geluBackward')) return [fusedGeluBackward(x, grad, 'none')];
-    const Phi = o.mul(o.add(o.erf(o.mul(x, Math.SQRT1_2)), 1), 0.5);
-    const phi = o.mul(o.exp(o.mul(o.mul(x, x), -0.5)), INV_SQRT_2PI);
-    return [o.mul(grad, o.add(Phi, o.mul(x, phi)))];
-  },
-  geluTanh: ({ grad, saved: [x] }) => {
-    if (x.backend.supports('geluBackward')) return [fusedGeluBackward(x, grad, 'tanh')];
-    const t = o.tanh(o.mul(o.add(x, o.mul(o.mul(o.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI));
-    const dInner = o.mul(o.add(o.mul(o.mul(x, x), 3 * 0.044715), 1), SQRT_2_OVER_PI);
-    const d = o.add(
-      o.mul(o.add(t, 1), 0.5),
-      o.mul(o.mul(o.mul(x, 0.5), o.sub(1, o.mul(t, t))), dInner),
-    );
-    return [o.mul(grad, d)];
-  },
+  gelu: ({ grad, saved: [x] }) => [geluGradient(x, grad, 'none')],
+  geluTanh: ({ grad, saved: [x] }) => [geluGradient(x, grad, 'tanh')],
   // d/dx x*s(x) = s(1 + x(1 - s))
   silu: ({ grad, saved: [x] }) => {
     const s = o.sigmoid(x);
@@ -116,10 +113,12 @@ export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
     o.mul(grad, o.mul(o.exp(o.neg(o.mul(x, x))), 2 / Math.sqrt(Math.PI))),
   ],
   cast: (c) => [isFloatDType(c.inputs[0].dtype) ? c.grad.to(c.inputs[0].dtype) : null],
-  // Reductions.
+
+  // Reductions: saved [x, out].
   sum: (c) => [expand(keepDims(c), c.inputs[0].shape)],
   max: (c) => reduceExtremeGradient(c),
   min: (c) => reduceExtremeGradient(c),
+
   // Matrix product: saved [a, b] (rank >= 2).
   matmul: (c) => {
     const [a, b] = c.saved;
@@ -134,29 +133,106 @@ export const CORE_GRADIENTS: Readonly<Record<string, GradientRule>> = {
       ),
     ];
   },
-  // Views.
+
+  // Views and copies.
   contiguous: (c) => [c.grad],
   reshape: (c) => [reshape(c.grad, c.inputs[0].shape)],
   expand: (c) => [sumToShape(c.grad, c.inputs[0].shape)],
   permute: (c) => {
     const axes = c.attributes.axes as number[];
-    const inverse = axes.map((_, i) => axes.indexOf(i));
-    return [permute(c.grad, inverse)];
+    return [
+      permute(
+        c.grad,
+        axes.map((_, i) => axes.indexOf(i)),
+      ),
+    ];
   },
-  slice: (c) => {
-    // The gradient of a slice is the output gradient placed into zeros of the input's shape.
-    const starts = c.attributes.starts as number[];
-    const out = zeros(c.inputs[0].shape, { dtype: c.grad.dtype, backend: c.grad.backend.name });
-    const offset = starts.reduce((s, start, i) => s + start * out.strides[i], 0);
-    out.backend.run(
-      'copy',
-      [c.grad.kernelView()],
-      [{ ...out.kernelView(), shape: c.grad.shape, offset }],
-      {},
-    );
-    return [out];
+  // The output gradient placed into zeros of the input's shape. (backward.ts writes the
+  // gradients of several slices of one tensor into one buffer instead; see slice-gradients.ts.)
+  slice: (c) => [placeSlice(c.grad, c.inputs[0].shape, c.attributes.starts as number[])],
+  cat: (c) => {
+    let start = 0;
+    return (c.attributes.sizes as number[]).map((size, i) => {
+      const g = wants(c, i, () => narrow(c.grad, axis(c), start, size));
+      start += size;
+      return g;
+    });
   },
+
+  // Indexing: saved [index].
+  gather: (c) => [
+    scatterAdd(zerosOf(c.grad, c.inputs[0].shape), axis(c), c.saved[0], c.grad),
+    null,
+  ],
+  scatterAdd: (c) => [c.grad, null, wants(c, 2, () => gather(c.grad, axis(c), c.saved[0]))],
+  embedding: ({ grad, saved: [ids], attributes }) => [
+    embeddingGradient(grad, ids, attributes.numEmbeddings as number),
+  ],
+
+  // d softmax: y * (g - sum(g * y)); d logSoftmax: g - exp(y) * sum(g). Saved [out].
+  softmax: (c) => {
+    const [y] = c.saved;
+    return [o.mul(y, o.sub(c.grad, sum(o.mul(c.grad, y), axis(c), { keepDim: true })))];
+  },
+  logSoftmax: (c) => {
+    const [y] = c.saved;
+    return [o.sub(c.grad, o.mul(o.exp(y), sum(c.grad, axis(c), { keepDim: true })))];
+  },
+  // Saved [x, out]: d logsumexp = g * exp(x - out).
+  logsumexp: (c) => {
+    const [x, out] = c.saved;
+    const kept = x.shape.map((d, i) => (i === axis(c) ? 1 : d));
+    return [o.mul(reshape(c.grad, kept), o.exp(o.sub(x, reshape(out, kept))))];
+  },
+
+  // Fused forward ops (one node each): their backward kernel when the backend has it.
+  layerNorm: (c) => layerNormGradient(c),
+  crossEntropy: (c) => [reshape(crossEntropyGradient(c), c.inputs[0].shape)],
+  scaledDotProductAttention: (c) => attentionGradient(c),
+
+  // Gradient checkpointing: recompute the block, then backward through it.
+  checkpoint: (c) => checkpointGradient(c),
 };
+
+/**
+ * The gradient rules of every op, keyed by op name. Read-only: add the rule of a new op with
+ * {@link defineGradient}.
+ *
+ * @example
+ * ```ts
+ * GRADIENTS.mul({ grad, saved: [a, b, out], attributes: {}, inputs }); // [grad * b, grad * a]
+ * ```
+ */
+export const GRADIENTS: Readonly<Record<string, GradientRule>> = table;
+
+/** The ops of core-tensor: their rules above cannot be replaced. */
+const CORE_OPS = new Set(Object.keys(table));
+
+/**
+ * Adds the gradient rule of an op that a backend or another package defines (its forward calls
+ * `record(op, ...)`). Rules of core-tensor's own ops cannot be replaced.
+ *
+ * @example
+ * ```ts
+ * // forward: record('double', [x], out)
+ * defineGradient('double', ({ grad }) => [mul(grad, 2)]);
+ * ```
+ */
+export function defineGradient(op: string, rule: GradientRule): void {
+  if (CORE_OPS.has(op)) {
+    throw new TensorError(
+      'invalid_argument',
+      `defineGradient: '${op}' is a core-tensor op whose gradient is in the table; pick another op name`,
+    );
+  }
+  table[op] = rule;
+}
+
+// --- helpers of the rules above ---------------------------------------------------------------
+
+function zerosOf(like: Tensor, shape: readonly number[]): Tensor {
+  return zeros(shape, { dtype: like.dtype, backend: like.backend.name });
+}
 
 function transposeLast(t: Tensor): Tensor {
   const axes = t.shape.map((_, i) => i);
@@ -164,31 +240,37 @@ function transposeLast(t: Tensor): Tensor {
   return permute(t, axes);
 }
 
-/** The output gradient reshaped to the keep-dim layout of a reduction. */
-function keepDims(c: GradientContext): Tensor {
-  const axes = c.attributes.axes as number[];
-  const shape = c.inputs[0].shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  return reshape(c.grad, shape);
+/** A rank-2 view that is the transpose of a dense row-major matrix. */
+function isTransposedMatrix(t: Tensor): boolean {
+  return (
+    t.rank === 2 &&
+    t.shape[0] > 1 &&
+    t.shape[1] > 1 &&
+    t.strides[0] === 1 &&
+    t.strides[1] === t.shape[0]
+  );
 }
 
-function reduceExtremeGradient(c: GradientContext): (Tensor | null)[] {
+/** The output gradient reshaped to the keep-dim layout of a reduction. */
+function keepDims(c: C): Tensor {
+  const axes = c.attributes.axes as number[];
+  return reshape(
+    c.grad,
+    c.inputs[0].shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+  );
+}
+
+/** max / min over axes: the gradient goes to the entries equal to the result, shared by ties. */
+function reduceExtremeGradient(c: C): (Tensor | null)[] {
   const [x, out] = c.saved;
   const axes = c.attributes.axes as number[];
   const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const mask = o.eq(x, reshape(out, keptShape)).to(x.dtype);
-  const count = sumKeep(mask, axes);
-  return [o.div(o.mul(mask, keepDims(c)), count)];
+  return [o.div(o.mul(mask, keepDims(c)), sumToShape(mask, keptShape))];
 }
 
-function sumKeep(t: Tensor, axes: number[]): Tensor {
-  // Local import avoided: sum with keepDim through sumToShape of the kept shape.
-  return sumToShape(
-    t,
-    t.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
-  );
-}
-
-function extremeGradient(c: GradientContext, better: typeof o.gt): (Tensor | null)[] {
+/** maximum / minimum: the winner gets the gradient, ties half each. */
+function extremeGradient(c: C, better: typeof o.gt): (Tensor | null)[] {
   const [a, b] = c.saved;
   const share = (x: Tensor, y: Tensor) => {
     const wins = better(x, y).to(c.grad.dtype);
@@ -196,4 +278,152 @@ function extremeGradient(c: GradientContext, better: typeof o.gt): (Tensor | nul
     return o.mul(c.grad, o.add(wins, o.mul(ties, 0.5)));
   };
   return [toShape(c, 0, () => share(a, b)), toShape(c, 1, () => share(b, a))];
+}
+
+/** `grad` copied into zeros of `shape` at `starts` (the gradient of a slice). */
+function placeSlice(grad: Tensor, shape: readonly number[], starts: readonly number[]): Tensor {
+  const out = zerosOf(grad, shape);
+  const offset = starts.reduce((s, start, i) => s + start * out.strides[i], 0);
+  out.backend.run(
+    'copy',
+    [grad.kernelView()],
+    [{ ...out.kernelView(), shape: grad.shape, offset }],
+    {},
+  );
+  return out;
+}
+
+/**
+ * d/dx x*Phi(x) = Phi(x) + x*phi(x) (exact), or the derivative of the tanh approximation; one
+ * pass of the backend's `geluBackward` kernel instead of ~10 element-wise ops when it has one.
+ */
+function geluGradient(x: Tensor, grad: Tensor, approximate: 'none' | 'tanh'): Tensor {
+  if (x.backend.supports('geluBackward')) {
+    const [dx] = runKernel(
+      'geluBackward',
+      [contiguous(x), contiguous(grad)],
+      [{ shape: x.shape, dtype: x.dtype }],
+      { approximate },
+    );
+    return dx;
+  }
+  if (approximate === 'none') {
+    const Phi = o.mul(o.add(o.erf(o.mul(x, Math.SQRT1_2)), 1), 0.5);
+    const phi = o.mul(o.exp(o.mul(o.mul(x, x), -0.5)), INV_SQRT_2PI);
+    return o.mul(grad, o.add(Phi, o.mul(x, phi)));
+  }
+  const t = o.tanh(o.mul(o.add(x, o.mul(o.mul(o.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI));
+  const dInner = o.mul(o.add(o.mul(o.mul(x, x), 3 * 0.044715), 1), SQRT_2_OVER_PI);
+  const d = o.add(
+    o.mul(o.add(t, 1), 0.5),
+    o.mul(o.mul(o.mul(x, 0.5), o.sub(1, o.mul(t, t))), dInner),
+  );
+  return o.mul(grad, d);
+}
+
+/** Rows of `weight [V, C]` looked up by `ids`: the gradient rows added up per id. */
+function embeddingGradient(grad: Tensor, ids: Tensor, V: number): Tensor {
+  const C = grad.shape[grad.rank - 1];
+  const g = reshape(grad, [ids.size, C]);
+  if (g.backend.supports('embeddingBackward')) {
+    const dense = g.isContiguous ? g : denseCopy(g);
+    return runKernel('embeddingBackward', [ids, dense], [{ shape: [V, C], dtype: g.dtype }])[0];
+  }
+  const index = broadcastView(reshape(ids, [ids.size, 1]), [ids.size, C]);
+  return scatterAdd(zerosOf(g, [V, C]), 0, index, g);
+}
+
+/** Saved [x [R, C], mean [R], rstd [R], weight?]; gradients of x, weight, bias. */
+function layerNormGradient(c: C): (Tensor | null)[] {
+  const [x, m, rstd, weight] = c.saved;
+  const { hasWeight, hasBias } = c.attributes as { hasWeight: boolean; hasBias: boolean };
+  const [R, C] = x.shape;
+  const dy = reshape(c.grad, [R, C]);
+  let grads: Tensor[];
+  if (x.backend.supports('layerNormBackward') && R > 0) {
+    const shapes = [
+      { shape: [R, C], dtype: x.dtype },
+      ...(hasWeight ? [{ shape: [C], dtype: x.dtype }] : []),
+      ...(hasBias ? [{ shape: [C], dtype: x.dtype }] : []),
+    ];
+    grads = runKernel(
+      'layerNormBackward',
+      [contiguous(dy), x, m, rstd, ...(hasWeight ? [weight] : [])],
+      shapes,
+      { hasWeight, hasBias },
+    );
+  } else {
+    // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * weight.
+    const xhat = o.mul(o.sub(x, reshape(m, [R, 1])), reshape(rstd, [R, 1]));
+    const dxhat = hasWeight ? o.mul(dy, weight) : dy;
+    const inner = o.sub(
+      o.sub(dxhat, mean(dxhat, 1, { keepDim: true })),
+      o.mul(xhat, mean(o.mul(dxhat, xhat), 1, { keepDim: true })),
+    );
+    grads = [o.mul(inner, reshape(rstd, [R, 1]))];
+    if (hasWeight) grads.push(sum(o.mul(dy, xhat), 0));
+    if (hasBias) grads.push(sum(dy, 0));
+  }
+  grads[0] = reshape(grads[0], c.inputs[0].shape);
+  return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
+}
+
+/**
+ * Saved [rows [R, V], ids [R]]: d loss_r / d logits_r = softmax - (1 - s) onehot - s / V, zero
+ * for ignored rows (s: label smoothing).
+ */
+function crossEntropyGradient(c: C): Tensor {
+  const [rows, ids] = c.saved;
+  const { ignoreIndex, labelSmoothing: s } = c.attributes as {
+    ignoreIndex: number;
+    labelSmoothing: number;
+  };
+  const [R, V] = rows.shape;
+  if (rows.backend.supports('crossEntropyBackward')) {
+    return runKernel(
+      'crossEntropyBackward',
+      [rows, ids, contiguous(c.grad)],
+      [{ shape: [R, V], dtype: rows.dtype }],
+      { ignoreIndex, labelSmoothing: s },
+    )[0];
+  }
+  const valid = o.ne(ids, ignoreIndex);
+  const target = oneHot(o.where(valid, ids, 0), V).to(rows.dtype);
+  const d = o.sub(o.sub(softmax(rows, 1), o.mul(target, 1 - s)), s / V);
+  return o.where(reshape(valid, [R, 1]), o.mul(d, reshape(c.grad, [R, 1])), 0);
+}
+
+/**
+ * Saved [q, k, v, out, logsumexp] (contiguous) of the fused forward: the backend's
+ * `attentionBackward` recomputes the weights row by row (FlashAttention's backward).
+ */
+function attentionGradient(c: C): (Tensor | null)[] {
+  const [q, k, v, out, logsumexp] = c.saved;
+  const grads = runKernel(
+    'attentionBackward',
+    [q, k, v, out, contiguous(c.grad), logsumexp],
+    [q, k, v].map((t) => ({ shape: t.shape, dtype: t.dtype })),
+    { causal: Boolean(c.attributes.causal), scale: Number(c.attributes.scale) },
+  );
+  return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
+}
+
+/** Saved: the block's inputs. Runs the block again with gradients on and backward through it. */
+function checkpointGradient(c: C): (Tensor | null)[] {
+  const fn = c.attributes.fn as (...inputs: Tensor[]) => Tensor;
+  const detached = c.saved.map((t, i) => {
+    const d = t.detach();
+    if (c.inputs[i].requiresGrad) d.requiresGrad_();
+    return d;
+  });
+  enableGrad(() => {
+    const recomputed = fn(...detached);
+    backward(recomputed, c.grad);
+    recomputed.dispose();
+  });
+  return detached.map((d) => {
+    const g = d.grad ? keep(d.grad) : null;
+    d.dispose();
+    return g;
+  });
 }

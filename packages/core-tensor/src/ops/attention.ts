@@ -1,18 +1,19 @@
-// Scaled dot-product attention (Vaswani et al., 2017). Without dropout or a mask it runs on the
-// backend's fused kernels when there are: `attention` for the forward (with the logsumexp of each
-// row when a gradient is needed) and `attentionBackward`, which recomputes the weights row by row
-// (FlashAttention's backward), so no (T x S) tensor is kept. Otherwise it is composed from ops.
+// Scaled dot-product attention (Vaswani et al., 2017): softmax(q k^T * scale + mask) v.
+// `composedAttention` is the reference, written with ops; it runs whenever the backend has no
+// fused kernel or the call needs what only it provides (dropout, the weights). Otherwise
+// `canUseFusedAttention` picks the backend's fused kernels: `attention` for the forward (with the
+// logsumexp of each row when a gradient is needed) and `attentionBackward`, which recomputes the
+// weights row by row (FlashAttention's backward), so no (T x S) tensor is kept.
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
-import { headStrideOf } from '../backend/head-layout.js';
 import { record } from '../autograd/node.js';
-import { defineGradient } from '../autograd/table.js';
+import { headStrideOf } from '../backend/head-layout.js';
 import { tidy } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { fromValues } from './creation.js';
-import { mul, where } from './elementwise.js';
 import { dropout } from './dropout.js';
+import { mul, where } from './elementwise.js';
 import { runKernel } from './kernel.js';
 import { matmul } from './matmul.js';
 import { broadcastView, contiguous, transpose } from './shape.js';
@@ -30,96 +31,175 @@ export interface AttentionOptions {
   scale?: number;
   /** Generator for the dropout mask. */
   generator?: Generator;
+  /**
+   * Also return the attention weights `[..., T, S]` (before dropout), for visualisation. They are
+   * what the composed path computes, so it runs instead of a fused kernel. Default false.
+   */
+  returnWeights?: boolean;
+}
+
+/** What {@link scaledDotProductAttention} returns with `returnWeights: true`. */
+export interface AttentionWithWeights {
+  /** The attention output `[..., T, Dv]`. */
+  output: Tensor;
+  /** softmax(q k^T * scale + mask), `[..., T, S]`, before dropout. */
+  weights: Tensor;
 }
 
 /**
- * softmax(q k^T * scale + masks) v for q `[..., T, D]`, k `[..., S, D]`, v `[..., S, Dv]`.
+ * The causal mask of T queries over S keys, a bool `[T, S]`: query t sees keys s <= t + S - T
+ * (queries are the last T of S positions, as with a KV cache). The one place the rule is written.
+ *
+ * @example
+ * ```ts
+ * await causalMask(2, 3).array(); // [[true, true, false], [true, true, true]]
+ * ```
+ */
+export function causalMask(
+  queryLength: number,
+  keyLength: number,
+  options: { backend?: string } = {},
+): Tensor {
+  const [T, S] = [queryLength, keyLength];
+  const keep = new Uint8Array(T * S);
+  for (let t = 0; t < T; t++) keep.fill(1, t * S, t * S + Math.min(S, t + S - T + 1));
+  return fromValues(keep, [T, S], { dtype: 'bool', backend: options.backend });
+}
+
+/**
+ * softmax(q k^T * scale + masks) v for q `[..., T, D]`, k `[..., S, D]`, v `[..., S, Dv]`; with
+ * `returnWeights`, `{ output, weights }`.
  *
  * @example
  * ```ts
  * const y = scaledDotProductAttention(q, k, v, { causal: true }); // q, k, v [B, H, T, D]
+ * const { output, weights } = scaledDotProductAttention(q, k, v, { returnWeights: true });
  * ```
  */
 export function scaledDotProductAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
+  options: AttentionOptions & { returnWeights: true },
+): AttentionWithWeights;
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options?: AttentionOptions,
+): Tensor;
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
   options: AttentionOptions = {},
-): Tensor {
+): Tensor | AttentionWithWeights {
   if (q.rank < 2 || k.rank !== q.rank || v.rank !== q.rank) {
     throw new TensorError(
       'shape_mismatch',
       `scaledDotProductAttention: q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)} must have equal rank >= 2`,
     );
   }
-  const D = q.shape[q.rank - 1];
-  const T = q.shape[q.rank - 2];
-  const S = k.shape[k.rank - 2];
-  const scale = options.scale ?? 1 / Math.sqrt(D);
-  const needsGrad = isGradEnabled() && [q, k, v].some((t) => t.requiresGrad);
-  const p = options.dropout ?? 0;
-  if (
-    !needsGrad &&
-    p === 0 &&
-    q.rank === 4 &&
-    q.backend.supports('attention') &&
-    q.size > 0 &&
-    S > 0
-  ) {
-    return tidy(() => {
-      // Keys and values may stay views of a KV cache's buffer (dense, evenly spaced heads).
-      const inputs = [
-        contiguous(q),
-        headStrideOf(k) === undefined ? contiguous(k) : k,
-        headStrideOf(v) === undefined ? contiguous(v) : v,
-      ];
-      const attrs = { causal: options.causal ?? false, scale, hasMask: !!options.mask };
-      if (options.mask)
-        inputs.push(contiguous(broadcastView(options.mask, [...q.shape.slice(0, 2), T, S])));
-      return runKernel(
-        'attention',
-        inputs,
-        [{ shape: [...q.shape.slice(0, 3), v.shape[3]], dtype: q.dtype }],
-        attrs,
-      )[0];
-    });
+  const scale = options.scale ?? 1 / Math.sqrt(q.shape[q.rank - 1]);
+  if (canUseFusedAttention(q, k, v, options)) {
+    return needsGradient(q, k, v)
+      ? fusedAttentionForTraining(q, k, v, options.causal ?? false, scale)
+      : fusedAttention(q, k, v, options, scale);
   }
-  if (
-    needsGrad &&
-    p === 0 &&
-    !options.mask &&
-    q.rank === 4 &&
-    q.backend.supports('attention') &&
-    q.backend.supports('attentionBackward') &&
-    q.size > 0 &&
-    S > 0 &&
-    (!options.causal || T <= S)
-  ) {
-    return fusedAttention(q, k, v, options.causal ?? false, scale);
-  }
+  const result = composedAttention(q, k, v, options, scale);
+  if (options.returnWeights) return result;
+  result.weights.dispose();
+  return result.output;
+}
+
+/** The reference: scores, masks, softmax, dropout and the weighted sum, as ops. */
+function composedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions,
+  scale: number,
+): AttentionWithWeights {
   return tidy(() => {
-    let scores = mul(matmul(q, transpose(k, -2, -1)), scale);
-    if (options.causal) {
-      const keep = new Uint8Array(T * S);
-      for (let t = 0; t < T; t++)
-        for (let s = 0; s <= Math.min(S - 1, t + S - T); s++) keep[t * S + s] = 1;
-      scores = where(
-        fromValues(keep, [T, S], { dtype: 'bool', backend: q.backend.name }),
-        scores,
-        -Infinity,
-      );
-    }
+    const T = q.shape[q.rank - 2];
+    const S = k.shape[k.rank - 2];
+    let scores = mul(matmul(q, transpose(k, -2, -1)), scale); // (..., T, S)
+    if (options.causal)
+      scores = where(causalMask(T, S, { backend: q.backend.name }), scores, -Infinity);
     if (options.mask) scores = where(options.mask, scores, -Infinity);
-    let weights = softmax(scores, -1);
-    if (p > 0) weights = dropout(weights, p, { generator: options.generator });
-    return matmul(weights, v);
+    const weights = softmax(scores, -1);
+    const p = options.dropout ?? 0;
+    const dropped = p > 0 ? dropout(weights, p, { generator: options.generator }) : weights;
+    return { output: matmul(dropped, v), weights };
   });
 }
 
-const ATTENTION_OP = 'scaledDotProductAttention';
+/**
+ * Whether {@link scaledDotProductAttention} runs on the backend's fused kernels for these
+ * inputs and options: rank-4 `[B, H, T, D]` inputs on a backend with an `attention` kernel,
+ * without dropout or `returnWeights` (only the composed path has the weights). When a gradient
+ * is needed the backend must also have `attentionBackward`, which takes no bool mask and, when
+ * causal, needs T <= S (every query sees at least one key).
+ *
+ * @example
+ * ```ts
+ * canUseFusedAttention(q, k, v, { causal: true }); // true on the cpu backend
+ * ```
+ */
+export function canUseFusedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions = {},
+): boolean {
+  const backend = q.backend;
+  if (options.returnWeights || (options.dropout ?? 0) > 0) return false;
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || !backend.supports('attention')) return false;
+  const [T, S] = [q.shape[2], k.shape[2]];
+  if (q.size === 0 || S === 0) return false;
+  if (!needsGradient(q, k, v)) return true;
+  return backend.supports('attentionBackward') && !options.mask && (!options.causal || T <= S);
+}
 
-/** Forward on the fused kernel, saving the contiguous inputs, output and row logsumexps. */
-function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean, scale: number): Tensor {
+function needsGradient(q: Tensor, k: Tensor, v: Tensor): boolean {
+  return isGradEnabled() && (q.requiresGrad || k.requiresGrad || v.requiresGrad);
+}
+
+/** Inference on the fused kernel (no graph): masks allowed, keys and values may be cache views. */
+function fusedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions,
+  scale: number,
+): Tensor {
+  return tidy(() => {
+    const [T, S] = [q.shape[2], k.shape[2]];
+    // Keys and values may stay views of a KV cache's buffer (dense, evenly spaced heads).
+    const inputs = [
+      contiguous(q),
+      headStrideOf(k) === undefined ? contiguous(k) : k,
+      headStrideOf(v) === undefined ? contiguous(v) : v,
+    ];
+    if (options.mask)
+      inputs.push(contiguous(broadcastView(options.mask, [...q.shape.slice(0, 2), T, S])));
+    const attributes = { causal: options.causal ?? false, scale, hasMask: !!options.mask };
+    const outputs = [{ shape: [...q.shape.slice(0, 3), v.shape[3]], dtype: q.dtype }];
+    return runKernel('attention', inputs, outputs, attributes)[0];
+  });
+}
+
+/**
+ * Training forward on the fused kernel: saves the contiguous inputs, the output and the row
+ * logsumexps for `attentionBackward` (the `scaledDotProductAttention` rule in gradients.ts).
+ */
+function fusedAttentionForTraining(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  causal: boolean,
+  scale: number,
+): Tensor {
   const dense = noGrad(() => [q, k, v].map((t) => contiguous(t)));
   const [B, H, T] = q.shape;
   const [out, logsumexp] = noGrad(() =>
@@ -133,7 +213,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean, scale:
       { causal, scale, hasMask: false },
     ),
   );
-  const result = record(ATTENTION_OP, [q, k, v], out, [...dense, out, logsumexp], {
+  const result = record('scaledDotProductAttention', [q, k, v], out, [...dense, out, logsumexp], {
     causal,
     scale,
   });
@@ -142,13 +222,3 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, causal: boolean, scale:
   for (const t of dense) t.dispose();
   return result;
 }
-
-defineGradient(ATTENTION_OP, ({ grad, saved: [q, k, v, out, logsumexp], inputs, attributes }) => {
-  const grads = runKernel(
-    'attentionBackward',
-    [q, k, v, out, contiguous(grad), logsumexp],
-    [q, k, v].map((t) => ({ shape: t.shape, dtype: t.dtype })),
-    { causal: Boolean(attributes.causal), scale: Number(attributes.scale) },
-  );
-  return grads.map((g, i) => (inputs[i].requiresGrad ? g : null));
-});

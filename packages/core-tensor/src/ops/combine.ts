@@ -1,5 +1,4 @@
 // Joining and splitting along an axis: cat, stack, split, chunk.
-import { defineGradient } from '../autograd/table.js';
 import { record } from '../autograd/node.js';
 import { formatShape, TensorError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
@@ -44,16 +43,6 @@ export function cat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   return record('cat', tensors, out, [], { axis: a, sizes });
 }
-
-defineGradient('cat', (c) => {
-  const axis = c.attributes.axis as number;
-  let start = 0;
-  return (c.attributes.sizes as number[]).map((size, i) => {
-    const g = c.inputs[i].requiresGrad ? narrow(c.grad, axis, start, size) : null;
-    start += size;
-    return g;
-  });
-});
 
 /** Stacks equal-shaped tensors along a new axis. */
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createJsBackend, FUSED_KERNELS, registerBackend } from '../backend/index.js';
 import * as t from '../index.js';
 import { Generator } from '../random.js';
+import { canUseFusedAttention } from './attention.js';
 
 registerBackend('js-composed', () =>
   createJsBackend({ name: 'js-composed', withoutKernels: FUSED_KERNELS }),
@@ -111,8 +112,82 @@ for (const backend of ['js', 'js-composed']) {
       });
       expectClose(withGrad.dataSync() as Float32Array, expected, 4);
     });
+
+    it('attention returns its weights (the composed path) with the same output', () => {
+      // T = 2 queries over S = 3 keys, causal: query 0 sees keys 0..1, query 1 all three.
+      const [T, S, D] = [2, 3, 2];
+      const q = randomArray(T * D);
+      const k = randomArray(S * D);
+      const v = randomArray(S * D);
+      const make = (d: number[], n: number) => t.tensor(d, { shape: [1, 1, n, D], backend });
+      const inputs = [make(q, T), make(k, S), make(v, S)] as const;
+      const plain = t.noGrad(() => t.scaledDotProductAttention(...inputs, { causal: true }));
+      const { output, weights } = t.noGrad(() =>
+        t.scaledDotProductAttention(...inputs, { causal: true, returnWeights: true }),
+      );
+      const expectedWeights: number[] = [];
+      for (let i = 0; i < T; i++) {
+        const scores = [];
+        for (let j = 0; j <= i + S - T; j++) {
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += q[i * D + d] * k[j * D + d];
+          scores.push(dot / Math.sqrt(D));
+        }
+        const p = softmaxRow(scores);
+        expectedWeights.push(...p, ...new Array(S - p.length).fill(0));
+      }
+      expect(weights.shape).toEqual([1, 1, T, S]);
+      expectClose(weights.dataSync() as Float32Array, expectedWeights);
+      expectClose(
+        output.dataSync() as Float32Array,
+        Array.from(plain.dataSync() as Float32Array),
+        5,
+      );
+    });
+
+    it('canUseFusedAttention decides the fused kernel', () => {
+      const x = (requiresGrad = false) =>
+        t.zeros([1, 2, 3, 4], { backend, requiresGrad }) as t.Tensor;
+      const fused = backend === 'js'; // js-composed has no attention kernel
+      const mask = t.ones([3, 3], { backend, dtype: 'bool' });
+      expect(canUseFusedAttention(x(), x(), x())).toBe(fused);
+      expect(canUseFusedAttention(x(), x(), x(), { mask, causal: true })).toBe(fused);
+      expect(canUseFusedAttention(x(true), x(), x(), { causal: true })).toBe(fused);
+      // Only the composed path has the weights, dropout, bool masks with a gradient, rank 3.
+      expect(canUseFusedAttention(x(), x(), x(), { returnWeights: true })).toBe(false);
+      expect(canUseFusedAttention(x(), x(), x(), { dropout: 0.1 })).toBe(false);
+      expect(canUseFusedAttention(x(true), x(), x(), { mask })).toBe(false);
+      expect(t.noGrad(() => canUseFusedAttention(x(true), x(), x(), { mask }))).toBe(fused);
+      const flat = t.zeros([2, 3, 4], { backend });
+      expect(canUseFusedAttention(flat, flat, flat)).toBe(false);
+      // Causal with more queries than keys leaves query 0 without a key: composed in training.
+      const keys = t.zeros([1, 2, 2, 4], { backend });
+      expect(canUseFusedAttention(x(true), keys, keys, { causal: true })).toBe(false);
+    });
   });
 }
+
+describe('causalMask', () => {
+  it('lets query t see keys s <= t + S - T', async () => {
+    expect(await t.causalMask(3, 3).array()).toEqual([
+      [true, false, false],
+      [true, true, false],
+      [true, true, true],
+    ]);
+    // Two new queries after one cached key (a KV cache): aligned to the end.
+    expect(await t.causalMask(2, 3).array()).toEqual([
+      [true, true, false],
+      [true, true, true],
+    ]);
+    // More queries than keys: the first sees none.
+    expect(await t.causalMask(3, 2).array()).toEqual([
+      [false, false],
+      [true, false],
+      [true, true],
+    ]);
+    expect(t.causalMask(1, 4, { backend: 'js-composed' }).backend.name).toBe('js-composed');
+  });
+});
 
 describe('shapes, broadcasting and errors', () => {
   it('broadcasts [2,1,3] with [4,1]', async () => {

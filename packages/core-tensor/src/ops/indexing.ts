@@ -1,10 +1,9 @@
 // Indexing ops: gather / scatterAdd along an axis, indexSelect, embedding, oneHot, tril / triu.
-import { defineGradient } from '../autograd/table.js';
 import { record } from '../autograd/node.js';
 import { formatShape, TensorError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { arange, fromValues, zeros } from './creation.js';
+import { arange, fromValues } from './creation.js';
 import { eq, where } from './elementwise.js';
 import { backendOf, runKernel } from './kernel.js';
 import { broadcastView, denseCopy, reshape, reshapeNoGrad } from './shape.js';
@@ -53,17 +52,6 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, source: Tenso
   });
   return record('scatterAdd', [x, index, source], out, [index], { axis: a });
 }
-
-defineGradient('gather', (c) => {
-  const [index] = c.saved;
-  const base = zeros(c.inputs[0].shape, { dtype: c.grad.dtype, backend: c.grad.backend.name });
-  return [scatterAdd(base, c.attributes.axis as number, index, c.grad), null];
-});
-defineGradient('scatterAdd', (c) => [
-  c.grad,
-  null,
-  c.inputs[2].requiresGrad ? gather(c.grad, c.attributes.axis as number, c.saved[0]) : null,
-]);
 
 /** Selects entries `indices` (1-D int32) along `axis`. */
 export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
@@ -114,22 +102,6 @@ export function embedding(ids: Tensor, weight: Tensor): Tensor {
   flat.dispose();
   return out;
 }
-
-defineGradient('embedding', (c) => {
-  const [ids] = c.saved;
-  const V = c.attributes.numEmbeddings as number;
-  const C = c.grad.shape[c.grad.rank - 1];
-  const g = reshape(c.grad, [ids.size, C]);
-  const backend = g.backend;
-  if (backend.supports('embeddingBackward')) {
-    const dense = g.isContiguous ? g : denseCopy(g);
-    const [out] = runKernel('embeddingBackward', [ids, dense], [{ shape: [V, C], dtype: g.dtype }]);
-    return [out];
-  }
-  const base = zeros([V, C], { dtype: g.dtype, backend: backend.name });
-  const column = reshape(ids, [ids.size, 1]);
-  return [scatterAdd(base, 0, broadcastView(column, [ids.size, C]), g)];
-});
 
 /** One-hot float32 encoding of int32 `ids`: shape `[...ids.shape, numClasses]`. */
 export function oneHot(ids: Tensor, numClasses: number): Tensor {

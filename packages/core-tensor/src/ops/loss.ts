@@ -1,17 +1,16 @@
 // Losses: crossEntropy (one autograd node per row loss, fused kernels when present) and mseLoss.
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
-import { defineGradient } from '../autograd/table.js';
 import { tidy } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, mul, ne, neg, sub, where } from './elementwise.js';
-import { gather, oneHot } from './indexing.js';
+import { gather } from './indexing.js';
 import { runKernel } from './kernel.js';
 import { mean, sum } from './reduce.js';
-import { contiguous, reshape, reshapeNoGrad } from './shape.js';
-import { logSoftmax, softmax } from './softmax.js';
+import { reshape, reshapeNoGrad } from './shape.js';
+import { logSoftmax } from './softmax.js';
 
 /** Options of {@link crossEntropy}. */
 export interface CrossEntropyOptions {
@@ -98,32 +97,6 @@ function crossEntropyRows(
   const loss = sub(mul(neg(picked), 1 - s), mul(mean(logp, 1), s));
   return where(valid, loss, 0);
 }
-
-// d loss_r / d logits_r = softmax - (1 - s) onehot - s / V, zero for ignored rows.
-defineGradient('crossEntropy', (c) => {
-  const [rows, ids] = c.saved;
-  const { ignoreIndex, labelSmoothing: s } = c.attributes as {
-    ignoreIndex: number;
-    labelSmoothing: number;
-  };
-  const [R, V] = rows.shape; // [rows, vocabulary]
-  let grad: Tensor;
-  if (rows.backend.supports('crossEntropyBackward')) {
-    const gradLoss = contiguous(c.grad);
-    [grad] = runKernel(
-      'crossEntropyBackward',
-      [rows, ids, gradLoss],
-      [{ shape: [R, V], dtype: rows.dtype }],
-      { ignoreIndex, labelSmoothing: s },
-    );
-  } else {
-    const valid = reshape(ne(ids, ignoreIndex), [R, 1]);
-    const target = oneHot(where(ne(ids, ignoreIndex), ids, 0), V).to(rows.dtype);
-    const d = sub(sub(softmax(rows, 1), mul(target, 1 - s)), s / V);
-    grad = where(valid, mul(d, reshape(c.grad, [R, 1])), 0);
-  }
-  return [reshape(grad, c.inputs[0].shape)];
-});
 
 /** Mean squared error between `input` and `target` (`reduction` as in crossEntropy). */
 export function mseLoss(

@@ -1,14 +1,13 @@
 // layerNorm (one autograd node; fused kernels when the backend has them) and rmsNorm (composed).
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
-import { defineGradient } from '../autograd/table.js';
 import { tidy } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import { shapeSize } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { add, mul, rsqrt, sub } from './elementwise.js';
 import { runKernel } from './kernel.js';
-import { mean, sum } from './reduce.js';
+import { mean } from './reduce.js';
 import { contiguous, reshape, reshapeNoGrad } from './shape.js';
 
 /** Options of {@link layerNorm} and {@link rmsNorm}. */
@@ -93,41 +92,6 @@ function layerNormForward(
   if (bias) y = add(y, bias);
   return [y, reshape(m, [R]), reshape(rstd, [R])];
 }
-
-defineGradient('layerNorm', (c) => {
-  const [x, m, rstd, weight] = c.saved;
-  const { hasWeight, hasBias } = c.attributes as { hasWeight: boolean; hasBias: boolean };
-  const [R, C] = x.shape;
-  const dy = reshape(c.grad, [R, C]);
-  let grads: (Tensor | null)[];
-  if (x.backend.supports('layerNormBackward') && R > 0) {
-    const dense = contiguous(dy);
-    const shapes = [
-      { shape: [R, C], dtype: x.dtype },
-      ...(hasWeight ? [{ shape: [C], dtype: x.dtype }] : []),
-      ...(hasBias ? [{ shape: [C], dtype: x.dtype }] : []),
-    ];
-    grads = runKernel(
-      'layerNormBackward',
-      [dense, x, m, rstd, ...(hasWeight ? [weight] : [])],
-      shapes,
-      { hasWeight, hasBias },
-    );
-  } else {
-    // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * weight.
-    const xhat = mul(sub(x, reshape(m, [R, 1])), reshape(rstd, [R, 1]));
-    const dxhat = hasWeight ? mul(dy, weight) : dy;
-    const inner = sub(
-      sub(dxhat, mean(dxhat, 1, { keepDim: true })),
-      mul(xhat, mean(mul(dxhat, xhat), 1, { keepDim: true })),
-    );
-    grads = [mul(inner, reshape(rstd, [R, 1]))];
-    if (hasWeight) grads.push(sum(mul(dy, xhat), 0));
-    if (hasBias) grads.push(sum(dy, 0));
-  }
-  grads[0] = reshape(grads[0]!, c.inputs[0].shape);
-  return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
-});
 
 /**
  * RMS normalization (Zhang and Sennrich, 2019) over the last dimension:

@@ -2,12 +2,11 @@
 // fused `softmax` kernel when it has one (last axis) and composes primitives otherwise.
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
-import { defineGradient } from '../autograd/table.js';
 import { isFloatDType } from '../dtype.js';
 import { TensorError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { exp, log, mul, sub } from './elementwise.js';
+import { exp, log, sub } from './elementwise.js';
 import { runKernel } from './kernel.js';
 import { max, sum } from './reduce.js';
 import { contiguous, reshape } from './shape.js';
@@ -90,19 +89,3 @@ export function logsumexp(x: Tensor, axis = -1, options: { keepDim?: boolean } =
   });
   return record('logsumexp', [x], out, [x, out], { axis: a, keepDim: options.keepDim ?? false });
 }
-
-// d softmax: y * (g - sum(g * y)); d logSoftmax: g - exp(y) * sum(g).
-defineGradient('softmax', ({ grad, saved: [y], attributes }) => {
-  const dot = sum(mul(grad, y), attributes.axis as number, { keepDim: true });
-  return [mul(y, sub(grad, dot))];
-});
-defineGradient('logSoftmax', ({ grad, saved: [y], attributes }) => {
-  const total = sum(grad, attributes.axis as number, { keepDim: true });
-  return [sub(grad, mul(exp(y), total))];
-});
-defineGradient('logsumexp', ({ grad, saved: [x, out], attributes }) => {
-  const axis = attributes.axis as number;
-  const keptShape = x.shape.map((d, i) => (i === axis ? 1 : d));
-  const g = reshape(grad, keptShape);
-  return [mul(g, exp(sub(x, reshape(out, keptShape))))];
-});

@@ -1,19 +1,64 @@
 // Gradients of slices, gathered before they are added up. The gradient of `slice(x)` is the
 // output gradient placed into zeros of x's shape; when several slices of one tensor (q, k and v
 // cut from one projection) all send gradients back, adding those mostly-zero tensors costs a
-// fill and an add of the whole tensor per slice. Instead the engine keeps each slice's gradient
-// with its position and writes them all into one tensor: a fill only where no slice covers, and
-// an add only where slices overlap.
+// fill and an add of the whole tensor per slice. Instead backward keeps each slice's gradient
+// with its position here and, when x's turn comes, writes them all into one tensor: a fill only
+// where no slice covers, and an add only where slices overlap.
+import { keep } from '../engine.js';
 import { zeros } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { allocate } from '../ops/kernel.js';
 import { denseCopy } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
+import type { Node } from './node.js';
 
 /** One slice's gradient and where the slice starts in the sliced tensor. */
-export interface SlicePart {
+interface SlicePart {
   readonly grad: Tensor;
   readonly starts: readonly number[];
+}
+
+/**
+ * The slices' gradients of each sliced node, kept until that node's turn in the backward walk.
+ *
+ * @example
+ * ```ts
+ * const slices = new SliceGradients();
+ * if (!slices.defer(node, g)) runRule(node, g); // node = slice(x): kept for x
+ * const gx = slices.merge(xNode, denseGradOfX); // one buffer for every slice of x
+ * ```
+ */
+export class SliceGradients {
+  private readonly parts = new Map<Node, SlicePart[]>();
+
+  /**
+   * Keeps `grad`, the gradient of `node`, for the node it slices, and returns true, when `node`
+   * is a slice of a recorded (non-leaf) tensor; returns false otherwise (and for a freed graph,
+   * so that the walk reports it).
+   */
+  defer(node: Node, grad: Tensor): boolean {
+    const input = node.edges[0];
+    if (node.op !== 'slice' || !input || !('node' in input) || node.released) return false;
+    const list = this.parts.get(input.node) ?? [];
+    list.push({ grad, starts: node.attributes.starts as number[] });
+    this.parts.set(input.node, list);
+    return true;
+  }
+
+  /**
+   * The whole gradient of `node`: `dense` (the gradient from its other uses, or none) with the
+   * gradients of its slices written in. Consumes `dense` and the slices' gradients; returns
+   * `dense` itself when no slice of `node` sent one.
+   */
+  merge(node: Node, dense: Tensor | undefined): Tensor | undefined {
+    const parts = this.parts.get(node);
+    if (!parts) return dense;
+    this.parts.delete(node);
+    const whole = keep(assemble(node.outputShape, dense, parts));
+    dense?.dispose();
+    for (const part of parts) part.grad.dispose();
+    return whole;
+  }
 }
 
 function overlaps(a: SlicePart, b: SlicePart): boolean {
@@ -30,11 +75,8 @@ function regionOf(out: Tensor, part: SlicePart) {
   return { ...view, shape: part.grad.shape, offset };
 }
 
-/**
- * The gradient of a tensor of `shape` from `dense` (gradients of other uses, or none) and the
- * gradients of slices of it. Consumes neither; returns a new tensor.
- */
-export function assembleSliceParts(
+/** A tensor of `shape`: `dense` (or zeros) plus each part at its place. Consumes nothing. */
+function assemble(
   shape: readonly number[],
   dense: Tensor | undefined,
   parts: readonly SlicePart[],
