@@ -11,7 +11,7 @@ export { type Edge, type InputInfo, Node, type OpAttributes, record } from './au
 export * from './backend/index.js';
 export * from './dtype.js';
 export { type Disposable, dispose, keep, Storage, tidy } from './engine.js';
-export { formatShape, TensorError } from './errors.js';
+export { formatShape, TensorError, type TensorErrorCode } from './errors.js';
 export { type MemoryInfo, memory } from './memory.js';
 export * from './ops/index.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
