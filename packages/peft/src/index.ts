@@ -25,6 +25,15 @@ export {
   resolveIa3Config,
 } from './ia3/index.js';
 export {
+  isQuantizedBase,
+  QLORA_DEFAULTS,
+  QloraLayer,
+  type QloraConfig,
+  qlora,
+  qloraLayerOf,
+  resolveQloraConfig,
+} from './qlora/index.js';
+export {
   PROMPT_TUNING_DEFAULTS,
   PromptLayer,
   type PromptTokenizer,

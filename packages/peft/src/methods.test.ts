@@ -17,6 +17,7 @@ import {
   randn,
   transpose,
 } from '@llmkit/core-tensor';
+import { quantizeModel } from '@llmkit/quantize';
 import { GPT, type ResolvedGPTConfig } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -74,6 +75,8 @@ const float64 = { dtype: 'float64' as const };
 
 interface MethodCase {
   name: string;
+  /** The base model the adapter goes on (default the float makeBase()). */
+  base?: () => GPT;
   config: PeftConfig;
   /** The trainable-parameter count, written out from the method's definition. */
   trainable(c: ResolvedGPTConfig): number;
@@ -113,6 +116,13 @@ const ia3Check = (feedforward: boolean): GradcheckResult =>
       randn(feedforward ? [1, 5] : [4, 1], float64),
     ],
   );
+
+/** makeBase() with its Linears in nf4, as QLoRA leaves them. */
+function quantizedBase(): GPT {
+  const base = makeBase();
+  quantizeModel(base, { format: 'nf4', groupSize: 16, doubleQuantization: false });
+  return base;
+}
 
 const CASES: MethodCase[] = [
   {
@@ -204,24 +214,42 @@ const CASES: MethodCase[] = [
       gradcheck((e, p) => prependPrompt(e, p), [randn([2, 4, 5], float64), randn([3, 5], float64)]),
     ],
   },
+  {
+    name: 'qlora nf4 r 4 on c_attn and c_fc',
+    base: quantizedBase,
+    config: {
+      method: 'qlora',
+      r: 4,
+      targetModules: ['c_attn', 'c_fc'],
+      groupSize: 16,
+      doubleQuantization: false,
+    },
+    trainable: ({ nLayer: L, nEmbd: C }) => L * 4 * (C + 3 * C + (C + 4 * C)),
+    startsAsBase: true,
+    mergeable: false,
+    gradchecks: () => [loraLinearCheck()],
+  },
 ];
 
 describe.each(CASES)('$name', (c) => {
+  // the model a case's adapter goes on; QLoRA quantizes makeBase() itself
+  const newBase = (): GPT => (c.config.method === 'qlora' ? makeBase() : (c.base ?? makeBase)());
+  const reference = c.base ?? makeBase;
   it('trains exactly the formula count of parameters, and only the adapter', () => {
-    const base = makeBase();
+    const base = newBase();
     const peft = getPeftModel(base, c.config);
     expect(peft.trainableParameterCount()).toBe(c.trainable(base.config));
     peft.dispose();
   });
 
   it.skipIf(!c.startsAsBase)('starts with the base model output', async () => {
-    const expected = await logitsOf(makeBase());
-    const peft = getPeftModel(makeBase(), c.config);
+    const expected = await logitsOf(reference());
+    const peft = getPeftModel(newBase(), c.config);
     expect(maxAbsDiff(await logitsOf(peft), expected)).toBeLessThan(1e-6);
   });
 
   it.skipIf(!c.mergeable)('gives the same output merged and unmerged (within 1e-5)', async () => {
-    const peft = getPeftModel(makeBase(), c.config).eval();
+    const peft = getPeftModel(newBase(), c.config).eval();
     randomize(peft, c.offset);
     const unmerged = await logitsOf(peft);
     const plain = await logitsOf(makeBase());
@@ -236,11 +264,11 @@ describe.each(CASES)('$name', (c) => {
   });
 
   it('round-trips through saveAdapter / loadAdapter exactly', async () => {
-    const peft = getPeftModel(makeBase(), c.config).eval();
+    const peft = getPeftModel(newBase(), c.config).eval();
     randomize(peft, c.offset);
     const dir = join(scratch, c.name.replaceAll(/\W+/g, '-'));
     await saveAdapter(peft, dir);
-    const again = await loadAdapter(makeBase(), dir);
+    const again = await loadAdapter(reference(), dir);
     again.eval();
     const a = peft.adapterEntries('default');
     const b = again.adapterEntries('default');
@@ -254,7 +282,7 @@ describe.each(CASES)('$name', (c) => {
   });
 
   it('sends gradients only to adapter tensors and leaves the base unchanged by training', async () => {
-    const peft = getPeftModel(makeBase(), c.config);
+    const peft = getPeftModel(newBase(), c.config);
     const trainable = new Set(peft.trainableParameters());
     const frozen = peft.parameters().filter((p) => !trainable.has(p));
     const frozenBefore = await Promise.all(

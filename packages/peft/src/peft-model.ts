@@ -7,6 +7,7 @@ import { asPeftError, PeftError } from './errors.js';
 import type { Ia3Config } from './ia3/config.js';
 import type { LoraConfig } from './lora/config.js';
 import type { PromptTuningConfig } from './prompt-tuning/config.js';
+import type { QloraConfig } from './qlora/config.js';
 import { assignValues, copyOf, modulesToSaveEntries } from './modules-to-save.js';
 import {
   type AdapterTensorEntry,
@@ -22,6 +23,7 @@ import {
  */
 export type PeftConfig =
   | ({ method: 'lora' } & Partial<Omit<LoraConfig, 'method'>>)
+  | ({ method: 'qlora' } & Partial<Omit<QloraConfig, 'method'>>)
   | ({ method: 'ia3' } & Partial<Omit<Ia3Config, 'method'>>)
   | ({ method: 'prompt-tuning' } & Partial<Omit<PromptTuningConfig, 'method'>>)
   | (MethodConfig & Record<string, unknown>);

@@ -89,8 +89,11 @@ export function registerMethod<Config extends MethodConfig>(method: PeftMethod<C
  * ```
  */
 export function methodByName(name: string): PeftMethod<MethodConfig> {
+  // a peft_type names its own method first (LORA -> lora, not qlora, whose files are LORA too)
   const found =
-    methods.get(name) ?? [...methods.values()].find((method) => method.peftType === name);
+    methods.get(name) ??
+    methods.get(String(name).toLowerCase().replaceAll('_', '-')) ??
+    [...methods.values()].find((method) => method.peftType === name);
   if (!found) {
     throw new PeftError(
       'invalid_config',

@@ -3,7 +3,10 @@
 // the base weights keep their names). A starts Kaiming-uniform with a = sqrt(5) (nn.Linear's init,
 // as PEFT), B at zero, so the adapted model starts equal to the base. For an Embedding, PEFT's
 // layout: A [r, numEmbeddings] is looked up by id, B is [embeddingDim, r], A starts at zero and B
-// normal. Several adapters can sit on one layer; one (or none) is active.
+// normal. Over a QuantizedLinear of @llmkit/quantize (QLoRA, Dettmers et al., 2023) the base runs
+// its own packed-weight kernel, never dequantized as a whole, and only A and B get gradients; such
+// a layer cannot merge (the update would have to be requantized). Several adapters can sit on one
+// layer; one (or none) is active.
 import {
   add,
   contiguous,
@@ -11,7 +14,7 @@ import {
   Embedding,
   embedding,
   init,
-  Linear,
+  type Linear,
   type Generator,
   type Module,
   matmul,
@@ -21,10 +24,12 @@ import {
   transpose,
   zeros,
 } from '@llmkit/core-tensor';
+import { QuantizedLinear } from '@llmkit/quantize';
 import { type AdapterWeights, adapterWeightsOf } from '../adapter-weights.js';
+import { PeftError } from '../errors.js';
 
 /** The modules LoRA can adapt. */
-export type LoraBase = Linear | Embedding;
+export type LoraBase = Linear | Embedding | QuantizedLinear;
 
 interface AdapterSettings {
   scaling: number;
@@ -64,17 +69,33 @@ export class LoraLayer {
   private readonly settings = new Map<string, AdapterSettings>();
   private readonly mergedAdapters = new Set<string>();
   private readonly isEmbedding: boolean;
+  // the class's own forward (the instance property shadows it while adapters are attached)
+  private readonly baseForward: (x: Tensor) => Tensor;
 
   constructor(readonly base: LoraBase) {
     this.isEmbedding = base instanceof Embedding;
+    this.baseForward = Object.getPrototypeOf(base).forward;
     this.A = adapterWeightsOf(base, this.isEmbedding ? 'lora_embedding_A' : 'lora_A');
     this.B = adapterWeightsOf(base, this.isEmbedding ? 'lora_embedding_B' : 'lora_B');
   }
 
   /** `[in, out]` of the base: features for a Linear, (numEmbeddings, embeddingDim) for an Embedding. */
   get features(): { in: number; out: number } {
-    const [rows, columns] = this.base.weight.shape;
-    return this.isEmbedding ? { in: rows, out: columns } : { in: columns, out: rows };
+    const base = this.base;
+    if (base instanceof Embedding) return { in: base.numEmbeddings, out: base.embeddingDim };
+    return { in: base.inFeatures, out: base.outFeatures };
+  }
+
+  /** Whether adapters can fold into the base weight (not into a quantized one). */
+  get mergeable(): boolean {
+    return !(this.base instanceof QuantizedLinear);
+  }
+
+  // the adapter's dtype and backend: the base weight's (float32 over a quantized base)
+  private placement(): { dtype: 'float32' | 'float64'; backend: string } {
+    const weight = this.base.stateDict().weight;
+    const dtype = this.base instanceof QuantizedLinear ? 'float32' : weight.dtype;
+    return { dtype: dtype === 'float64' ? 'float64' : 'float32', backend: weight.backend.name };
   }
 
   /** Adds adapter `name` with its initial values (see the file header); returns A and B. */
@@ -83,8 +104,7 @@ export class LoraLayer {
     options: { r: number; scaling: number; dropout: number; generator?: Generator },
   ): { A: Tensor; B: Tensor } {
     const { r } = options;
-    const dtype = this.base.weight.dtype;
-    const backend = this.base.weight.backend.name;
+    const { dtype, backend } = this.placement();
     const { in: fanIn, out } = this.features;
     const A = zeros([r, fanIn], { dtype, backend });
     const B = zeros([out, r], { dtype, backend });
@@ -151,11 +171,17 @@ export class LoraLayer {
   }
 
   private shiftWeight(name: string, sign: 1 | -1): void {
+    const base = this.base;
+    if (base instanceof QuantizedLinear)
+      throw new PeftError(
+        'unsupported',
+        `LoRA merge: the base layer is a QuantizedLinear (${base.options.format}); its packed weight cannot take the update. Dequantize the model first (dequantizeModel of @llmkit/quantize)`,
+      );
     const delta = this.delta(name);
     noGrad(() => {
       const signed = mul(delta, sign);
-      const updated = add(this.base.weight, signed);
-      this.base.weight.assign(updated);
+      const updated = add(base.weight, signed);
+      base.weight.assign(updated);
       updated.dispose();
       signed.dispose();
     });
@@ -165,8 +191,7 @@ export class LoraLayer {
   /** The base output plus the active, unmerged adapter's update. */
   forward(x: Tensor): Tensor {
     const base = this.base;
-    const y =
-      base instanceof Linear ? Linear.prototype.forward.call(base, x) : embedding(x, base.weight);
+    const y = this.baseForward.call(base, x);
     const name = this.active;
     if (name === null || this.mergedAdapters.has(name)) return y;
     const A = this.A.get(name) as Tensor;

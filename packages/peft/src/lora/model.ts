@@ -2,6 +2,7 @@
 // biases `bias` asks for), merge, save in PEFT's names (`<module>.lora_A.weight` [r, in],
 // `<module>.lora_B.weight` [out, r], `lora_embedding_A` / `lora_embedding_B` for embeddings).
 import { Embedding, Generator, Linear, type Module } from '@llmkit/core-tensor';
+import { QuantizedLinear } from '@llmkit/quantize';
 import { GPT } from '@llmkit/transformer';
 import { PeftError } from '../errors.js';
 import type { AdapterTensorEntry, AttachedAdapter, PeftMethod } from '../registry.js';
@@ -16,6 +17,10 @@ export function loraTargets(model: Module, config: LoraConfig): [string, LoraBas
   return findTargets<LoraBase>(model, config.targetModules, WHERE, [
     { name: 'Linear', accepts: (m): m is Linear => m instanceof Linear },
     { name: 'Embedding', accepts: (m): m is Embedding => m instanceof Embedding },
+    {
+      name: 'QuantizedLinear',
+      accepts: (m): m is QuantizedLinear => m instanceof QuantizedLinear,
+    },
   ]);
 }
 
@@ -71,6 +76,13 @@ function attachLora(model: Module, config: LoraConfig, adapterName: string): Att
       }
     },
     merge() {
+      const frozen = attached.find(([, layer]) => !layer.mergeable);
+      if (frozen)
+        // checked first, so no layer is left merged alone
+        throw new PeftError(
+          'unsupported',
+          `LoRA merge: '${frozen[0]}' is a QuantizedLinear; its packed weight cannot take the update (dequantize the model first)`,
+        );
       for (const [, layer] of attached) layer.merge(adapterName);
       merged = true;
     },
