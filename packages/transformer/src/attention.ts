@@ -2,19 +2,13 @@
 // grouped-query attention), softmax(q k^T / sqrt(d) + mask) v, merge heads. Projections live in
 // each architecture's module, so parameter names can follow that architecture's checkpoints.
 import {
-  dropout as applyDropout,
+  expand,
   type Generator,
-  matmul,
-  mul,
   reshape,
   scaledDotProductAttention,
-  softmax,
   type Tensor,
   transpose,
   unsqueeze,
-  where,
-  expand,
-  fromValues,
 } from '@llmkit/core-tensor';
 
 /** `[B, T, H * D] -> [B, H, T, D]` (a strided view; no copy). */
@@ -55,9 +49,14 @@ export interface AttendOptions {
 }
 
 /**
- * softmax(q k^T / sqrt(D) + mask) v for q `[B, H, T, D]`, k and v `[B, H, S, D]`. Without
- * `returnWeights`, core-tensor's `scaledDotProductAttention` runs (the backend's fused kernel when
- * no gradient is needed); with it, the manual path below also hands back the weights.
+ * softmax(q k^T / sqrt(D) + mask) v for q `[B, H, T, D]`, k and v `[B, H, S, D]`: core-tensor's
+ * `scaledDotProductAttention` (the backend's fused kernel where it applies), which also hands
+ * back the weights when asked (computing them on its composed path).
+ *
+ * @example
+ * ```ts
+ * const { output, weights } = attend(q, k, v, { causal: true, returnWeights: true });
+ * ```
  */
 export function attend(
   q: Tensor,
@@ -65,38 +64,14 @@ export function attend(
   v: Tensor,
   options: AttendOptions = {},
 ): { output: Tensor; weights?: Tensor } {
-  if (!options.returnWeights) {
-    return {
-      output: scaledDotProductAttention(q, k, v, {
-        causal: options.causal,
-        mask: options.mask,
-        dropout: options.dropout,
-        generator: options.generator,
-      }),
-    };
-  }
-  // manual implementation of attention, which keeps the weights for visualisation
-  const D = q.shape[3];
-  const T = q.shape[2];
-  const S = k.shape[2];
-  let scores = mul(matmul(q, transpose(k, -2, -1)), 1 / Math.sqrt(D)); // (B, H, T, S)
-  if (options.causal) scores = where(causalKeep(T, S, q), scores, -Infinity);
-  if (options.mask) scores = where(options.mask, scores, -Infinity);
-  const weights = softmax(scores, -1);
-  const dropped = options.dropout
-    ? applyDropout(weights, options.dropout, { generator: options.generator })
-    : weights;
-  return { output: matmul(dropped, v), weights };
-}
-
-function causalKeep(T: number, S: number, like: Tensor): Tensor {
-  const keep = new Uint8Array(T * S);
-  for (let t = 0; t < T; t++)
-    for (let s = 0; s <= Math.min(S - 1, t + S - T); s++) keep[t * S + s] = 1;
-  return fromBool(keep, [T, S], like);
-}
-
-/** A bool tensor on `like`'s backend. */
-export function fromBool(values: Uint8Array, shape: number[], like: Tensor): Tensor {
-  return fromValues(values, shape, { dtype: 'bool', backend: like.backend.name });
+  const { mask, causal, dropout, generator } = options;
+  if (options.returnWeights)
+    return scaledDotProductAttention(q, k, v, {
+      mask,
+      causal,
+      dropout,
+      generator,
+      returnWeights: true,
+    });
+  return { output: scaledDotProductAttention(q, k, v, { mask, causal, dropout, generator }) };
 }

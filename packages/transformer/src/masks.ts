@@ -1,12 +1,15 @@
 // Token ids, padding masks, position ids and attention masks. Masks are built in JavaScript from
 // per-row 0/1 lists (they are small: B * T * S bytes) and handed to attention as bool tensors.
-import { fromValues, type Tensor } from '@llmkit/core-tensor';
+import { causalMask, fromValues, logicalAnd, type Tensor } from '@llmkit/core-tensor';
 import { TransformerError } from './errors.js';
 
-/** Token ids per row: nested arrays, or an int32 tensor `[B, T]` (read synchronously: pass arrays on WebGPU). */
+/** Token ids per row: nested arrays, or an integer tensor `[B, T]` on any backend. */
 export type TokenIds = readonly (readonly number[])[] | Tensor;
 
-/** A 0/1 mask per row (1 = real token, 0 = padding): nested arrays or a tensor `[B, T]`. */
+/**
+ * A 0/1 mask per row (1 = real token, 0 = padding): nested arrays, or a tensor `[B, T]` on a backend
+ * that reads synchronously (the mask decides positions and padding on the host; pass rows on WebGPU).
+ */
 export type PaddingMask = readonly (readonly number[])[] | Tensor;
 
 /** Reads ids or a mask into rows of numbers, checking that it is a rectangular `[B, T]`. */
@@ -22,15 +25,18 @@ export function toRows(value: TokenIds, what: string): number[][] {
         `${what} must be [batch, sequence], got shape [${t.shape}]`,
       );
     }
+    if (!t.backend.readSync) {
+      throw new TransformerError(
+        'unsupported',
+        `${what} is a tensor on backend '${t.backend.name}', which reads only asynchronously; pass it as rows (number[][], from await tensor.array())`,
+      );
+    }
     const flat = Array.from(t.dataSync<Int32Array>(), Number);
     const [B, T] = t.shape;
     rows = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
   }
   if (rows.length === 0 || rows[0].length === 0) {
-    throw new TransformerError(
-      'invalid_data',
-      `${what} must have at least one row and one column`,
-    );
+    throw new TransformerError('invalid_data', `${what} must have at least one row and one column`);
   }
   const T = rows[0].length;
   rows.forEach((row, b) => {
@@ -74,6 +80,63 @@ export function idTensor(
     }
   }
   return fromValues(flat, [B, T], { dtype: 'int32', backend: like?.backend.name });
+}
+
+/**
+ * Token ids `[B, T]` as a forward pass takes them: rows checked on the host, or a tensor left on
+ * its device. A tensor is read back (and then checked like rows) only where its backend reads
+ * synchronously; elsewhere (WebGPU) it is used as it is, its shape checked but not its values.
+ */
+export type TokenBatch =
+  | { readonly shape: readonly [number, number]; readonly rows: number[][] }
+  | { readonly shape: readonly [number, number]; readonly tensor: Tensor; readonly what: string };
+
+/**
+ * Reads `value` into a {@link TokenBatch}, without a read back where the backend cannot read
+ * synchronously.
+ *
+ * @example
+ * ```ts
+ * readTokenIds([[5, 6, 7]], 'inputIds').shape; // [1, 3]
+ * ```
+ */
+export function readTokenIds(value: TokenIds, what: string): TokenBatch {
+  if (Array.isArray(value) || (value as Tensor).backend.readSync) {
+    const rows = toRows(value, what);
+    return { shape: [rows.length, rows[0].length], rows };
+  }
+  const tensor = value as Tensor;
+  if (tensor.rank !== 2 || tensor.size === 0) {
+    throw new TransformerError(
+      'invalid_data',
+      `${what} must be a non-empty [batch, sequence], got shape [${tensor.shape}]`,
+    );
+  }
+  if (tensor.dtype === 'bool' || tensor.dtype === 'float16' || tensor.dtype === 'bfloat16') {
+    throw new TransformerError(
+      'invalid_data',
+      `${what} must hold integer ids (int32 preferred), got a ${tensor.dtype} tensor`,
+    );
+  }
+  return { shape: [tensor.shape[0], tensor.shape[1]], tensor, what };
+}
+
+/** The ids of `batch` as an int32 tensor `[B, T]` on `like`'s backend (see {@link idTensor}). */
+export function tokenTensor(batch: TokenBatch, vocabSize: number, like: Tensor): Tensor {
+  if ('rows' in batch) return idTensor(batch.rows, vocabSize, like);
+  const { tensor, what } = batch;
+  if (tensor.backend !== like.backend) {
+    throw new TransformerError(
+      'invalid_data',
+      `${what} is on backend '${tensor.backend.name}' but the model is on '${like.backend.name}'; move it with await ${what}.toBackend('${like.backend.name}')`,
+    );
+  }
+  return tensor.dtype === 'int32' ? tensor.detach() : tensor.to('int32');
+}
+
+/** A padding mask of ones (no padding) for `[B, T]`. */
+export function noPadding([B, T]: readonly [number, number]): number[][] {
+  return Array.from({ length: B }, () => new Array<number>(T).fill(1));
 }
 
 /**
@@ -134,8 +197,9 @@ export function positionIds(
 /**
  * The attention mask `[B, 1, T, S]` (bool, true = attend) for T queries over S keys whose
  * padding is `keyMask` (B rows of S). Causal masks align queries to the end (query t is key
- * position t + S - T, as with a KV cache). With `keepSelf`, each query also sees its own key even
- * when that key is padding, so a padded row never has every score at -inf (its output is unused).
+ * position t + S - T, as with a KV cache): core-tensor's `causalMask`. With `keepSelf`, each
+ * query also sees its own key even when that key is padding, so a padded row never has every
+ * score at -inf (its output is unused).
  */
 export function attentionMask(
   keyMask: readonly (readonly number[])[],
@@ -145,16 +209,22 @@ export function attentionMask(
   const B = keyMask.length;
   const S = keyMask[0].length;
   const T = queryLength;
+  const backend = options.like.backend.name;
   const keep = new Uint8Array(B * T * S);
   for (let b = 0; b < B; b++) {
     const row = keyMask[b];
     for (let t = 0; t < T; t++) {
       const self = t + S - T;
-      const end = options.causal ? Math.min(S - 1, self) : S - 1;
       const base = (b * T + t) * S;
-      for (let s = 0; s <= end; s++)
+      for (let s = 0; s < S; s++)
         keep[base + s] = row[s] || (options.keepSelf && s === self) ? 1 : 0;
     }
   }
-  return fromValues(keep, [B, 1, T, S], { dtype: 'bool', backend: options.like.backend.name });
+  const padding = fromValues(keep, [B, 1, T, S], { dtype: 'bool', backend });
+  if (!options.causal) return padding;
+  const causal = causalMask(T, S, { backend });
+  const mask = logicalAnd(padding, causal);
+  padding.dispose();
+  causal.dispose();
+  return mask;
 }

@@ -32,10 +32,13 @@ import type { KVCache } from '../kv-cache.js';
 import {
   attentionMask,
   hasPadding,
-  idTensor,
+  noPadding,
   type PaddingMask,
   positionIds,
+  readTokenIds,
+  type TokenBatch,
   type TokenIds,
+  tokenTensor,
   toRows,
 } from '../masks.js';
 import { named } from '../named.js';
@@ -179,12 +182,12 @@ export class EncoderDecoder extends Module {
     return this.shared ?? this[side].embed_tokens!;
   }
 
-  private embed(side: 'encoder' | 'decoder', rows: number[][], positions: number[][]): Tensor {
+  private embed(side: 'encoder' | 'decoder', batch: TokenBatch, positions: number[][]): Tensor {
     const c = this.config;
     const table = this.tokenEmbedding(side);
-    const [B, T] = [rows.length, rows[0].length];
+    const [B, T] = batch.shape;
     let x = table.forward(
-      idTensor(rows, side === 'encoder' ? c.vocabSize : c.targetVocabSize, table.weight),
+      tokenTensor(batch, side === 'encoder' ? c.vocabSize : c.targetVocabSize, table.weight),
     );
     if (c.scaleEmbeddings) x = mul(x, Math.sqrt(c.nEmbd));
     const ids = fromValues(Int32Array.from(positions.flat()), [B, T], {
@@ -209,14 +212,14 @@ export class EncoderDecoder extends Module {
     sourceIds: TokenIds,
     options: { attentionMask?: PaddingMask; returnAttention?: boolean } = {},
   ): EncoderMemory {
-    const rows = toRows(sourceIds, 'sourceIds');
-    const [B, S] = [rows.length, rows[0].length];
+    const batch = readTokenIds(sourceIds, 'sourceIds'); // a tensor stays on its device
+    const [B, S] = batch.shape;
     this.checkLength(S, 'source');
     const mask = options.attentionMask
       ? checkMask(toRows(options.attentionMask, 'sourceMask'), B, S)
-      : rows.map((row) => row.map(() => 1));
+      : noPadding(batch.shape);
     return tidy(() => {
-      let x = this.embed('encoder', rows, positionIds(mask, new Array(B).fill(0)));
+      let x = this.embed('encoder', batch, positionIds(mask, new Array(B).fill(0)));
       const attention = hasPadding(mask)
         ? attentionMask(mask, S, { causal: false, keepSelf: true, like: x })
         : undefined;
@@ -238,8 +241,8 @@ export class EncoderDecoder extends Module {
     memory: EncoderMemory,
     options: DecodeOptions = {},
   ): { logits: Tensor; selfAttentions?: Tensor[]; crossAttentions?: Tensor[] } {
-    const rows = toRows(targetIds, 'decoderInputIds');
-    const [B, T] = [rows.length, rows[0].length];
+    const batch = readTokenIds(targetIds, 'decoderInputIds');
+    const [B, T] = batch.shape;
     const past = options.cache?.length ?? 0;
     this.checkLength(past + T, 'target');
     if (memory.mask.length !== B) {
@@ -250,12 +253,12 @@ export class EncoderDecoder extends Module {
     }
     const mask = options.attentionMask
       ? checkMask(toRows(options.attentionMask, 'decoderAttentionMask'), B, T)
-      : rows.map((row) => row.map(() => 1));
+      : noPadding(batch.shape);
     const { positions, keyMask } = options.cache
       ? options.cache.extend(mask)
       : { positions: positionIds(mask, new Array(B).fill(0)), keyMask: mask };
     return tidy(() => {
-      let x = this.embed('decoder', rows, positions);
+      let x = this.embed('decoder', batch, positions);
       const padded = hasPadding(keyMask);
       const returnAttention = options.returnAttention ?? false;
       const self = {

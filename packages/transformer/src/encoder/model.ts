@@ -26,9 +26,12 @@ import { checkMask } from '../gpt/model.js';
 import {
   attentionMask,
   hasPadding,
-  idTensor,
+  noPadding,
   type PaddingMask,
+  readTokenIds,
+  type TokenBatch,
   type TokenIds,
+  tokenTensor,
   toRows,
 } from '../masks.js';
 import { named } from '../named.js';
@@ -184,9 +187,8 @@ export class Encoder extends Module {
   /** Encodes token ids `[B, T]` (padding marked by `attentionMask`). */
   forward(inputIds: TokenIds, options: EncoderForwardOptions = {}): EncoderOutput {
     const c = this.config;
-    const rows = toRows(inputIds, 'inputIds');
-    const B = rows.length;
-    const T = rows[0].length;
+    const batch = readTokenIds(inputIds, 'inputIds'); // a tensor stays on its device
+    const [B, T] = batch.shape;
     if (T > c.blockSize) {
       throw new TransformerError(
         'prompt_too_long',
@@ -195,8 +197,8 @@ export class Encoder extends Module {
     }
     const mask = options.attentionMask
       ? checkMask(toRows(options.attentionMask, 'attentionMask'), B, T)
-      : rows.map((row) => row.map(() => 1));
-    let types: number[][] | undefined;
+      : noPadding(batch.shape);
+    let types: TokenBatch | undefined;
     if (options.tokenTypeIds) {
       if (c.typeVocabSize === 0) {
         throw new TransformerError(
@@ -204,18 +206,18 @@ export class Encoder extends Module {
           'Encoder.forward: tokenTypeIds given but typeVocabSize is 0',
         );
       }
-      types = toRows(options.tokenTypeIds, 'tokenTypeIds');
-      if (types.length !== B || types[0].length !== T) {
+      types = readTokenIds(options.tokenTypeIds, 'tokenTypeIds');
+      if (types.shape[0] !== B || types.shape[1] !== T) {
         throw new TransformerError(
           'invalid_data',
-          `Encoder.forward: tokenTypeIds are [${types.length}, ${types[0].length}], expected [${B}, ${T}] like inputIds`,
+          `Encoder.forward: tokenTypeIds are [${types.shape}], expected [${B}, ${T}] like inputIds`,
         );
       }
     }
     const out = tidy(() => {
       const weight = this.embeddings.word_embeddings.weight;
       const backend = weight.backend.name;
-      let x = this.embeddings.word_embeddings.forward(idTensor(rows, c.vocabSize, weight));
+      let x = this.embeddings.word_embeddings.forward(tokenTensor(batch, c.vocabSize, weight));
       const positions = fromValues(
         Int32Array.from({ length: B * T }, (_, i) => i % T),
         [B, T],
@@ -224,7 +226,7 @@ export class Encoder extends Module {
       x = add(x, this.embeddings.position_embeddings.forward(positions));
       if (this.embeddings.token_type_embeddings) {
         const typeIds = types
-          ? idTensor(types, c.typeVocabSize, weight)
+          ? tokenTensor(types, c.typeVocabSize, weight)
           : fromValues(new Int32Array(B * T), [B, T], { dtype: 'int32', backend });
         x = add(x, this.embeddings.token_type_embeddings.forward(typeIds));
       }

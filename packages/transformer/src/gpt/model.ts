@@ -28,10 +28,12 @@ import type { KVCache } from '../kv-cache.js';
 import {
   attentionMask,
   hasPadding,
-  idTensor,
+  noPadding,
   type PaddingMask,
   positionIds,
+  readTokenIds,
   type TokenIds,
+  tokenTensor,
   toRows,
 } from '../masks.js';
 import { type RopeTables, ropeAt, ropeTables } from '../rope.js';
@@ -137,12 +139,11 @@ export class GPT extends Module {
    */
   forward(inputIds: TokenIds, options: ForwardOptions = {}): CausalLMOutput {
     const c = this.config;
-    const rows = toRows(inputIds, 'inputIds');
-    const B = rows.length;
-    const T = rows[0].length;
+    const batch = readTokenIds(inputIds, 'inputIds'); // a tensor stays on its device
+    const [B, T] = batch.shape;
     const maskRows = options.attentionMask
       ? checkMask(toRows(options.attentionMask, 'attentionMask'), B, T)
-      : rows.map((row) => row.map(() => 1));
+      : noPadding(batch.shape);
     const past = options.cache?.length ?? 0;
     if (past + T > c.blockSize) {
       throw new TransformerError(
@@ -154,7 +155,7 @@ export class GPT extends Module {
       ? options.cache.extend(maskRows)
       : { positions: positionIds(maskRows, new Array(B).fill(0)), keyMask: maskRows };
     return tidy(() => {
-      const ids = idTensor(rows, c.vocabSize, this.wte.weight);
+      const ids = tokenTensor(batch, c.vocabSize, this.wte.weight);
       const positionTensor = fromValues(Int32Array.from(positions.flat()), [B, T], {
         dtype: 'int32',
         backend: this.wte.weight.backend.name,
