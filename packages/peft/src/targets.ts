@@ -68,12 +68,17 @@ export function findTargets<M extends Module>(
     .namedModules()
     .filter(([name]) => name !== '' && matchesTarget(model, name, targets));
   const shown = JSON.stringify(targetModulesToJson(targets));
+  // ['Linear', 'Embedding', 'QuantizedLinear'] -> 'Linear, Embedding and QuantizedLinear'
+  const list = (word: string) => {
+    const names = kinds.map((k) => k.name);
+    return names.length === 1
+      ? names[0]
+      : `${names.slice(0, -1).join(', ')} ${word} ${names.at(-1)}`;
+  };
   if (selected.length === 0) {
     throw new PeftError(
       'invalid_argument',
-      `${where}: targetModules ${shown} match no module of the model; its ${kinds
-        .map((k) => k.name)
-        .join(' and ')} modules are: ${candidates.map(([name]) => name).join(', ')}`,
+      `${where}: targetModules ${shown} match no module of the model; its ${list('and')} modules are: ${candidates.map(([name]) => name).join(', ')}`,
     );
   }
   const wrongKind = selected.filter(([, module]) => !kinds.some((kind) => kind.accepts(module)));
@@ -81,9 +86,7 @@ export function findTargets<M extends Module>(
     const [name, module] = wrongKind[0];
     throw new PeftError(
       'invalid_argument',
-      `${where}: targetModules ${shown} select '${name}', a ${module.constructor.name}; expected only ${kinds
-        .map((k) => k.name)
-        .join(' or ')} modules`,
+      `${where}: targetModules ${shown} select '${name}', a ${module.constructor.name}; expected only ${list('or')} modules`,
     );
   }
   return selected as [string, M][];

@@ -117,7 +117,7 @@ describe('bad input', () => {
   it('names every module when targetModules match nothing', () => {
     const base = makeBase();
     expect(() => getPeftModel(base, { method: 'lora', targetModules: ['q_proj'] })).toThrow(
-      /targetModules \["q_proj"\] match no module of the model; its Linear and Embedding modules are: wte, wpe, h\.0\.attn\.c_attn, h\.0\.attn\.c_proj, h\.0\.mlp\.c_fc/,
+      /targetModules \["q_proj"\] match no module of the model; its Linear, Embedding and QuantizedLinear modules are: wte, wpe, h\.0\.attn\.c_attn, h\.0\.attn\.c_proj, h\.0\.mlp\.c_fc/,
     );
     untouched(base);
   });
@@ -131,7 +131,7 @@ describe('bad input', () => {
       [{ rank: 4 }, /unknown option "rank"/],
       [
         { targetModules: ['ln_1'] },
-        /select 'h\.0\.ln_1', a LayerNorm; expected only Linear or Embedding modules/,
+        /select 'h\.0\.ln_1', a LayerNorm; expected only Linear, Embedding or QuantizedLinear modules/,
       ],
       [{ dropout: 1 }, /dropout must be a finite number >= 0 and < 1, got 1/],
     ];
