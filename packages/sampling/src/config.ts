@@ -1,3 +1,4 @@
+import { checkNumber, configError, type NumberRange, rejectUnknownKeys } from '@llmkit/utils';
 import { SamplingError } from './errors.js';
 
 /**
@@ -114,72 +115,22 @@ export const samplerDefaults = {
   noRepeatNgramSize: 0,
 } as const;
 
-/** The option names of {@link SamplerConfig}. */
-export const samplerKeys: readonly string[] = [
-  ...Object.keys(samplerDefaults),
-  'logitBias',
-  'seed',
-];
-
 /**
- * Throws `invalid_config` for an option name not in `known` (a typo such as `top_p` or
- * `maxTokens` would otherwise be ignored silently).
+ * Every {@link SamplerConfig} field with its default (`undefined` for `logitBias`, none, and
+ * `seed`, random): the known option names are its keys, and `satisfies` makes the compiler reject
+ * a field of SamplerConfig missing here.
  */
-export function rejectUnknownKeys(config: object, known: readonly string[], where: string): void {
-  for (const key of Object.keys(config)) {
-    if (!known.includes(key)) {
-      const lower = key.toLowerCase().replaceAll('_', '');
-      const guess = known.find((name) => name.toLowerCase() === lower);
-      throw new SamplingError(
-        'invalid_config',
-        `${where}: unknown option ${JSON.stringify(key)}${guess ? `; did you mean ${guess}?` : ''}`,
-      );
-    }
-  }
-}
-
-/** Throws a {@link SamplingError} `invalid_config` naming `field`. */
-export function configError(where: string, field: string, value: unknown, expected: string): never {
-  throw new SamplingError(
-    'invalid_config',
-    `${where}: ${field} must be ${expected}, got ${describe(value)}`,
-  );
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
-    return String(value);
-  return Object.prototype.toString.call(value);
-}
-
-/** Checks that `value` is a finite number in a range; returns it. */
-export function checkNumber(
-  where: string,
-  field: string,
-  value: unknown,
-  range: { min?: number; max?: number; minExclusive?: boolean; integer?: boolean },
-): number {
-  const { min = -Infinity, max = Infinity, minExclusive = false, integer = false } = range;
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (minExclusive ? value > min : value >= min) &&
-    value <= max &&
-    (!integer || Number.isInteger(value));
-  if (!ok) {
-    const kind = integer ? 'an integer' : 'a finite number';
-    const low = min === -Infinity ? '' : minExclusive ? ` > ${min}` : ` >= ${min}`;
-    const high = max === Infinity ? '' : `${low ? ' and' : ''} <= ${max}`;
-    configError(where, field, value, `${kind}${low}${high}`);
-  }
-  return value as number;
-}
+export const samplerFields = {
+  ...samplerDefaults,
+  logitBias: undefined,
+  seed: undefined,
+} satisfies { [K in keyof Required<SamplerConfig>]: unknown };
 
 /**
- * Checks a {@link SamplerConfig} before any work starts and fills in the defaults. Each error is a
- * {@link SamplingError} with code `invalid_config` whose message names the field, the bad value
- * and what was expected.
+ * Checks a {@link SamplerConfig} before any work starts and fills in the defaults. Each error is an
+ * `LlmkitError` (from @llmkit/utils' validators; a {@link SamplingError} for the rules only
+ * sampling has) with code `invalid_config` whose message names the field, the bad value and what
+ * was expected.
  *
  * @example
  * ```ts
@@ -194,10 +145,10 @@ export function validateSamplerConfig(
   if (typeof config !== 'object' || config === null) {
     configError(where, 'config', config, 'an object');
   }
-  rejectUnknownKeys(config, samplerKeys, where);
+  rejectUnknownKeys(config, samplerFields, where);
   const doSample = config.doSample ?? samplerDefaults.doSample;
   if (typeof doSample !== 'boolean') configError(where, 'doSample', doSample, 'a boolean');
-  const number = (field: keyof typeof samplerDefaults, range: Parameters<typeof checkNumber>[3]) =>
+  const number = (field: keyof typeof samplerDefaults, range: NumberRange) =>
     checkNumber(where, field, config[field] ?? samplerDefaults[field], range);
   const resolved: ResolvedSamplerConfig = {
     doSample,

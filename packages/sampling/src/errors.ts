@@ -1,26 +1,27 @@
+import { LlmkitError, type LlmkitErrorCode } from '@llmkit/utils';
+
 /**
- * The one error class of @llmkit/sampling. `code` is stable and machine-readable; the message
- * names the bad value and what was expected.
+ * What went wrong, for code that handles {@link SamplingError}s: the shared codes of
+ * `@llmkit/utils` (`invalid_data` for bad token ids, prompts or step results) and
+ * sampling's own `invalid_logits` (empty, NaN or all `-Infinity` logits). A bad option is
+ * `invalid_config`, thrown by @llmkit/utils' validators as a plain `LlmkitError`: catch
+ * `LlmkitError` to handle both.
+ */
+export type SamplingErrorCode = LlmkitErrorCode | 'invalid_logits';
+
+/**
+ * The one error class of @llmkit/sampling, an `LlmkitError`. `code` is stable and
+ * machine-readable (see {@link SamplingErrorCode}); the message names the bad value and what was
+ * expected.
  *
  * @example
  * ```ts
- * try { createSampler({ topP: 1.5 }) } catch (e) { if (e instanceof SamplingError) console.log(e.code) } // 'invalid_config'
+ * try { createSampler().sample(new Float32Array(0)) } catch (e) {
+ *   if (e instanceof SamplingError) console.log(e.code); // 'invalid_logits'
+ * }
  * ```
  */
-export class SamplingError extends Error {
-  /**
-   * A stable identifier of the failure: `invalid_config` (a bad option, named in the message),
-   * `invalid_logits` (empty, NaN or all `-Infinity` logits), `invalid_input` (bad token ids,
-   * prompts or step results).
-   */
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'SamplingError';
-    this.code = code;
-  }
-}
+export class SamplingError extends LlmkitError<SamplingErrorCode> {}
 
 /** The error for a NaN logit. */
 export function nanError(id: number): SamplingError {

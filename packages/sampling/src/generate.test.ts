@@ -149,6 +149,13 @@ describe('generate (greedy and sampling)', () => {
     await expect(generate(counting, [[0]], { stopStrings: ['x'] })).rejects.toThrow(/tokenizer/);
     await expect(generate(counting, [[0]], { eosTokenId: -1 })).rejects.toThrow(/eosTokenId\[0\]/);
     await expect(generate(counting, [[-1]])).rejects.toThrow(/prompts\[0\]/);
+    await expect(generate(counting, [[-1]])).rejects.toMatchObject({
+      name: 'SamplingError',
+      code: 'invalid_data',
+    });
+    await expect(generate(counting, [[0]], { maxNewTokens: 0 })).rejects.toMatchObject({
+      code: 'invalid_config',
+    });
     await expect(generate(counting, [[0]], { max_new_tokens: 5 } as never)).rejects.toThrow(
       /unknown option "max_new_tokens"; did you mean maxNewTokens\?/,
     );

@@ -1,11 +1,5 @@
-import {
-  checkNumber,
-  configError,
-  rejectUnknownKeys,
-  type SamplerConfig,
-  samplerKeys,
-  validateSamplerConfig,
-} from './config.js';
+import { checkNumber, configError, rejectUnknownKeys } from '@llmkit/utils';
+import { type SamplerConfig, samplerFields, validateSamplerConfig } from './config.js';
 import { SamplingError } from './errors.js';
 import type { LogitsProcessor } from './processors/types.js';
 import { createSampler, type SamplerExtensions } from './sampler.js';
@@ -74,23 +68,25 @@ interface ResolvedGeneration {
   isStopped?: (sequence: readonly number[], promptLength: number) => boolean;
 }
 
-const generationKeys = [
-  'maxNewTokens',
-  'minNewTokens',
-  'eosTokenId',
-  'stopStrings',
-  'tokenizer',
-  'signal',
-  'numBeams',
-  'lengthPenalty',
-  'earlyStopping',
-  'numReturnSequences',
-];
+// The fields GenerationConfig adds to SamplerConfig, with the defaults resolveGeneration applies
+// (`undefined`: none, or beam search's own). The known option names are these keys and
+// samplerFields'; `satisfies` keeps them in step with the interface.
+const generationFields = {
+  maxNewTokens: 20,
+  minNewTokens: 0,
+  eosTokenId: undefined,
+  stopStrings: undefined,
+  tokenizer: undefined,
+  signal: undefined,
+  numBeams: 1,
+  lengthPenalty: undefined,
+  earlyStopping: undefined,
+  numReturnSequences: 1,
+} satisfies { [K in Exclude<keyof GenerationConfig, keyof SamplerConfig>]-?: unknown };
 
-/** The sampler's part of a generation config. */
 function samplerPart(config: GenerationConfig): SamplerConfig {
   const part: Record<string, unknown> = {};
-  for (const key of samplerKeys) {
+  for (const key of Object.keys(samplerFields)) {
     if ((config as Record<string, unknown>)[key] !== undefined) {
       part[key] = (config as Record<string, unknown>)[key];
     }
@@ -102,20 +98,33 @@ function resolveGeneration(config: GenerationConfig): ResolvedGeneration {
   const where = 'generate';
   if (typeof config !== 'object' || config === null)
     configError(where, 'config', config, 'an object');
-  rejectUnknownKeys(config, [...samplerKeys, ...generationKeys], where);
-  const maxNewTokens = checkNumber(where, 'maxNewTokens', config.maxNewTokens ?? 20, {
+  rejectUnknownKeys(config, { ...samplerFields, ...generationFields }, where);
+  const maxNewTokens = checkNumber(
+    where,
+    'maxNewTokens',
+    config.maxNewTokens ?? generationFields.maxNewTokens,
+    {
+      min: 1,
+      integer: true,
+    },
+  );
+  const minNewTokens = checkNumber(
+    where,
+    'minNewTokens',
+    config.minNewTokens ?? generationFields.minNewTokens,
+    {
+      min: 0,
+      integer: true,
+    },
+  );
+  const numBeams = checkNumber(where, 'numBeams', config.numBeams ?? generationFields.numBeams, {
     min: 1,
     integer: true,
   });
-  const minNewTokens = checkNumber(where, 'minNewTokens', config.minNewTokens ?? 0, {
-    min: 0,
-    integer: true,
-  });
-  const numBeams = checkNumber(where, 'numBeams', config.numBeams ?? 1, { min: 1, integer: true });
   const numReturnSequences = checkNumber(
     where,
     'numReturnSequences',
-    config.numReturnSequences ?? 1,
+    config.numReturnSequences ?? generationFields.numReturnSequences,
     { min: 1, integer: true },
   );
   if (numBeams > 1 && config.doSample) {
@@ -175,14 +184,14 @@ export function validateGenerationConfig(config: GenerationConfig): void {
 function checkPrompts(prompts: readonly (readonly number[])[]): void {
   if (!Array.isArray(prompts) || prompts.length === 0) {
     throw new SamplingError(
-      'invalid_input',
+      'invalid_data',
       'generate: prompts must be a non-empty array of token id arrays',
     );
   }
   prompts.forEach((prompt, i) => {
     if (!Array.isArray(prompt) || prompt.some((id) => !Number.isInteger(id) || id < 0)) {
       throw new SamplingError(
-        'invalid_input',
+        'invalid_data',
         `generate: prompts[${i}] must be an array of non-negative integer token ids`,
       );
     }

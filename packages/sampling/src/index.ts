@@ -7,7 +7,7 @@ export {
   samplerDefaults,
   validateSamplerConfig,
 } from './config.js';
-export { SamplingError } from './errors.js';
+export { SamplingError, type SamplingErrorCode } from './errors.js';
 export {
   type GenerationConfig,
   type GenerationOutput,

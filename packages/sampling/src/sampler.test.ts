@@ -1,5 +1,6 @@
+import { LlmkitError } from '@llmkit/utils';
 import { describe, expect, it } from 'vitest';
-import { SamplingError } from './errors.js';
+import type { SamplingError } from './errors.js';
 import { createSampler } from './sampler.js';
 import { chiSquareTest, fixtureLogits, loadFixtures } from './test-utils.js';
 
@@ -176,8 +177,8 @@ describe('config validation names the bad field', () => {
     try {
       createSampler(config);
     } catch (error) {
-      expect(error).toBeInstanceOf(SamplingError);
-      expect((error as SamplingError).code).toBe('invalid_config');
+      expect(error).toBeInstanceOf(LlmkitError);
+      expect((error as LlmkitError).code).toBe('invalid_config');
     }
   });
 

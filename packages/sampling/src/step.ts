@@ -41,7 +41,7 @@ export function splitStepResult(result: StepResult, rows: number, where: string)
   if (result instanceof Float32Array) {
     if (result.length === 0 || result.length % rows !== 0) {
       throw new SamplingError(
-        'invalid_input',
+        'invalid_data',
         `${where}: the step returned ${result.length} logits for ${rows} rows; expected rows * vocabSize`,
       );
     }
@@ -53,13 +53,13 @@ export function splitStepResult(result: StepResult, rows: number, where: string)
     split = result as Float32Array[];
   } else {
     throw new SamplingError(
-      'invalid_input',
+      'invalid_data',
       `${where}: the step returned ${Object.prototype.toString.call(result)}; expected a Float32Array or an array of them`,
     );
   }
   if (split.length !== rows) {
     throw new SamplingError(
-      'invalid_input',
+      'invalid_data',
       `${where}: the step returned ${split.length} rows of logits for ${rows} sequences`,
     );
   }
@@ -71,7 +71,7 @@ export function splitStepResult(result: StepResult, rows: number, where: string)
       vocabSize === 0
     ) {
       throw new SamplingError(
-        'invalid_input',
+        'invalid_data',
         `${where}: row ${row} of the step result is not a Float32Array of ${vocabSize} logits`,
       );
     }

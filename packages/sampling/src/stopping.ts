@@ -1,4 +1,4 @@
-import { configError } from './config.js';
+import { configError } from '@llmkit/utils';
 
 /** Turns token ids into text: a function, or any object with a `decode` method (a tokenizer). */
 export type TokenDecoder = ((tokens: number[]) => string) | { decode(tokens: number[]): string };

@@ -1,4 +1,4 @@
-import { configError } from '../config.js';
+import { configError } from '@llmkit/utils';
 import { SamplingError } from '../errors.js';
 import type { LogitsProcessor } from './types.js';
 
@@ -37,7 +37,7 @@ export class LogitBiasProcessor implements LogitsProcessor {
       const id = this.tokenIds[i];
       if (id >= scores.length) {
         throw new SamplingError(
-          'invalid_input',
+          'invalid_data',
           `logitBias: token ${id} is outside the vocabulary of ${scores.length} tokens`,
         );
       }

@@ -1,4 +1,4 @@
-import { checkNumber } from '../config.js';
+import { checkNumber } from '@llmkit/utils';
 import { SamplingError } from '../errors.js';
 import type { LogitsProcessor } from './types.js';
 
@@ -45,7 +45,7 @@ export class NoRepeatNgramProcessor implements LogitsProcessor {
       const banned = previousTokens[start + n - 1];
       if (!(banned >= 0 && banned < scores.length)) {
         throw new SamplingError(
-          'invalid_input',
+          'invalid_data',
           `noRepeatNgram: previousTokens[${start + n - 1}] is ${banned}; expected a token id in [0, ${scores.length})`,
         );
       }

@@ -1,4 +1,4 @@
-import { checkNumber } from '../config.js';
+import { checkNumber } from '@llmkit/utils';
 import { TokenCounter } from './token-set.js';
 import type { LogitsProcessor } from './types.js';
 

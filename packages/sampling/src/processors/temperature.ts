@@ -1,5 +1,5 @@
 import type { Candidates } from '../candidates.js';
-import { checkNumber } from '../config.js';
+import { checkNumber } from '@llmkit/utils';
 import type { LogitsWarper } from './types.js';
 
 /**

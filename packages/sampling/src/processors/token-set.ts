@@ -35,7 +35,7 @@ export class TokenCounter {
       const id = tokens[i];
       if (!(id >= 0 && id < vocabSize && Number.isInteger(id))) {
         throw new SamplingError(
-          'invalid_input',
+          'invalid_data',
           `${where}: previousTokens[${i}] is ${id}; expected an integer token id in [0, ${vocabSize})`,
         );
       }

@@ -1,6 +1,6 @@
 import type { Candidates } from '../candidates.js';
 import { allMaskedError, nanError } from '../errors.js';
-import { checkNumber } from '../config.js';
+import { checkNumber } from '@llmkit/utils';
 import type { LogitsWarper } from './types.js';
 
 /**

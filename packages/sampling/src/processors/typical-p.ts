@@ -1,5 +1,5 @@
 import type { Candidates } from '../candidates.js';
-import { checkNumber } from '../config.js';
+import { checkNumber } from '@llmkit/utils';
 import { sortByKey } from '../sort.js';
 import type { LogitsWarper } from './types.js';
 

@@ -1,4 +1,4 @@
-import { checkNumber, configError } from '../config.js';
+import { checkNumber, configError } from '@llmkit/utils';
 import { SamplingError } from '../errors.js';
 import type { LogitsProcessor } from '../processors/types.js';
 import { type StepFunction, splitStepResult } from '../step.js';
