@@ -55,7 +55,7 @@ export class CharTokenizer {
   static fromJSON(json: CharTokenizerJson): CharTokenizer {
     if (json?.type !== 'char' || !Array.isArray(json.chars)) {
       throw new TokenizerError(
-        'invalid_file',
+        'corrupt_file',
         'CharTokenizer.fromJSON: expected { type: "char", chars: string[] }',
       );
     }

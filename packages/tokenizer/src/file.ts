@@ -1,3 +1,4 @@
+import { writeFileAtomicSync } from '@llmkit/utils';
 import type { RankMap } from './bpe.js';
 import { Encoding } from './encoding.js';
 import { TokenizerError } from './errors.js';
@@ -56,7 +57,7 @@ export function encodingFromJSON(file: EncodingFile): Encoding {
   if (typeof file?.special_tokens !== 'object' || file.special_tokens === null)
     problems.push('special_tokens must be an object');
   if (problems.length > 0)
-    throw new TokenizerError('invalid_file', `encoding file: ${problems.join('; ')}`);
+    throw new TokenizerError('corrupt_file', `encoding file: ${problems.join('; ')}`);
   const ranks: RankMap = parseTiktokenRanks(file.bpe_ranks);
   return new Encoding({
     name: file.name ?? 'trained',
@@ -67,51 +68,20 @@ export function encodingFromJSON(file: EncodingFile): Encoding {
 }
 
 type NodeFs = typeof import('node:fs');
-type NodePath = typeof import('node:path');
 
 function nodeModule<T>(id: string, caller: string): T {
   const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
   if (!get)
     throw new TokenizerError(
-      'node_only',
+      'unsupported',
       `${caller} needs Node's file system; in a browser use encodingToJSON / encodingFromJSON`,
     );
   return get(id) as T;
 }
 
 /**
- * Writes `data` to `path` atomically: a temporary file in the same folder, fsync, rename, then
- * fsync of the folder, so a crash leaves either the old file or the new one, never half of one.
- */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const fs = nodeModule<NodeFs>('node:fs', 'writeFileAtomic');
-  const { dirname, basename, join } = nodeModule<NodePath>('node:path', 'writeFileAtomic');
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(temp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(temp, path);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  const dirFd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
-}
-
-/**
- * Saves an encoding to a JSON file, atomically (Node only).
+ * Saves an encoding to a JSON file, atomically (@llmkit/utils' `writeFileAtomicSync`; Node only).
  *
  * @example
  * ```ts
@@ -120,7 +90,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * ```
  */
 export function saveEncoding(encoding: Encoding, path: string): void {
-  writeFileAtomic(path, JSON.stringify(encodingToJSON(encoding)));
+  writeFileAtomicSync(path, JSON.stringify(encodingToJSON(encoding)));
 }
 
 /** Loads an encoding saved by {@link saveEncoding} (Node only). */
@@ -131,8 +101,9 @@ export function loadEncodingFile(path: string): Encoding {
     parsed = JSON.parse(fs.readFileSync(path, 'utf8'));
   } catch (error) {
     throw new TokenizerError(
-      'invalid_file',
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not_found' : 'corrupt_file',
       `loadEncodingFile: cannot read ${path}: ${(error as Error).message}`,
+      { cause: error },
     );
   }
   return encodingFromJSON(parsed);

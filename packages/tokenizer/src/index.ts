@@ -19,7 +19,6 @@ export {
   encodingToJSON,
   loadEncodingFile,
   saveEncoding,
-  writeFileAtomic,
 } from './file.js';
 export type { RankMap } from './bpe.js';
 export { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from './pattern.js';

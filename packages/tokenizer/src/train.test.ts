@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +80,21 @@ describe('trainBpe', () => {
     );
     expect(() => loadEncodingFile(join(dir, 'missing.json'))).toThrow(
       /cannot read .*missing\.json/,
+    );
+    // the shared codes: a bad option, a damaged file, a missing one
+    expect(() => trainBpe('abc', { vocabSize: 100 })).toThrow(
+      expect.objectContaining({ name: 'TokenizerError', code: 'invalid_config' }),
+    );
+    // @ts-expect-error: a malformed file on purpose
+    expect(() => encodingFromJSON({ format: 'other' })).toThrow(
+      expect.objectContaining({ code: 'corrupt_file' }),
+    );
+    writeFileSync(join(dir, 'truncated.json'), '{"format": "llmkit-b');
+    expect(() => loadEncodingFile(join(dir, 'truncated.json'))).toThrow(
+      expect.objectContaining({ code: 'corrupt_file' }),
+    );
+    expect(() => loadEncodingFile(join(dir, 'missing.json'))).toThrow(
+      expect.objectContaining({ code: 'not_found' }),
     );
   });
 });

@@ -37,7 +37,7 @@ export function trainBpe(text: string, options: TrainBpeOptions): Encoding {
   const { vocabSize } = options;
   if (!Number.isInteger(vocabSize) || vocabSize < 256 + specials.length || vocabSize >= PAIR) {
     throw new TokenizerError(
-      'invalid_option',
+      'invalid_config',
       `trainBpe: vocabSize ${vocabSize} must be an integer from ${256 + specials.length} (256 bytes + ${specials.length} special tokens) to ${PAIR - 1}`,
     );
   }
