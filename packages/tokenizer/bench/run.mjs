@@ -11,8 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { get_encoding } from 'tiktoken';
 import { getEncoding as jsTiktokenEncoding } from 'js-tiktoken';
-import { getEncoding, trainBpe } from '../dist/index.js';
+import { Tokenizer as TokenizersJs } from '@huggingface/tokenizers';
+import { getEncoding, Tokenizer, trainBpe } from '../dist/index.js';
 import { mixedCorpus } from '../dist/testing/corpus.js';
+import { lenmlFiles, MODELS } from '../dist/testing/hf-files.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -80,6 +82,34 @@ for (const encodingName of ['cl100k_base', 'o200k_base']) {
   tiktoken.free();
 }
 
+// Hugging Face tokenizer.json beside Tokenizers.js (@huggingface/tokenizers), same text, ids compared
+const hfText = mixedCorpus(quick ? 200_000 : 500_000);
+const hfMegabytes = Buffer.byteLength(hfText) / 1e6;
+const hfRows = [];
+for (const model of MODELS) {
+  const { json, config } = lenmlFiles(model);
+  const ours = new Tokenizer(json, config);
+  const peer = new TokenizersJs(json, config);
+  const candidates = {
+    '@llmkit/tokenizer': () => ours.encode(hfText),
+    'Tokenizers.js': () => peer.encode(hfText).ids,
+  };
+  const medians = timeInterleaved(candidates, quick ? 3 : 5, []);
+  const a = candidates['@llmkit/tokenizer']();
+  const b = candidates['Tokenizers.js']();
+  const same = a.length === b.length && a.every((id, i) => id === b[i]);
+  const ourSpeed = hfMegabytes / (medians['@llmkit/tokenizer'] / 1000);
+  const peerSpeed = hfMegabytes / (medians['Tokenizers.js'] / 1000);
+  hfRows.push({
+    model,
+    megabytes: +hfMegabytes.toFixed(3),
+    llmkitMbPerS: +ourSpeed.toFixed(2),
+    tokenizersJsMbPerS: +peerSpeed.toFixed(2),
+    ratio: +(ourSpeed / peerSpeed).toFixed(2),
+    sameIds: same,
+  });
+}
+
 const trainText = corpora.shakespeare ?? corpora.mixed;
 const t = performance.now();
 const trained = trainBpe(trainText, { vocabSize: 4096 });
@@ -113,6 +143,15 @@ for (const [i, l] of lines.entries()) {
   if (i === 0) console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
 }
 console.log(
+  `\nHugging Face tokenizer.json, encode MB/s on the mixed corpus (${hfMegabytes.toFixed(2)} MB; median of interleaved passes)\n`,
+);
+console.log('| tokenizer.json | @llmkit/tokenizer | Tokenizers.js | ratio | same ids |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const r of hfRows)
+  console.log(
+    `| ${r.model} | ${r.llmkitMbPerS.toFixed(2)} | ${r.tokenizersJsMbPerS.toFixed(2)} | ${r.ratio.toFixed(2)}x | ${r.sameIds ? 'yes' : 'NO'} |`,
+  );
+console.log(
   `\ntrainBpe: vocabulary 4,096 on ${corpora.shakespeare ? 'Tiny Shakespeare' : 'the mixed corpus'} (${(trainText.length / 1e6).toFixed(2)} M chars) in ${trainSeconds.toFixed(2)} s (vocabSize reached: ${trained.vocabSize})`,
 );
 console.log(
@@ -120,6 +159,7 @@ console.log(
     benchmark: 'tokenizer',
     machine: { cpu, cores: cpus().length, node: process.version },
     encode: rows,
+    huggingFace: hfRows,
     trainBpe: { vocabSize: 4096, seconds: +trainSeconds.toFixed(3) },
   }),
 );

@@ -30,5 +30,14 @@ export {
   getEncoding,
   loadEncoding,
 } from './registry.js';
+export {
+  Tokenizer,
+  type TokenizerChatOptions,
+  type TokenizerDecodeOptions,
+  type TokenizerEncodeOptions,
+  type TokenizerEncoding,
+} from './hf/tokenizer.js';
+export type { TokenizerConfigJson, TokenizerJson } from './hf/json.js';
+export { loadTokenizer } from './hf/load.js';
 export { StreamingDecoder } from './streaming.js';
 export { type TrainBpeOptions, trainBpe } from './train.js';
