@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type Module,
@@ -9,6 +9,7 @@ import {
   type Tensor,
   writeSafetensors,
 } from '@llmkit/core-tensor';
+import { writeFolderAtomic } from '@llmkit/utils';
 import { TrainerError } from './errors.js';
 
 /** What a checkpoint records besides weights and optimizer state. */
@@ -32,30 +33,13 @@ export interface TrainerState {
 const PATTERN = /^checkpoint-(\d+)$/;
 const name = (step: number) => `checkpoint-${String(step).padStart(7, '0')}`;
 
-async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncFolder(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Writes a checkpoint folder `dir/checkpoint-NNNNNNN/` (model.safetensors, optimizer.safetensors,
- * trainer.json) atomically: everything goes into a hidden temporary folder, each file is
- * fsynced, then the folder is renamed into place and its parent fsynced. A crash at any moment
- * leaves the previous checkpoints intact and at worst a temporary folder that loading ignores.
+ * trainer.json) atomically with @llmkit/utils' `writeFolderAtomic`: everything goes into a hidden
+ * temporary folder, each file is fsynced, then the folder is renamed into place and its parent
+ * fsynced. A crash at any moment leaves the previous checkpoints intact and at worst a hidden
+ * temporary (`.checkpoint-NNNNNNN.<pid>.<time>.<random>.tmp`, or `.old` for a replaced folder)
+ * that loading ignores and the next save removes once its writer has died.
  * Keeps the newest `keepLast` checkpoints and deletes older ones.
  *
  * @example
@@ -71,9 +55,6 @@ export async function saveCheckpoint(
   await mkdir(dir, { recursive: true });
   await removeAbandonedTemporaries(dir);
   const final = join(dir, name(state.step));
-  const temporary = join(dir, `.${name(state.step)}.${process.pid}.tmp`);
-  await rm(temporary, { recursive: true, force: true });
-  await mkdir(temporary);
 
   const optimizerDict = optimizer.stateDict();
   const optimizerTensors: Record<string, Tensor> = {};
@@ -86,26 +67,14 @@ export async function saveCheckpoint(
     for (const [tensorName, t] of Object.entries(s.tensors))
       optimizerTensors[`state.${index}.${tensorName}`] = t;
   }
-  await writeSynced(
-    join(temporary, 'model.safetensors'),
-    await writeSafetensors(model.stateDict()),
-  );
-  await writeSynced(
-    join(temporary, 'optimizer.safetensors'),
-    await writeSafetensors(optimizerTensors, { optimizer: JSON.stringify(optimizerJson) }),
-  );
-  await writeSynced(join(temporary, 'trainer.json'), `${JSON.stringify(state)}\n`);
-  await syncFolder(temporary);
-
-  // replace an existing folder of the same step (a resumed run passing it again)
-  const stale = `${final}.${process.pid}.old`;
-  const existed = await rename(final, stale).then(
-    () => true,
-    () => false,
-  );
-  await rename(temporary, final);
-  await syncFolder(dir);
-  if (existed) await rm(stale, { recursive: true, force: true });
+  // replaces an existing folder of the same step (a resumed run passing it again)
+  await writeFolderAtomic(final, {
+    'model.safetensors': await writeSafetensors(model.stateDict()),
+    'optimizer.safetensors': await writeSafetensors(optimizerTensors, {
+      optimizer: JSON.stringify(optimizerJson),
+    }),
+    'trainer.json': `${JSON.stringify(state)}\n`,
+  });
 
   const steps = await listCheckpoints(dir);
   for (const step of steps.slice(0, Math.max(0, steps.length - keepLast)))
@@ -116,8 +85,8 @@ export async function saveCheckpoint(
 /** Deletes temporary folders left by writers that died mid-write (their process is gone). */
 async function removeAbandonedTemporaries(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) {
-    const m =
-      /^\.checkpoint-\d+\.(\d+)\.tmp$/.exec(entry) ?? /^checkpoint-\d+\.(\d+)\.old$/.exec(entry);
+    // the names of @llmkit/utils' temporaryPath: `.<name>.<pid>.<time>.<random>.tmp` (`.old`)
+    const m = /^\.checkpoint-\d+\.(\d+)\.[0-9a-z]+\.[0-9a-z]+\.(?:tmp|old)$/.exec(entry);
     if (!m || Number(m[1]) === process.pid) continue;
     let alive = true;
     try {
@@ -142,8 +111,8 @@ export async function listCheckpoints(dir: string): Promise<number[]> {
 
 /**
  * Loads the newest checkpoint of `dir` (or the one at `step`) into `model` and `optimizer`, and
- * returns its trainer state. Throws `no_checkpoint` when there is none, `bad_checkpoint` when
- * its files do not match the model.
+ * returns its trainer state. Throws `not_found` when there is none, `corrupt_file` when its
+ * files do not load into the model.
  */
 export async function loadCheckpoint(
   dir: string,
@@ -153,7 +122,7 @@ export async function loadCheckpoint(
   const step = options.step ?? steps.at(-1);
   if (step === undefined || !steps.includes(step)) {
     throw new TrainerError(
-      'no_checkpoint',
+      'not_found',
       `no checkpoint${options.step === undefined ? '' : ` at step ${options.step}`} in ${dir} (found: ${steps.join(', ') || 'none'})`,
     );
   }
@@ -181,6 +150,8 @@ export async function loadCheckpoint(
     return JSON.parse(await readFile(join(folder, 'trainer.json'), 'utf8')) as TrainerState;
   } catch (error) {
     if (error instanceof TrainerError) throw error;
-    throw new TrainerError('bad_checkpoint', `cannot load ${folder}: ${(error as Error).message}`);
+    throw new TrainerError('corrupt_file', `cannot load ${folder}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { TrainerError } from './errors.js';
+import { checkNumber, configError, type NumberRange, withDefaults } from '@llmkit/utils';
 import { type Schedule, validateSchedule } from './schedule.js';
 
 /** How a {@link Trainer} trains. Every field has a default except `maxSteps`. */
@@ -40,58 +40,79 @@ export type TrainerConfigInput = Omit<Partial<TrainerConfig>, 'schedule'> & {
   schedule?: Partial<Schedule>;
 };
 
-/** `config` with every default filled in, after checking each field. */
-export function resolveConfig(config: TrainerConfigInput): TrainerConfig {
-  const { maxSteps } = config;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1)
-    throw new TrainerError(
-      'invalid_config',
-      `maxSteps must be a positive integer, got ${maxSteps}`,
-    );
-  const learningRate = config.schedule?.learningRate ?? 1e-3;
-  const resolved: TrainerConfig = {
-    betas: [0.9, 0.999],
-    epsilon: 1e-8,
-    weightDecay: 0.1,
-    gradientAccumulationSteps: 1,
-    maxGradNorm: 1.0,
-    evalInterval: 250,
-    evalBatches: 20,
-    ...config,
-    schedule: {
-      kind: 'cosine',
-      learningRate,
-      warmupSteps: Math.min(100, Math.floor(maxSteps / 10)),
-      decaySteps: maxSteps,
-      minLearningRate: learningRate / 10,
-      ...config.schedule,
-    },
+const WHERE = 'Trainer config';
+
+// Every TrainerConfig field with its default; `undefined` where the field is required (maxSteps),
+// off unless given (checkpoint, earlyStopping) or defaulted from maxSteps (schedule, below). The
+// known keys are this object's keys; `satisfies` makes the compiler reject a field missing here.
+const DEFAULTS = {
+  maxSteps: undefined,
+  schedule: undefined,
+  betas: [0.9, 0.999],
+  epsilon: 1e-8,
+  weightDecay: 0.1,
+  gradientAccumulationSteps: 1,
+  maxGradNorm: 1.0,
+  evalInterval: 250,
+  evalBatches: 20,
+  checkpoint: undefined,
+  earlyStopping: undefined,
+} satisfies { [K in keyof Required<TrainerConfig>]: TrainerConfig[K] | undefined };
+
+const COUNT: NumberRange = { min: 1, integer: true };
+
+/** The schedule defaults for a run of `maxSteps`: cosine from 1e-3 to a tenth, 100 warmup steps. */
+function scheduleDefaults(maxSteps: number, learningRate = 1e-3): Schedule {
+  return {
+    kind: 'cosine',
+    learningRate,
+    warmupSteps: Math.min(100, Math.floor(maxSteps / 10)),
+    decaySteps: maxSteps,
+    minLearningRate: learningRate / 10,
   };
-  validateSchedule(resolved.schedule);
-  const positiveIntegers = ['gradientAccumulationSteps', 'evalInterval', 'evalBatches'] as const;
-  for (const key of positiveIntegers) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
-      throw new TrainerError(
-        'invalid_config',
-        `${key} must be a positive integer, got ${resolved[key]}`,
-      );
-  }
-  if (!(resolved.maxGradNorm >= 0))
-    throw new TrainerError(
-      'invalid_config',
-      `maxGradNorm must be >= 0 (0 disables clipping), got ${resolved.maxGradNorm}`,
-    );
-  if (!(resolved.weightDecay >= 0))
-    throw new TrainerError(
-      'invalid_config',
-      `weightDecay must be >= 0, got ${resolved.weightDecay}`,
-    );
-  const patience = resolved.earlyStopping?.patience;
-  if (patience !== undefined && (!Number.isInteger(patience) || patience < 1)) {
-    throw new TrainerError(
-      'invalid_config',
-      `earlyStopping.patience must be a positive integer, got ${patience}`,
-    );
-  }
-  return resolved;
+}
+
+/**
+ * `config` with every default filled in, after checking each field (unknown keys included, so a
+ * typo such as `maxIters` is not ignored). Throws `LlmkitError` (`invalid_config`) naming the
+ * field.
+ *
+ * @example
+ * ```ts
+ * resolveConfig({ maxSteps: 2000 }).schedule.warmupSteps; // 100
+ * ```
+ */
+export function resolveConfig(config: TrainerConfigInput): TrainerConfig {
+  if (typeof config !== 'object' || config === null)
+    configError(WHERE, 'config', config, 'an object');
+  const c = withDefaults<Record<keyof TrainerConfig, unknown>>(config, DEFAULTS, WHERE);
+  const maxSteps = checkNumber(WHERE, 'maxSteps', c.maxSteps, COUNT);
+  const defaults = scheduleDefaults(maxSteps, config.schedule?.learningRate);
+  const schedule = withDefaults(config.schedule, defaults, `${WHERE}: schedule`);
+  validateSchedule(schedule);
+  if (!Array.isArray(c.betas) || c.betas.length !== 2)
+    configError(WHERE, 'betas', c.betas, 'two numbers [beta1, beta2]');
+  const beta = { min: 0, max: 1, maxExclusive: true };
+  const patience = config.earlyStopping?.patience;
+  if (patience !== undefined) checkNumber(WHERE, 'earlyStopping.patience', patience, COUNT);
+  return {
+    ...(c as TrainerConfig),
+    maxSteps,
+    schedule,
+    betas: [
+      checkNumber(WHERE, 'betas[0]', c.betas[0], beta),
+      checkNumber(WHERE, 'betas[1]', c.betas[1], beta),
+    ],
+    epsilon: checkNumber(WHERE, 'epsilon', c.epsilon, { min: 0, minExclusive: true }),
+    weightDecay: checkNumber(WHERE, 'weightDecay', c.weightDecay, { min: 0 }),
+    gradientAccumulationSteps: checkNumber(
+      WHERE,
+      'gradientAccumulationSteps',
+      c.gradientAccumulationSteps,
+      COUNT,
+    ),
+    maxGradNorm: checkNumber(WHERE, 'maxGradNorm', c.maxGradNorm, { min: 0 }),
+    evalInterval: checkNumber(WHERE, 'evalInterval', c.evalInterval, COUNT),
+    evalBatches: checkNumber(WHERE, 'evalBatches', c.evalBatches, COUNT),
+  };
 }

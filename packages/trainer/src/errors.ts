@@ -1,19 +1,21 @@
+import { LlmkitError, type LlmkitErrorCode } from '@llmkit/utils';
+
 /**
- * The one error class of @llmkit/trainer. `code` is stable (`invalid_config`, `non_finite_loss`,
- * `bad_data`, `no_checkpoint`, `bad_checkpoint`); the message names the value and the expectation.
+ * What went wrong, for code that handles {@link TrainerError}s: the shared codes of
+ * `@llmkit/utils` (`invalid_config`, `invalid_data` for examples or records that cannot be
+ * trained on, `not_found` when there is no checkpoint to resume, `corrupt_file` for a checkpoint
+ * that does not load) and the trainer's own `non_finite_loss` (training diverged).
+ */
+export type TrainerErrorCode = LlmkitErrorCode | 'non_finite_loss';
+
+/**
+ * The one error class of @llmkit/trainer, an `LlmkitError`. `code` is stable (see
+ * {@link TrainerErrorCode}); the message names the value and the expectation. Config fields
+ * checked by @llmkit/utils' validators throw a plain `LlmkitError` (`invalid_config`).
  *
  * @example
  * ```ts
  * try { await trainer.train(); } catch (e) { if (e instanceof TrainerError && e.code === 'non_finite_loss') console.log(e.message); }
  * ```
  */
-export class TrainerError extends Error {
-  /** A stable identifier of the failure. */
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'TrainerError';
-    this.code = code;
-  }
-}
+export class TrainerError extends LlmkitError<TrainerErrorCode> {}

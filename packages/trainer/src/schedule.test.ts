@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { learningRateAt, type Schedule, validateSchedule } from './schedule.js';
+import { resolveConfig } from './config.js';
 
 const cosine: Schedule = {
   kind: 'cosine',
@@ -27,14 +28,36 @@ describe('learningRateAt', () => {
 
   it('rejects inconsistent schedules, naming the field', () => {
     expect(() => validateSchedule({ ...cosine, decaySteps: 50 })).toThrow(
-      /decaySteps \(50\) must exceed warmupSteps \(100\)/,
+      /schedule: decaySteps must be a finite number > 100, got 50/,
     );
     expect(() => validateSchedule({ ...cosine, minLearningRate: 1 })).toThrow(
-      /minLearningRate must be in \[0, learningRate=0.001\], got 1/,
+      /minLearningRate must be a finite number >= 0 and <= 0.001, got 1/,
     );
     // @ts-expect-error: a bad kind on purpose
     expect(() => validateSchedule({ ...cosine, kind: 'step' })).toThrow(
-      /"step"; expected constant, linear or cosine/,
+      /kind must be one of 'constant', 'linear', 'cosine', got "step"/,
+    );
+  });
+
+  it('resolveConfig fills the defaults and rejects unknown or bad fields as invalid_config', () => {
+    const config = resolveConfig({ maxSteps: 2000 });
+    expect(config.schedule).toEqual({
+      kind: 'cosine',
+      learningRate: 1e-3,
+      warmupSteps: 100,
+      decaySteps: 2000,
+      minLearningRate: 1e-4,
+    });
+    expect(config).toMatchObject({ betas: [0.9, 0.999], evalInterval: 250, evalBatches: 20 });
+    expect(() => resolveConfig({ maxSteps: 10, maxIters: 5 } as never)).toThrow(
+      /Trainer config: unknown option "maxIters"/,
+    );
+    expect(() => resolveConfig({ maxSteps: 10, schedule: { warmup: 5 } } as never)).toThrow(
+      /Trainer config: schedule: unknown option "warmup"/,
+    );
+    expect(() => resolveConfig({ maxSteps: 10, betas: [0.9, 1] })).toThrow(/betas\[1\]/);
+    expect(() => resolveConfig({ maxSteps: 0 })).toThrow(
+      expect.objectContaining({ name: 'LlmkitError', code: 'invalid_config' }),
     );
   });
 });

@@ -1,4 +1,4 @@
-import { TrainerError } from './errors.js';
+import { checkChoice, checkNumber } from '@llmkit/utils';
 
 /** A learning-rate schedule: warmup, then constant, linear or cosine decay to `minLearningRate`. */
 export interface Schedule {
@@ -14,38 +14,24 @@ export interface Schedule {
   minLearningRate: number;
 }
 
-/** Throws a clear error for an inconsistent schedule. */
+/**
+ * Throws `LlmkitError` (`invalid_config`) naming the field of an inconsistent schedule.
+ *
+ * @example
+ * ```ts
+ * validateSchedule({ kind: 'cosine', learningRate: 1e-3, warmupSteps: 100, decaySteps: 50, minLearningRate: 1e-4 });
+ * // throws: schedule: decaySteps must be a finite number > 100, got 50
+ * ```
+ */
 export function validateSchedule(schedule: Schedule): void {
-  const { learningRate, warmupSteps, decaySteps, minLearningRate, kind } = schedule;
-  if (!['constant', 'linear', 'cosine'].includes(kind)) {
-    throw new TrainerError(
-      'invalid_config',
-      `schedule.kind is ${JSON.stringify(kind)}; expected constant, linear or cosine`,
-    );
-  }
-  if (!(learningRate > 0))
-    throw new TrainerError(
-      'invalid_config',
-      `schedule.learningRate must be > 0, got ${learningRate}`,
-    );
-  if (!(minLearningRate >= 0 && minLearningRate <= learningRate)) {
-    throw new TrainerError(
-      'invalid_config',
-      `schedule.minLearningRate must be in [0, learningRate=${learningRate}], got ${minLearningRate}`,
-    );
-  }
-  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
-    throw new TrainerError(
-      'invalid_config',
-      `schedule.warmupSteps must be an integer >= 0, got ${warmupSteps}`,
-    );
-  }
-  if (kind !== 'constant' && !(decaySteps > warmupSteps)) {
-    throw new TrainerError(
-      'invalid_config',
-      `schedule.decaySteps (${decaySteps}) must exceed warmupSteps (${warmupSteps})`,
-    );
-  }
+  const where = 'schedule';
+  const { learningRate, warmupSteps, decaySteps, kind } = schedule;
+  checkChoice(where, 'kind', kind, ['constant', 'linear', 'cosine']);
+  checkNumber(where, 'learningRate', learningRate, { min: 0, minExclusive: true });
+  checkNumber(where, 'minLearningRate', schedule.minLearningRate, { min: 0, max: learningRate });
+  checkNumber(where, 'warmupSteps', warmupSteps, { min: 0, integer: true });
+  if (kind !== 'constant')
+    checkNumber(where, 'decaySteps', decaySteps, { min: warmupSteps, minExclusive: true });
 }
 
 /**

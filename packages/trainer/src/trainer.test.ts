@@ -204,7 +204,7 @@ describe('checkpoints survive SIGKILL', () => {
     );
     // the next save removes temporary folders that killed writers left behind (one made here
     // for a process id that cannot exist, besides any the kills above left)
-    mkdirSync(join(dir, '.checkpoint-0000001.4194305.tmp'));
+    mkdirSync(join(dir, '.checkpoint-0000001.4194305.mh3k2a.x7f2qz.tmp'));
     const survivor = new Trainer({
       model: new TinyLanguageModel(64, 256),
       loss: causalLanguageModelLoss,

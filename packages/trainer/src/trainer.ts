@@ -135,7 +135,7 @@ export class Trainer<Batch> {
         optimizer: this.optimizer as never,
       });
     } catch (error) {
-      if (error instanceof TrainerError && error.code === 'no_checkpoint') return false;
+      if (error instanceof TrainerError && error.code === 'not_found') return false;
       throw error;
     }
     this.options.data.restore(this.state.data);

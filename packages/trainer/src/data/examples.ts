@@ -53,11 +53,11 @@ export function padBatch(
   examples: readonly SupervisedExample[],
   options: { padTokenId: number; maxLength?: number },
 ): SupervisedBatch {
-  if (examples.length === 0) throw new TrainerError('bad_data', 'padBatch: got no examples');
+  if (examples.length === 0) throw new TrainerError('invalid_data', 'padBatch: got no examples');
   for (const [i, e] of examples.entries()) {
     if (e.inputIds.length !== e.labels.length || e.inputIds.length < 2) {
       throw new TrainerError(
-        'bad_data',
+        'invalid_data',
         `padBatch: example ${i} has ${e.inputIds.length} ids and ${e.labels.length} labels; expected equal lengths of at least 2`,
       );
     }
@@ -114,7 +114,7 @@ export class ExampleBatches implements TrainingData<SupervisedBatch> {
   ) {
     for (const split of ['train', 'validation'] as const) {
       if (examples[split].length === 0)
-        throw new TrainerError('bad_data', `ExampleBatches: the ${split} split is empty`);
+        throw new TrainerError('invalid_data', `ExampleBatches: the ${split} split is empty`);
     }
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
       throw new TrainerError(

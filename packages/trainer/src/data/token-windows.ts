@@ -79,7 +79,7 @@ export class TokenWindows implements TrainingData<LanguageModelBatch> {
       const length = this.splits[split].length;
       if (length < blockSize + 1) {
         throw new TrainerError(
-          'bad_data',
+          'invalid_data',
           `TokenWindows: the ${split} split has ${length} tokens (of ${all.length}); a window needs blockSize + 1 = ${blockSize + 1}. Use more data or a smaller blockSize`,
         );
       }
@@ -117,7 +117,7 @@ export class TokenWindows implements TrainingData<LanguageModelBatch> {
     const { seed, draws } = state as TokenWindowsState;
     if (seed !== this.seed || !Number.isInteger(draws) || draws < 0) {
       throw new TrainerError(
-        'bad_checkpoint',
+        'corrupt_file',
         `TokenWindows.restore: expected { seed: ${this.seed}, draws >= 0 }, got ${JSON.stringify(state)}`,
       );
     }

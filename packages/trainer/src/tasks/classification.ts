@@ -49,7 +49,7 @@ export function padClassificationBatch(
   options: ClassificationPadding,
 ): ClassificationBatch {
   if (examples.length === 0)
-    throw new TrainerError('bad_data', 'padClassificationBatch: got no examples');
+    throw new TrainerError('invalid_data', 'padClassificationBatch: got no examples');
   const longest = Math.max(...examples.map((e) => e.ids.length));
   const length = Math.min(longest, options.maxLength ?? longest);
   const inputIds: number[][] = [];
@@ -57,7 +57,7 @@ export function padClassificationBatch(
   for (const [i, e] of examples.entries()) {
     if (e.ids.length === 0 || !Number.isInteger(e.label) || e.label < 0)
       throw new TrainerError(
-        'bad_data',
+        'invalid_data',
         `padClassificationBatch: example ${i} has ${e.ids.length} ids and label ${e.label}; expected at least one id and a class id >= 0`,
       );
     const ids = e.ids.slice(0, length);
@@ -122,7 +122,7 @@ export function sequenceClassificationLoss(model: Module, batch: ClassificationB
   });
   if (!loss)
     throw new TrainerError(
-      'bad_data',
+      'invalid_data',
       'sequenceClassificationLoss: the model returned no loss for the labels',
     );
   logits.dispose();
@@ -192,7 +192,7 @@ export async function evaluateClassifier(
 ): Promise<ClassificationEvaluation> {
   const batchSize = positiveInteger('evaluateClassifier', 'batchSize', options.batchSize ?? 32);
   if (examples.length === 0)
-    throw new TrainerError('bad_data', 'evaluateClassifier: got no examples');
+    throw new TrainerError('invalid_data', 'evaluateClassifier: got no examples');
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;
@@ -252,7 +252,7 @@ export function parseLabelledLines(text: string, source = 'input'): LabelledText
     const sentence = raw.slice(0, tab).trim();
     if (tab < 0 || !Number.isInteger(label) || label < 0 || sentence === '') {
       throw new TrainerError(
-        'bad_data',
+        'invalid_data',
         `${source} line ${i + 1}: expected "sentence<TAB>label" with a class id >= 0, got ${JSON.stringify(raw.slice(0, 80))}`,
       );
     }

@@ -27,7 +27,7 @@ export class EpochOrder {
   ) {
     for (const split of ['train', 'validation'] as const) {
       if (!(sizes[split] > 0))
-        throw new TrainerError('bad_data', `${where}: the ${split} split is empty`);
+        throw new TrainerError('invalid_data', `${where}: the ${split} split is empty`);
     }
     this.reset();
   }
@@ -64,7 +64,7 @@ export class EpochOrder {
       !Number.isInteger(s.consumed?.validation)
     ) {
       throw new TrainerError(
-        'bad_checkpoint',
+        'corrupt_file',
         `${this.where}.restore: expected { seed: ${this.seed}, consumed: { train, validation } }, got ${JSON.stringify(state)}`,
       );
     }
@@ -104,7 +104,7 @@ export function holdOut<T>(
       `holdOut: validationFraction must be in (0, 1), got ${validationFraction}`,
     );
   if (items.length < 2)
-    throw new TrainerError('bad_data', `holdOut: need at least 2 items, got ${items.length}`);
+    throw new TrainerError('invalid_data', `holdOut: need at least 2 items, got ${items.length}`);
   const order = items.map((_, i) => i);
   const generator = new Generator(seed);
   for (let i = order.length - 1; i > 0; i--) {

@@ -59,7 +59,7 @@ export function renderInstruction(
   );
   if (!full.startsWith(prompt) || full.length === prompt.length) {
     throw new TrainerError(
-      'bad_data',
+      'invalid_data',
       `renderInstruction: the template's generation prompt ${JSON.stringify(prompt.slice(-40))} is not a prefix of the rendered exchange ${JSON.stringify(full.slice(0, 80))}; expected a template whose add_generation_prompt opens the assistant turn`,
     );
   }
@@ -110,7 +110,7 @@ export function instructionBatches(
         return instructionExampleFromRecord(r, options);
       } catch (error) {
         throw new TrainerError(
-          'bad_data',
+          'invalid_data',
           `instructionBatches: ${split} record ${i}: ${(error as Error).message}`,
         );
       }
@@ -138,7 +138,10 @@ export function parseInstructionRecords(text: string, source = 'input'): Instruc
     try {
       value = JSON.parse(line);
     } catch {
-      throw new TrainerError('bad_data', `${source} line ${i + 1}: not JSON: ${line.slice(0, 80)}`);
+      throw new TrainerError(
+        'invalid_data',
+        `${source} line ${i + 1}: not JSON: ${line.slice(0, 80)}`,
+      );
     }
     const prompt =
       value.prompt ??
@@ -150,7 +153,7 @@ export function parseInstructionRecords(text: string, source = 'input'): Instruc
     const response = value.response ?? value.output;
     if (typeof prompt !== 'string' || typeof response !== 'string') {
       throw new TrainerError(
-        'bad_data',
+        'invalid_data',
         `${source} line ${i + 1}: expected string "prompt" and "response" fields (or Alpaca's "instruction" and "output"), got keys ${Object.keys(value).join(', ')}`,
       );
     }
@@ -160,6 +163,6 @@ export function parseInstructionRecords(text: string, source = 'input'): Instruc
       ...(typeof value.system === 'string' ? { system: value.system } : {}),
     });
   }
-  if (out.length === 0) throw new TrainerError('bad_data', `${source}: no records`);
+  if (out.length === 0) throw new TrainerError('invalid_data', `${source}: no records`);
   return out;
 }

@@ -82,7 +82,7 @@ export class ReplayData<Batch> implements TrainingData<Batch> {
     const s = state as ReplayState;
     if (!Number.isInteger(s?.trainBatches) || !Number.isInteger(s?.validationBatches))
       throw new TrainerError(
-        'bad_checkpoint',
+        'corrupt_file',
         `ReplayData.restore: expected { trainBatches, validationBatches, new, original }, got ${JSON.stringify(state)?.slice(0, 200)}`,
       );
     this.counts = { train: s.trainBatches, validation: s.validationBatches };

@@ -79,10 +79,11 @@ export function padSeq2SeqBatch(
   examples: readonly Seq2SeqExample[],
   tokens: Seq2SeqTokens,
 ): Seq2SeqBatch {
-  if (examples.length === 0) throw new TrainerError('bad_data', 'padSeq2SeqBatch: got no examples');
+  if (examples.length === 0)
+    throw new TrainerError('invalid_data', 'padSeq2SeqBatch: got no examples');
   for (const [i, e] of examples.entries())
     if (e.sourceIds.length === 0)
-      throw new TrainerError('bad_data', `padSeq2SeqBatch: example ${i} has an empty source`);
+      throw new TrainerError('invalid_data', `padSeq2SeqBatch: example ${i} has an empty source`);
   const S = Math.max(...examples.map((e) => e.sourceIds.length));
   const T = Math.max(...examples.map((e) => e.targetIds.length)) + 1;
   const pad = (row: number[], length: number, value: number) => [
@@ -158,7 +159,10 @@ export function seq2seqLoss(model: Module, batch: Seq2SeqBatch): Tensor {
     labels: batch.labels,
   });
   if (!loss)
-    throw new TrainerError('bad_data', 'seq2seqLoss: the model returned no loss for the labels');
+    throw new TrainerError(
+      'invalid_data',
+      'seq2seqLoss: the model returned no loss for the labels',
+    );
   logits.dispose();
   return loss;
 }
@@ -190,7 +194,7 @@ export async function seq2seqExactMatch(
   options: Seq2SeqTokens & { batchSize?: number; maxNewTokens?: number },
 ): Promise<ExactMatchEvaluation> {
   if (examples.length === 0)
-    throw new TrainerError('bad_data', 'seq2seqExactMatch: got no examples');
+    throw new TrainerError('invalid_data', 'seq2seqExactMatch: got no examples');
   const batchSize = positiveInteger('seq2seqExactMatch', 'batchSize', options.batchSize ?? 64);
   const maxNewTokens =
     options.maxNewTokens ?? Math.max(...examples.map((e) => e.targetIds.length)) + 1;
