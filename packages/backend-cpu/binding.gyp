@@ -22,7 +22,7 @@
       "src/kernels/layer-norm.cc",
       "src/kernels/softmax.cc",
       "src/kernels/table.cc",
-      # @llmkit/quantize's kernels go here: "src/kernels/quantized.cc",
+      "src/kernels/quantized.cc",
     ],
     "kernel_flags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c++17"],
   },
@@ -79,6 +79,7 @@
       "sources": [
         "src/native/addon.cc",
         "src/native/dispatch.cc",
+        "src/native/quantized.cc",
         "src/kernels/scratch.cc",
         "src/kernels/thread-pool.cc",
       ],

@@ -13,6 +13,7 @@ import {
 import { binary, copy, gather, reduce, unary, where } from './kernels/elementwise.js';
 import { FUSED } from './kernels/fused.js';
 import { matmul } from './kernels/matmul.js';
+import { QUANTIZED } from './kernels/quantized.js';
 import { type NativeKernels, nativeKernels } from './native.js';
 
 type NativeKernel = (
@@ -31,6 +32,7 @@ const NATIVE: Readonly<Record<string, NativeKernel>> = {
   where,
   gather,
   ...FUSED,
+  ...QUANTIZED,
 };
 
 /** Options of {@link createCpuBackend}. */

@@ -186,6 +186,26 @@ export interface NativeKernels {
     scale: number,
     causal: boolean,
   ): void;
+  /**
+   * Quantized matmul (src/kernels/quantized.cc): `out [m, n] = x [m, k] @ W^T`, or with
+   * `transposed` `out [m, k] = x [m, n] @ W`, W `[n, k]` packed as format `code` (an index of
+   * QUANTIZED_FORMATS) and given as its bytes; `scales` (int8, int4, nf4) and `minimums`
+   * (asymmetric int4) are null otherwise. Absent from addons built before it existed.
+   */
+  quantizedMatmul?(
+    code: number,
+    m: number,
+    n: number,
+    k: number,
+    groupSize: number,
+    symmetric: boolean,
+    transposed: boolean,
+    x: Float32Array,
+    weight: Uint8Array,
+    scales: Float32Array | null,
+    minimums: Float32Array | null,
+    out: Float32Array,
+  ): void;
   /** Strided unary op (code from {@link UNARY_OPS}); layout as built by the backend. */
   unary(op: number, x: Float32Array, out: Float32Array, layout: Float64Array): void;
   /** Strided binary op (code from {@link BINARY_OPS}) with stride-0 broadcasting. */

@@ -503,6 +503,11 @@ void teardown(void*) {
 }  // namespace
 }  // namespace llmkit
 
+namespace llmkit {
+// src/native/quantized.cc
+napi_value QuantizedMatmul(napi_env env, napi_callback_info info);
+}  // namespace llmkit
+
 NAPI_MODULE_INIT() {
   using namespace llmkit;
   struct Entry {
@@ -524,6 +529,7 @@ NAPI_MODULE_INIT() {
       {"adamw", AdamW},
       {"attention", Attention},
       {"attentionBackward", AttentionBackward},
+      {"quantizedMatmul", QuantizedMatmul},
       {"unary", Unary},
       {"binary", Binary},
       {"reduce", Reduce},
