@@ -21,7 +21,7 @@ export {
   type TokenWindowsOptions,
   type TokenWindowsState,
 } from './data/token-windows.js';
-export { TrainerError } from './errors.js';
+export { TrainerError, type TrainerErrorCode } from './errors.js';
 export { causalLanguageModelLoss, countTargets, type LanguageModel } from './losses.js';
 export { lossCurveSvg } from './loss-curve.js';
 export { createProgressReporter, type ProgressEvent, type ProgressReporter } from './progress.js';
