@@ -1,0 +1,17 @@
+// @llmkit/rlhf: the public API. Each algorithm has config.ts (typed, validated options) and
+// loss.ts (pure functions on tensors, citing its paper).
+export { DPO_DEFAULTS, type DpoConfig, type DpoLossType, validateDpoConfig } from './dpo/config.js';
+export { type DpoLossResult, dpoLoss, type PreferenceLogProbs } from './dpo/loss.js';
+export { RlhfError } from './errors.js';
+export { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from './grpo/config.js';
+export { type GrpoBatch, groupAdvantages, grpoLoss, k3Kl } from './grpo/loss.js';
+export { logSigmoid, sequenceLogProbs, tokenLogProbs } from './log-probs.js';
+export { PPO_DEFAULTS, type PpoConfig, validatePpoConfig } from './ppo/config.js';
+export {
+  AdaptiveKlController,
+  generalizedAdvantages,
+  klPenalizedRewards,
+  ppoPolicyLoss,
+  ppoValueLoss,
+} from './ppo/loss.js';
+export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
