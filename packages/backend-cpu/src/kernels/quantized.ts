@@ -3,9 +3,18 @@
 // q4_0 (layouts in core-tensor's src/backend/js/quantized.ts). Inputs are contiguous and may
 // start at an offset. Returns false (the js kernel runs) for float64 inputs or an addon built
 // before the kernel existed.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import type { NativeKernels } from '../native.js';
 import { arrayOf } from './tensors.js';
+
+// The parts of core-tensor's KernelTensor and KernelAttributes this file reads, spelled out so it
+// does not depend on which core-tensor entry point exports them.
+interface KernelTensor {
+  readonly buffer: Parameters<typeof arrayOf>[0];
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+}
+type KernelAttributes = Readonly<Record<string, unknown>>;
 
 /** Format codes, in the order of `enum QuantFormat` in quantized.h. */
 export const QUANTIZED_FORMATS = ['fp16', 'bf16', 'int8', 'int4', 'nf4', 'q8_0', 'q4_0'] as const;
