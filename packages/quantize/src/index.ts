@@ -26,3 +26,9 @@ export {
   tiedEmbedding,
 } from './model.js';
 export { quantizedMatmul } from './kernel.js';
+export {
+  isQuantizedCheckpoint,
+  loadQuantized,
+  type QuantizationConfig,
+  saveQuantized,
+} from './io.js';
