@@ -101,6 +101,25 @@ describe.skipIf(!present)('loading an adapter that does not fit', () => {
     );
   });
 
+  it('rejects an adapter whose target modules the model lacks, listing the modules it has', async () => {
+    const model: GPT = await loadPretrained(GPT2_TINY);
+    const dir = join(scratch, 'llama-targets');
+    const config = JSON.parse(
+      readFileSync(join(ADAPTER_FIXTURES, 'lora', 'adapter_config.json'), 'utf8'),
+    );
+    const { writeFolderAtomic } = await import('@llmkit/utils');
+    await writeFolderAtomic(dir, {
+      'adapter_config.json': JSON.stringify({ ...config, target_modules: ['q_proj', 'v_proj'] }),
+      'adapter_model.safetensors': readFileSync(
+        join(ADAPTER_FIXTURES, 'lora', 'adapter_model.safetensors'),
+      ),
+    });
+    await expect(loadAdapter(model, dir)).rejects.toThrow(
+      /targetModules \["q_proj","v_proj"\] match no module of the model; its Linear, Embedding and QuantizedLinear modules are: wte, wpe, h\.0\.attn\.c_attn/,
+    );
+    expect(model.namedParameters().some(([n]) => n.includes('lora'))).toBe(false);
+  });
+
   it('rejects a base model name that differs when one is required', async () => {
     const model = await loadPretrained(GPT2_TINY);
     await expect(

@@ -1,0 +1,39 @@
+// The benchmark's base model: a character GPT pretrained on Tiny Shakespeare (the old domain).
+// node pretrain.mjs OUT_DIR STEPS
+import { manualSeed } from '@llmkit/core-tensor';
+import { causalLanguageModelLoss, TokenWindows, Trainer } from '@llmkit/trainer';
+import { GPT, save } from '@llmkit/transformer';
+import { corpora, useFastBackend, MODEL, BATCH } from './common.mjs';
+
+await useFastBackend();
+
+const [out, steps] = process.argv.slice(2);
+const { chars, old } = corpora();
+manualSeed(1337);
+const model = new GPT({ vocabSize: chars.length, ...MODEL });
+const trainer = new Trainer({
+  model,
+  loss: causalLanguageModelLoss,
+  data: new TokenWindows(old, { blockSize: MODEL.blockSize, batchSize: BATCH, seed: 1337 }),
+  config: {
+    maxSteps: Number(steps),
+    evalInterval: Number(steps),
+    evalBatches: 10,
+    schedule: {
+      kind: 'cosine',
+      learningRate: 1e-3,
+      warmupSteps: Math.min(100, Math.floor(Number(steps) / 10)),
+      decaySteps: Number(steps),
+      minLearningRate: 1e-4,
+    },
+  },
+});
+const result = await trainer.train();
+await save(model, out);
+console.log(
+  JSON.stringify({
+    steps: result.steps,
+    validationLoss: result.validationLoss,
+    msPerStep: result.msPerStep,
+  }),
+);
