@@ -168,7 +168,7 @@ export function citedNumbers(text: string): number[] {
 export async function answer(question: string, options: AnswerOptions): Promise<AnswerResult> {
   if (!Number.isInteger(options.maxContextTokens) || options.maxContextTokens < 1) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `answer: maxContextTokens is ${options.maxContextTokens}, expected an integer >= 1`,
     );
   }

@@ -8,7 +8,9 @@
 //   sha256                32 bytes, over everything before it
 //
 // A truncated, bit-flipped or foreign file fails the checksum (or the magic) and the error names
-// the file. Node only: the functions import node:fs and node:crypto when called.
+// the file. Node only: the functions import node:fs and node:crypto when called; writes go through
+// @llmkit/utils' writeFileAtomic.
+import { writeFileAtomic } from '@llmkit/utils';
 import { RagError } from './errors.js';
 
 const MAGIC = new TextEncoder().encode('LLMKRAG1');
@@ -20,39 +22,6 @@ export interface IndexFileContents<Header> {
   header: Header & { kind: string; version: number };
   /** The payload bytes, a view into the file's buffer. */
   payload: Uint8Array;
-}
-
-/**
- * Writes `data` to `path` atomically: a temporary file beside it, fsync, rename, fsync of the
- * directory. A crash leaves either the old file or the new one, never half of one.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname, basename, join } = await import('node:path');
-  const dir = dirname(path);
-  const temp = join(
-    dir,
-    `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`,
-  );
-  const handle = await fs.open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(temp, path);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
-  const dirHandle = await fs.open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
 }
 
 /** Concatenates byte arrays (typed-array views are copied as their bytes). */
@@ -82,13 +51,13 @@ export async function writeIndexFile(
   new DataView(length.buffer).setUint32(0, headerBytes.length, true);
   const body = concatBytes([MAGIC, length, headerBytes, ...payload]);
   const digest = createHash('sha256').update(body).digest();
-  await writeFileAtomic(path, concatBytes([body, digest]));
+  await writeFileAtomic(path, [body, digest]); // in chunks: no copy of the whole file
 }
 
 /**
  * Reads an index file and checks it: magic, SHA-256 checksum, kind and version. Throws
- * `RagError('corrupt_file')` naming the file when the bytes are damaged, `wrong_file_kind`
- * when it holds another kind of index.
+ * `RagError('corrupt_file')` naming the file when the bytes are damaged or hold another kind of
+ * index, `unsupported` when its version is not the one this build reads.
  */
 export async function readIndexFile<Header>(
   path: string,
@@ -118,13 +87,13 @@ export async function readIndexFile<Header>(
   );
   if (header.kind !== kind) {
     throw new RagError(
-      'wrong_file_kind',
+      'corrupt_file',
       `${path}: holds a ${JSON.stringify(header.kind)} index, expected ${JSON.stringify(kind)}`,
     );
   }
   if (header.version !== version) {
     throw new RagError(
-      'wrong_file_kind',
+      'unsupported',
       `${path}: ${kind} file version ${header.version}, this build reads version ${version}`,
     );
   }

@@ -1,4 +1,4 @@
-export { RagError } from './errors.js';
+export { RagError, type RagErrorCode } from './errors.js';
 export type { LongOperationOptions, Progress } from './progress.js';
 export type {
   Chunk,

@@ -105,13 +105,13 @@ function validateOptions(options: Bm25Options): ResolvedBm25Options {
   const b = options.b ?? 0.75;
   if (!(k1 >= 0) || !Number.isFinite(k1))
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `createBm25Index: k1 is ${k1}, expected a finite number >= 0`,
     );
   const checkB = (value: number, name: string) => {
     if (!(value >= 0 && value <= 1))
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `createBm25Index: ${name} is ${value}, expected a number in [0, 1]`,
       );
   };
@@ -121,7 +121,7 @@ function validateOptions(options: Bm25Options): ResolvedBm25Options {
   for (const [field, boost] of Object.entries(options.fieldBoosts ?? {})) {
     if (!(boost >= 0) || !Number.isFinite(boost))
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `createBm25Index: fieldBoosts.${field} is ${boost}, expected a finite number >= 0`,
       );
   }
@@ -180,7 +180,7 @@ export class Bm25IndexImpl implements Bm25Index {
       const document = documents[i];
       if (typeof document?.id !== 'string' || typeof document.text !== 'string') {
         throw new RagError(
-          'invalid_option',
+          'invalid_data',
           `bm25 add: document ${i} needs a string id and text, got ${JSON.stringify(document)?.slice(0, 100)}`,
         );
       }
@@ -258,7 +258,7 @@ export class Bm25IndexImpl implements Bm25Index {
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 0)
-      throw new RagError('invalid_option', `bm25 search: k is ${k}, expected an integer >= 0`);
+      throw new RagError('invalid_config', `bm25 search: k is ${k}, expected an integer >= 0`);
     validateFilter(options.filter);
     const count = this.slotOf.size;
     if (count === 0 || k === 0) return [];

@@ -19,7 +19,7 @@ const VERSION = 1;
 export async function saveBm25Index(index: Bm25Index, path: string): Promise<void> {
   if (!(index instanceof Bm25IndexImpl))
     throw new RagError(
-      'invalid_option',
+      'invalid_argument',
       'saveBm25Index: expected an index made by createBm25Index',
     );
   const payload = new TextEncoder().encode(JSON.stringify(index.storedDocuments()));
@@ -49,7 +49,7 @@ export async function loadBm25Index(
   const saved = header.options;
   if (saved.analyzer === null && !options.analyzer) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `loadBm25Index: ${path} was built with a custom analyzer function; pass it as options.analyzer`,
     );
   }

@@ -61,7 +61,7 @@ export function infoNceLoss(
   const temperature = options.temperature ?? 0.05;
   if (!(temperature > 0)) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `infoNceLoss: temperature is ${temperature}, expected > 0`,
     );
   }
@@ -146,7 +146,7 @@ export async function trainContrastive(
   const where = 'trainContrastive';
   if (!options?.tokenizer || typeof options.tokenizer.encode !== 'function') {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: options.tokenizer with encode(text) is required`,
     );
   }
@@ -156,23 +156,23 @@ export async function trainContrastive(
   const epochs = options.epochs ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 2) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: batchSize is ${batchSize}, expected an integer >= 2 (in-batch negatives need two pairs)`,
     );
   }
   if (!Number.isInteger(epochs) || epochs < 1) {
-    throw new RagError('invalid_option', `${where}: epochs is ${epochs}, expected an integer >= 1`);
+    throw new RagError('invalid_config', `${where}: epochs is ${epochs}, expected an integer >= 1`);
   }
   if (!Array.isArray(pairs) || pairs.length < 2) {
     throw new RagError(
-      'invalid_input',
+      'invalid_data',
       `${where}: got ${Array.isArray(pairs) ? pairs.length : typeof pairs} pairs, expected an array of at least 2 { query, positive }`,
     );
   }
   pairs.forEach((pair, i) => {
     if (typeof pair?.query !== 'string' || typeof pair?.positive !== 'string') {
       throw new RagError(
-        'invalid_input',
+        'invalid_data',
         `${where}: pair ${i} is ${JSON.stringify(pair)?.slice(0, 80)}, expected { query: string, positive: string }`,
       );
     }

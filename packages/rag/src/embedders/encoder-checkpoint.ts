@@ -4,8 +4,8 @@
 // is complete.
 import { type Encoding, encodingFromJSON, encodingToJSON } from '@llmkit/tokenizer';
 import { Encoder, load, save } from '@llmkit/transformer';
+import { writeFileAtomic } from '@llmkit/utils';
 import { RagError } from '../errors.js';
-import { writeFileAtomic } from '../file.js';
 import { createEncoderEmbedder, type EncoderEmbedder } from './encoder-embedder.js';
 
 const FORMAT = 'llmkit-encoder-embedder';
@@ -42,7 +42,7 @@ export async function saveEncoderEmbedder(
   const tokenizer = embedder.tokenizer as Encoding;
   if (typeof tokenizer.mergeableRanks !== 'function') {
     throw new RagError(
-      'invalid_option',
+      'invalid_argument',
       'saveEncoderEmbedder: the tokenizer must be an llmkit Encoding (from trainBpe or getEncoding) to be saved',
     );
   }
@@ -80,14 +80,14 @@ export async function loadEncoderEmbedder(
     file = JSON.parse(await fs.readFile(join(dir, 'embedder.json'), 'utf8'));
   } catch (error) {
     throw new RagError(
-      'invalid_option',
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not_found' : 'corrupt_file',
       `loadEncoderEmbedder: cannot read ${join(dir, 'embedder.json')} (${(error as Error).message}); expected a folder written by saveEncoderEmbedder`,
       { cause: error },
     );
   }
   if (file?.format !== FORMAT) {
     throw new RagError(
-      'wrong_file_kind',
+      'corrupt_file',
       `loadEncoderEmbedder: ${join(dir, 'embedder.json')} has format ${JSON.stringify(file?.format)}, expected "${FORMAT}"`,
     );
   }
@@ -97,7 +97,7 @@ export async function loadEncoderEmbedder(
   const model = await load(dir);
   if (!(model instanceof Encoder)) {
     throw new RagError(
-      'wrong_file_kind',
+      'corrupt_file',
       `loadEncoderEmbedder: ${dir} holds a ${model.constructor.name}, expected an Encoder`,
     );
   }

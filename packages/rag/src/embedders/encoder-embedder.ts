@@ -57,7 +57,7 @@ export function tokenizeForEncoder(
   vocabSize: number,
 ): number[] {
   if (typeof text !== 'string') {
-    throw new RagError('invalid_input', `embed: expected texts to be strings, got ${typeof text}`);
+    throw new RagError('invalid_data', `embed: expected texts to be strings, got ${typeof text}`);
   }
   const ids = Array.from(
     tokenizer.encodeOrdinary ? tokenizer.encodeOrdinary(text) : tokenizer.encode(text),
@@ -65,7 +65,7 @@ export function tokenizeForEncoder(
   for (const id of ids) {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
       throw new RagError(
-        'invalid_input',
+        'invalid_data',
         `embed: the tokenizer gave id ${id} for ${JSON.stringify(text.slice(0, 40))}, expected an integer in [0, ${vocabSize}) (the model's vocabSize)`,
       );
     }
@@ -99,13 +99,13 @@ export function checkEncoderOptions(
   const length = maxLength ?? blockSize;
   if (!Number.isInteger(length) || length < 1 || length > blockSize) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: maxLength is ${maxLength}, expected an integer in [1, ${blockSize}] (the model's blockSize)`,
     );
   }
   if (!Number.isInteger(padTokenId) || padTokenId < 0 || padTokenId >= vocabSize) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: padTokenId is ${padTokenId}, expected an integer in [0, ${vocabSize})`,
     );
   }
@@ -136,13 +136,13 @@ export function createEncoderEmbedder(options: EncoderEmbedderOptions): EncoderE
   const { model, tokenizer } = options;
   if (!model || typeof model.forward !== 'function' || !model.config) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       'createEncoderEmbedder: model must be an Encoder from @llmkit/transformer',
     );
   }
   if (!tokenizer || typeof tokenizer.encode !== 'function') {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       'createEncoderEmbedder: tokenizer must have encode(text) (an llmkit Encoding fits)',
     );
   }
@@ -156,7 +156,7 @@ export function createEncoderEmbedder(options: EncoderEmbedderOptions): EncoderE
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `createEncoderEmbedder: batchSize is ${batchSize}, expected an integer >= 1`,
     );
   }
@@ -174,7 +174,7 @@ export function createEncoderEmbedder(options: EncoderEmbedderOptions): EncoderE
     async embed(texts: string[], operation: LongOperationOptions = {}): Promise<Float32Array[]> {
       if (!Array.isArray(texts)) {
         throw new RagError(
-          'invalid_input',
+          'invalid_data',
           `embed: expected an array of texts, got ${typeof texts}`,
         );
       }

@@ -46,12 +46,12 @@ export function createHttpEmbedder(options: HttpEmbedderOptions): Embedder {
   const batchSize = options.batchSize ?? 64;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `createHttpEmbedder: batchSize is ${batchSize}, expected an integer >= 1`,
     );
   if (typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `createHttpEmbedder: baseUrl is ${JSON.stringify(options.baseUrl)}, expected an http(s) URL such as http://127.0.0.1:8080/v1`,
     );
   }

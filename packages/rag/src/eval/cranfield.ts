@@ -79,7 +79,7 @@ export function parseCranfieldQrels(text: string): Qrels {
     if (grade === -1) continue;
     if (!(grade >= 1 && grade <= 4))
       throw new RagError(
-        'bad_response',
+        'invalid_data',
         `cranqrel: grade ${gradeText} in line ${JSON.stringify(line)}, expected -1 or 1-4`,
       );
     qrels[query] ??= {};

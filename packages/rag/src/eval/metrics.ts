@@ -70,7 +70,7 @@ export function evaluateRetrieval(
   for (const k of cutoffs) {
     if (!Number.isInteger(k) || k < 1)
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `evaluateRetrieval: cutoff ${k}, expected an integer >= 1`,
       );
   }

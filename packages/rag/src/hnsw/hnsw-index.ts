@@ -58,7 +58,7 @@ function resolve(options: HnswIndexOptions): Required<HnswIndexOptions> {
     const value = settings[name];
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `createHnswIndex: ${name} is ${value}, expected an integer in [${min}, ${max}]`,
       );
     }
@@ -117,7 +117,7 @@ class HnswIndexImpl implements HnswIndex {
   private addOne(item: VectorItem): void {
     if (typeof item?.id !== 'string')
       throw new RagError(
-        'invalid_option',
+        'invalid_data',
         `hnsw add: item id is ${JSON.stringify(item?.id)}, expected a string`,
       );
     const graph = this.graph;
@@ -153,10 +153,10 @@ class HnswIndexImpl implements HnswIndex {
     const k = options.k ?? 10;
     const efSearch = options.efSearch ?? this.settings.efSearch;
     if (!Number.isInteger(k) || k < 0)
-      throw new RagError('invalid_option', `hnsw search: k is ${k}, expected an integer >= 0`);
+      throw new RagError('invalid_config', `hnsw search: k is ${k}, expected an integer >= 0`);
     if (!Number.isInteger(efSearch) || efSearch < 1)
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `hnsw search: efSearch is ${efSearch}, expected an integer >= 1`,
       );
     validateFilter(options.filter);

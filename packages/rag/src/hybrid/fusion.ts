@@ -30,10 +30,10 @@ export function reciprocalRankFusion(
 ): SearchResult[] {
   const k = options.k ?? 60;
   if (!(k >= 0))
-    throw new RagError('invalid_option', `reciprocalRankFusion: k is ${k}, expected a number >= 0`);
+    throw new RagError('invalid_config', `reciprocalRankFusion: k is ${k}, expected a number >= 0`);
   if (options.weights && options.weights.length !== lists.length) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `reciprocalRankFusion: ${options.weights.length} weights for ${lists.length} lists`,
     );
   }

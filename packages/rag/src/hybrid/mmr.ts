@@ -52,7 +52,7 @@ export function maximalMarginalRelevance(
   const lambda = options.lambda ?? 0.5;
   if (!(lambda >= 0 && lambda <= 1))
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `maximalMarginalRelevance: lambda is ${lambda}, expected a number in [0, 1]`,
     );
   for (const candidate of candidates) {

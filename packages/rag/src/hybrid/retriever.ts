@@ -86,9 +86,9 @@ export function passageFromRecord(
  */
 export function createHybridRetriever(options: HybridRetrieverOptions): Retriever {
   if (!options.bm25 && !options.embedder)
-    throw new RagError('invalid_option', 'createHybridRetriever: give bm25, embedder or both');
+    throw new RagError('invalid_config', 'createHybridRetriever: give bm25, embedder or both');
   if (options.mmrLambda !== undefined && !options.embedder)
-    throw new RagError('invalid_option', 'createHybridRetriever: mmrLambda needs an embedder');
+    throw new RagError('invalid_config', 'createHybridRetriever: mmrLambda needs an embedder');
   const candidates = options.candidates ?? 50;
   return async (query, call = {}) => {
     const k = call.k ?? options.k ?? 5;

@@ -57,13 +57,13 @@ export function resolveChunkSizes(
   const chunkOverlap = options.chunkOverlap ?? Math.min(200, Math.floor(chunkSize / 5));
   if (!Number.isInteger(chunkSize) || chunkSize < 1) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: chunkSize is ${chunkSize}, expected an integer >= 1`,
     );
   }
   if (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: chunkOverlap is ${chunkOverlap}, expected an integer >= 0 and smaller than chunkSize (${chunkSize})`,
     );
   }

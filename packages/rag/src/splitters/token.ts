@@ -39,7 +39,7 @@ export interface TokenSplitterOptions extends ChunkSizeOptions {
 export function createTokenSplitter(options: TokenSplitterOptions): TextSplitter {
   if (typeof options?.tokenizer?.encodeWithOffsets !== 'function') {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       'createTokenSplitter: tokenizer must have encodeWithOffsets(text), e.g. getEncoding("cl100k_base")',
     );
   }

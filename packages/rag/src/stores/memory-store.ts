@@ -139,7 +139,7 @@ class MemoryStoreImpl implements MemoryStore {
     this.open('store save');
     if (!path)
       throw new RagError(
-        'invalid_option',
+        'invalid_argument',
         'memory store save: no path given and the store was created without one',
       );
     // snapshot synchronously, so concurrent adds cannot tear the file

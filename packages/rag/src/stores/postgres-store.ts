@@ -70,7 +70,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const owned = pool === undefined;
   if (!pool) {
     if (!options.connectionString)
-      throw new RagError('invalid_option', 'createPostgresStore: pass connectionString or pool');
+      throw new RagError('invalid_config', 'createPostgresStore: pass connectionString or pool');
     let Pool: new (config: { connectionString: string }) => PgPoolLike;
     try {
       const pg = (await import('pg')) as unknown as {
@@ -79,7 +79,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       };
       Pool = (pg.default ?? pg).Pool;
     } catch (error) {
-      throw new RagError('invalid_option', 'createPostgresStore needs the `pg` package: npm i pg', {
+      throw new RagError('unsupported', 'createPostgresStore needs the `pg` package: npm i pg', {
         cause: error,
       });
     }

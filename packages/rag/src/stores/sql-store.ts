@@ -145,7 +145,7 @@ class SqlStore implements SqlVectorStore {
       const rows = batch.map((record) => {
         if (typeof record?.id !== 'string')
           throw new RagError(
-            'invalid_option',
+            'invalid_data',
             `store add: record id is ${JSON.stringify(record?.id)}, expected a string`,
           );
         return {
@@ -176,7 +176,7 @@ class SqlStore implements SqlVectorStore {
     }
     if (!/^\d+\s*(kB|MB|GB)$/.test(memory)) {
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `store createIndex: maintenanceWorkMem is ${JSON.stringify(memory)}, expected a size such as '512MB' or '1GB'`,
       );
     }
@@ -201,10 +201,10 @@ class SqlStore implements SqlVectorStore {
     const k = options.k ?? 10;
     const efSearch = options.efSearch ?? Math.max(this.efSearch, k);
     if (!Number.isInteger(k) || k < 0)
-      throw new RagError('invalid_option', `store search: k is ${k}, expected an integer >= 0`);
+      throw new RagError('invalid_config', `store search: k is ${k}, expected an integer >= 0`);
     if (!Number.isInteger(efSearch) || efSearch < 1 || efSearch > 1000)
       throw new RagError(
-        'invalid_option',
+        'invalid_config',
         `store search: efSearch is ${efSearch}, expected an integer in [1, 1000] (pgvector's range)`,
       );
     const query = this.literal('store search', vector);

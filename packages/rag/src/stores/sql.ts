@@ -24,7 +24,7 @@ export const PGVECTOR: Record<
 export function quoteIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `table name ${JSON.stringify(name)}: expected letters, digits and underscores, starting with a letter or underscore, at most 63 characters`,
     );
   }

@@ -123,7 +123,7 @@ class FlatIndex implements VectorIndex {
   async search(vector: VectorLike, options: VectorSearchOptions = {}): Promise<SearchResult[]> {
     const k = options.k ?? 10;
     if (!Number.isInteger(k) || k < 0)
-      throw new RagError('invalid_option', `flat search: k is ${k}, expected an integer >= 0`);
+      throw new RagError('invalid_config', `flat search: k is ${k}, expected an integer >= 0`);
     validateFilter(options.filter);
     writeVector('flat search', vector, this.dimension, this.metric, this.query, 0);
     if (this.ids.length === 0 || k === 0) return [];

@@ -20,13 +20,13 @@ export type VectorLike = Float32Array | readonly number[];
 export function validateVectorOptions(where: string, dimension: number, metric: string): void {
   if (!Number.isInteger(dimension) || dimension < 1) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: dimension is ${dimension}, expected an integer >= 1`,
     );
   }
   if (!METRICS.includes(metric as Metric)) {
     throw new RagError(
-      'invalid_option',
+      'invalid_config',
       `${where}: metric is ${JSON.stringify(metric)}, expected one of ${METRICS.join(', ')}`,
     );
   }
@@ -55,14 +55,14 @@ export function writeVector(
     const value = vector[i];
     if (!Number.isFinite(value))
       throw new RagError(
-        'invalid_vector',
+        'invalid_data',
         `${where}: vector[${i}] is ${value}, expected a finite number`,
       );
     norm += value * value;
   }
   const scale = metric === 'cosine' ? 1 / Math.sqrt(norm) : 1;
   if (metric === 'cosine' && norm === 0)
-    throw new RagError('invalid_vector', `${where}: zero vector cannot be compared by cosine`);
+    throw new RagError('invalid_data', `${where}: zero vector cannot be compared by cosine`);
   for (let i = 0; i < dimension; i++) out[offset + i] = vector[i] * scale;
 }
 

@@ -50,6 +50,14 @@ describe('createFlatIndex', () => {
       'flat add "a": vector has dimension 2, the index has dimension 3',
     );
     await expect(index.search([1, 2, 3, 4])).rejects.toMatchObject({ code: 'dimension_mismatch' });
+    // the shared codes: a bad vector is invalid_data, a bad option invalid_config
+    await expect(index.add([{ id: 'n', vector: [Number.NaN, 0, 0] }])).rejects.toMatchObject({
+      name: 'RagError',
+      code: 'invalid_data',
+    });
+    expect(() => createFlatIndex({ dimension: 0 })).toThrow(
+      expect.objectContaining({ name: 'RagError', code: 'invalid_config' }),
+    );
   });
 
   it('removes, filters, saves and loads', async () => {
@@ -193,6 +201,12 @@ describe('createHnswIndex', { timeout: 60_000 }, () => {
     );
     writeFileSync(path, bytes.subarray(0, 50));
     await expect(loadHnswIndex(path)).rejects.toMatchObject({ code: 'corrupt_file' });
+    // a whole file of another kind is corrupt_file too, named in the message
+    await index.save(path);
+    await expect(loadFlatIndex(path)).rejects.toMatchObject({
+      code: 'corrupt_file',
+      message: expect.stringMatching(/holds a "hnsw" index, expected "flat"/),
+    });
   });
 
   it('survives concurrent adds and searches, reports progress and aborts', async () => {
