@@ -1,13 +1,16 @@
-/** What went wrong, for code that handles {@link CpuBackendError}s. */
-export type CpuBackendErrorCode =
-  /** The native addon is not built or cannot load on this machine. */
-  | 'addon_unavailable'
-  /** An argument is outside what the kernel accepts. */
-  | 'invalid_argument';
+import { LlmkitError, type LlmkitErrorCode } from '@llmkit/utils';
 
 /**
- * The one error class of `@llmkit/backend-cpu`; `code` says what kind of failure it is and the
- * message names the bad value and what was expected.
+ * What went wrong, for code that handles {@link CpuBackendError}s: the shared codes of
+ * `@llmkit/utils` (`invalid_argument`: an argument is outside what the kernel accepts, ...) and
+ * backend-cpu's own `addon_unavailable` (the native addon is not built or cannot load on this
+ * machine).
+ */
+export type CpuBackendErrorCode = LlmkitErrorCode | 'addon_unavailable';
+
+/**
+ * The one error class of `@llmkit/backend-cpu`, an `LlmkitError`; `code` says what kind of
+ * failure it is and the message names the bad value and what was expected.
  *
  * @example
  * ```ts
@@ -18,14 +21,4 @@ export type CpuBackendErrorCode =
  * }
  * ```
  */
-export class CpuBackendError extends Error {
-  /** The kind of failure. */
-  readonly code: CpuBackendErrorCode;
-
-  /** Creates an error with a code and a message naming the bad value. */
-  constructor(code: CpuBackendErrorCode, message: string) {
-    super(message);
-    this.name = 'CpuBackendError';
-    this.code = code;
-  }
-}
+export class CpuBackendError extends LlmkitError<CpuBackendErrorCode> {}
