@@ -93,7 +93,8 @@ export function parseCranfieldQrels(text: string): Qrels {
  *
  * @example
  * ```ts
- * const { documents, queries, qrels } = await loadCranfield('../shared/data/cranfield');
+ * // a folder of the collection's files, from ir.dcs.gla.ac.uk/resources/test_collections/cran
+ * const { documents, queries, qrels } = await loadCranfield('data/cranfield');
  * // documents.length 1400, queries.length 225, qrels['1']['184'] === 3 (grade 2)
  * ```
  */
