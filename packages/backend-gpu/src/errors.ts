@@ -1,6 +1,23 @@
+import { LlmkitError, type LlmkitErrorCode } from '@llmkit/utils';
+
 /**
- * The one error class of @llmkit/backend-gpu. `code` is stable and machine-readable; the message
- * names the kernel and shapes involved where there are some.
+ * What went wrong, for code that handles {@link WebGpuError}s: the shared codes of
+ * `@llmkit/utils` (`unsupported`: a dtype or size this backend does not handle;
+ * `invalid_argument`) and backend-gpu's own: `no_adapter` (no WebGPU adapter on this machine),
+ * `device_lost`, `out_of_memory`, `validation` (Dawn or the browser rejected a command: a backend
+ * bug).
+ */
+export type WebGpuErrorCode =
+  | LlmkitErrorCode
+  | 'no_adapter'
+  | 'device_lost'
+  | 'out_of_memory'
+  | 'validation';
+
+/**
+ * The one error class of @llmkit/backend-gpu, an `LlmkitError`. `code` is stable and
+ * machine-readable (see {@link WebGpuErrorCode}); the message names the kernel and shapes
+ * involved where there are some.
  *
  * @example
  * ```ts
@@ -9,22 +26,4 @@
  * }
  * ```
  */
-export class WebGpuError extends Error {
-  /**
-   * A stable identifier of the failure: `no_adapter` (no WebGPU adapter on this machine),
-   * `device_lost`, `out_of_memory`, `validation` (Dawn or the browser rejected a command: a
-   * backend bug), `unsupported` (a dtype or size this backend does not handle), `invalid_argument`.
-   */
-  readonly code: string;
-
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = 'WebGpuError';
-    this.code = code;
-  }
-}
-
-/** Formats a shape as `[2,3]` for error messages. */
-export function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
-}
+export class WebGpuError extends LlmkitError<WebGpuErrorCode> {}

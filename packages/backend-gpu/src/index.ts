@@ -2,4 +2,4 @@
 /// <reference types="@webgpu/types" />
 export { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 export { type DeviceOptions, type OpenedDevice, openDevice } from './device.js';
-export { WebGpuError } from './errors.js';
+export { WebGpuError, type WebGpuErrorCode } from './errors.js';

@@ -1,7 +1,8 @@
 // WGSL shared by the kernels: the parameter block, the flat invocation index, strided offsets,
 // and the math functions WGSL lacks or leaves loosely specified (NaN tests, erf, tanh, pow).
 import type { KernelTensor } from '@llmkit/core-tensor';
-import { WebGpuError, shapeText } from './errors.js';
+import { formatShape } from '@llmkit/utils';
+import { WebGpuError } from './errors.js';
 
 /** Highest rank the strided kernels handle after merging dimensions. */
 export const MAX_RANK = 6;
@@ -149,7 +150,7 @@ export function mergeDimensions(
   if (outShape.length > MAX_RANK) {
     throw new WebGpuError(
       'unsupported',
-      `webgpu: ${kernel} on shape ${shapeText(shape)} needs rank ${outShape.length} after merging dimensions; at most ${MAX_RANK} is supported`,
+      `webgpu: ${kernel} on shape ${formatShape(shape)} needs rank ${outShape.length} after merging dimensions; at most ${MAX_RANK} is supported`,
     );
   }
   for (const s of stridesList) {

@@ -3,8 +3,9 @@
 // invocation scores one key of the chunk, then the chunk joins a running (online) softmax whose
 // accumulator is split over the invocations by output dimension (d = lid + 64i, Dv <= 256).
 import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
+import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
-import { WebGpuError, shapeText } from '../errors.js';
+import { WebGpuError } from '../errors.js';
 import { f32Bits, grid, type Runtime } from '../runtime.js';
 import { ENTRY_256, MATH_WGSL, PARAMS_WGSL, sizeOf } from '../wgsl.js';
 import { scratchWgsl, workgroupReduce } from './rows-wgsl.js';
@@ -28,7 +29,7 @@ export function attention(
   if (D > MAX_HEAD || Dv > MAX_HEAD) {
     throw new WebGpuError(
       'unsupported',
-      `webgpu: attention head sizes up to ${MAX_HEAD}, got q ${shapeText(q.shape)}, v ${shapeText(v.shape)}`,
+      `webgpu: attention head sizes up to ${MAX_HEAD}, got q ${formatShape(q.shape)}, v ${formatShape(v.shape)}`,
     );
   }
   const rows = B * H * T;

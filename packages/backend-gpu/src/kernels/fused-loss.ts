@@ -2,8 +2,8 @@
 // outside [0, V) (other than ignoreIndex) raise the runtime's failure flag, reported at the
 // next read like the js backend's throw.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
-import { shapeText } from '../errors.js';
 import { f32Bits, grid, type Runtime } from '../runtime.js';
 import { MATH_WGSL, PARAMS_WGSL } from '../wgsl.js';
 import { ROW_ENTRY, scratchWgsl, workgroupReduce } from './rows-wgsl.js';
@@ -58,7 +58,7 @@ function describe(
   attrs: KernelAttributes,
 ): () => string {
   return () =>
-    `${what}: logits ${shapeText(logits.shape)}, targets ${shapeText(targets.shape)}: a target is out of range [0, ${logits.shape[1]}) and is not ignoreIndex ${attrs.ignoreIndex}`;
+    `${what}: logits ${formatShape(logits.shape)}, targets ${formatShape(targets.shape)}: a target is out of range [0, ${logits.shape[1]}) and is not ignoreIndex ${attrs.ignoreIndex}`;
 }
 
 /** crossEntropy: per-row loss -(1-s) logp[t] - s mean(logp); 0 for ignored rows. */

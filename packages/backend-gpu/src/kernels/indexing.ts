@@ -3,8 +3,9 @@
 // and shapes. Accumulation into float32 uses a compare-and-swap loop (WGSL has integer atomics
 // only), so the order of additions, and the last bits of a sum, may vary from run to run.
 import type { KernelTensor } from '@llmkit/core-tensor';
+import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
-import { WebGpuError, shapeText } from '../errors.js';
+import { WebGpuError } from '../errors.js';
 import { type Runtime, grid } from '../runtime.js';
 import { ENTRY_256, MAX_RANK, PARAMS_WGSL, contiguousStrides, sizeOf } from '../wgsl.js';
 
@@ -63,7 +64,7 @@ function addressParams(
   if (rank > MAX_RANK) {
     throw new WebGpuError(
       'unsupported',
-      `webgpu: ${kernel} on rank ${rank} (${shapeText(index.shape)}); at most ${MAX_RANK}`,
+      `webgpu: ${kernel} on rank ${rank} (${formatShape(index.shape)}); at most ${MAX_RANK}`,
     );
   }
   const params = new Array<number>(31).fill(0);
@@ -118,7 +119,7 @@ ${ENTRY_256}
     params,
     workgroups: grid(n),
     describe: () =>
-      `gather: x ${shapeText(x.shape)}, index ${shapeText(index.shape)}, axis ${axis}: indices must be in [0, ${x.shape[axis]})`,
+      `gather: x ${formatShape(x.shape)}, index ${formatShape(index.shape)}, axis ${axis}: indices must be in [0, ${x.shape[axis]})`,
   });
 }
 
@@ -156,7 +157,7 @@ ${ENTRY_256}
     params,
     workgroups: grid(n),
     describe: () =>
-      `scatterAdd: source ${shapeText(source.shape)}, index ${shapeText(index.shape)} into ${shapeText(out.shape)}, axis ${axis}: indices must be in [0, ${out.shape[axis]})`,
+      `scatterAdd: source ${formatShape(source.shape)}, index ${formatShape(index.shape)} into ${formatShape(out.shape)}, axis ${axis}: indices must be in [0, ${out.shape[axis]})`,
   });
 }
 
@@ -210,6 +211,6 @@ ${ENTRY_256}
     params: [N * C, C, ids.offset, V, gradOutput.offset],
     workgroups: grid(N * C),
     describe: () =>
-      `embeddingBackward: ids [${N}] into gradWeight ${shapeText(gradWeight.shape)}: ids must be in [0, ${V})`,
+      `embeddingBackward: ids [${N}] into gradWeight ${formatShape(gradWeight.shape)}: ids must be in [0, ${V})`,
   });
 }

@@ -3,8 +3,9 @@
 // neighbouring addresses for either layout (row- or column-major, chosen by the transpose
 // flags), and each invocation accumulates a register tile of C.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
-import { WebGpuError, shapeText } from '../errors.js';
+import { WebGpuError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { PARAMS_WGSL, mergeDimensions } from '../wgsl.js';
 
@@ -190,7 +191,7 @@ export function matmul(
   if (merged.shape.length > MAX_BATCH_RANK || batches > 65535) {
     throw new WebGpuError(
       'unsupported',
-      `webgpu: matmul batch ${shapeText(batchShape)} is too large (at most 65535 matrices, batch rank ${MAX_BATCH_RANK})`,
+      `webgpu: matmul batch ${formatShape(batchShape)} is too large (at most 65535 matrices, batch rank ${MAX_BATCH_RANK})`,
     );
   }
   const columnMajorA = Boolean(attrs.transposeA);
