@@ -1,22 +1,26 @@
-// @llmkit/transformer: the public API.
-export { type AttendOptions, attend, mergeHeads, repeatKeyValue, splitHeads } from './attention.js';
+// @llmkit/transformer: the public API: models, configs, generation, load / save and Hugging Face
+// interchange. The layers that models are built from are exported from `@llmkit/transformer/layers`
+// (src/layers.ts), GGUF export from `@llmkit/transformer/gguf` (src/gguf/index.ts). The list is
+// explicit: api/transformer.api.txt records it.
 export { TransformerError, type TransformerErrorCode } from './errors.js';
 export type { CausalDecoder, GenerateOptions } from './generate.js';
-export { CausalSelfAttention, type LayerContext } from './gpt/attention.js';
-export { Block } from './gpt/block.js';
 export {
   type Activation,
   type GPTConfig,
   llamaConfig,
+  type RopeScaling,
   type ResolvedGPTConfig,
   resolveGPTConfig,
 } from './gpt/config.js';
-export { MLP } from './gpt/mlp.js';
 export { type CausalLMOutput, type ForwardOptions, GPT } from './gpt/model.js';
 export { type KeyValue, KVCache } from './kv-cache.js';
 export { padRows, type PaddingMask, positionIds, type TokenIds } from './masks.js';
-export type { RopeTables } from './rope.js';
-export { type LoadPretrainedOptions, loadPretrained } from './hf/load.js';
+export {
+  type LoadPretrainedOptions,
+  type LoadProgress,
+  loadPretrained,
+  loadPretrainedEncoder,
+} from './hf/load.js';
 export { savePretrained } from './hf/save.js';
 export { gptConfigFromHuggingFace } from './hf/convert.js';
 export {
@@ -30,13 +34,7 @@ export {
   type HeadOutput,
   meanPooledEmbeddings,
 } from './encoder/heads.js';
-export {
-  Encoder,
-  type EncoderForwardOptions,
-  EncoderLayer,
-  type EncoderOutput,
-} from './encoder/model.js';
-export { named } from './named.js';
+export { Encoder, type EncoderForwardOptions, type EncoderOutput } from './encoder/model.js';
 export {
   type EncoderDecoderConfig,
   type ResolvedEncoderDecoderConfig,
@@ -44,18 +42,10 @@ export {
 } from './encoder-decoder/config.js';
 export type { Seq2SeqGenerateOptions } from './encoder-decoder/generate.js';
 export {
-  type AttentionInputs,
-  MultiHeadAttention,
-  TransformerDecoderLayer,
-  TransformerEncoderLayer,
-} from './encoder-decoder/layers.js';
-export {
   type DecodeOptions,
   EncoderDecoder,
   type EncoderMemory,
   type Seq2SeqOutput,
-  type Stack,
-  sinusoidalPositions,
 } from './encoder-decoder/model.js';
 export {
   type CheckpointConfig,
@@ -71,5 +61,3 @@ export {
   type PromptOptions,
   zeroShotPrompt,
 } from './prompts.js';
-export { type ExportGgufOptions, exportGguf, ggufTensorName } from './gguf/export.js';
-export { byteToUnicode, ggufVocabulary } from './gguf/vocab.js';

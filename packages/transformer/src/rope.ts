@@ -12,6 +12,7 @@ import {
   type Tensor,
   unsqueeze,
 } from '@llmkit/core-tensor';
+import type { RopeScaling } from './gpt/config.js';
 
 /** cos and sin tables `[positions, headSize]` for rotary embeddings. */
 export interface RopeTables {
@@ -21,14 +22,48 @@ export interface RopeTables {
   sin: Tensor;
 }
 
+/**
+ * Inverse frequencies theta^(-2i / headSize), i < headSize / 2, rescaled as Llama 3.1 does when
+ * `scaling` is given (Hugging Face's `_compute_llama3_parameters`).
+ */
+export function ropeFrequencies(
+  headSize: number,
+  theta: number,
+  scaling?: RopeScaling | null,
+): Float64Array {
+  const half = headSize / 2;
+  const frequencies = new Float64Array(half);
+  for (let i = 0; i < half; i++) frequencies[i] = theta ** ((-2 * i) / headSize);
+  if (!scaling) return frequencies;
+  const { factor, lowFreqFactor, highFreqFactor, originalMaxPositions } = scaling;
+  const lowFreqWavelength = originalMaxPositions / lowFreqFactor;
+  const highFreqWavelength = originalMaxPositions / highFreqFactor;
+  for (let i = 0; i < half; i++) {
+    const wavelength = (2 * Math.PI) / frequencies[i];
+    if (wavelength > lowFreqWavelength) frequencies[i] /= factor;
+    else if (wavelength >= highFreqWavelength) {
+      const smooth =
+        (originalMaxPositions / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+      frequencies[i] = (1 - smooth) * (frequencies[i] / factor) + smooth * frequencies[i];
+    }
+  }
+  return frequencies;
+}
+
 /** Builds the tables for `positions` positions and an even `headSize`. */
-export function ropeTables(positions: number, headSize: number, theta: number): RopeTables {
+export function ropeTables(
+  positions: number,
+  headSize: number,
+  theta: number,
+  scaling?: RopeScaling | null,
+): RopeTables {
   const half = headSize / 2;
   const cos = new Float32Array(positions * headSize);
   const sin = new Float32Array(positions * headSize);
+  const frequencies = ropeFrequencies(headSize, theta, scaling);
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = p * theta ** ((-2 * i) / headSize);
+      const angle = p * frequencies[i];
       cos[p * headSize + i] = cos[p * headSize + i + half] = Math.cos(angle);
       sin[p * headSize + i] = sin[p * headSize + i + half] = Math.sin(angle);
     }

@@ -1,7 +1,7 @@
 // Causal self-attention of a GPT block. One fused projection `c_attn` makes queries, keys and values
 // (GPT-2's layout: [q | k | v] along the output features; with grouped-query attention the key and
 // value parts have nKvHead heads each), then `c_proj` mixes the heads back into the residual.
-import { Dropout, Linear, Module, narrow, type Tensor } from '@llmkit/core-tensor';
+import { Dropout, Linear, Module, narrow, RMSNorm, type Tensor } from '@llmkit/core-tensor';
 import { attend, mergeHeads, repeatKeyValue, splitHeads } from '../attention.js';
 import type { KVCache } from '../kv-cache.js';
 import { applyRope, type RopeTables } from '../rope.js';
@@ -23,10 +23,14 @@ export interface LayerContext {
 
 /** Multi-head (or grouped-query) causal self-attention with GPT-2's parameter names. */
 export class CausalSelfAttention extends Module {
-  /** `[nEmbd + 2 * nKvHead * headSize, nEmbd]`: queries, keys and values in one matrix. */
+  /** `[(nHead + 2 * nKvHead) * headSize, nEmbd]`: queries, keys and values in one matrix. */
   readonly c_attn: Linear;
-  /** `[nEmbd, nEmbd]`: output projection. */
+  /** `[nEmbd, nHead * headSize]`: output projection. */
   readonly c_proj: Linear;
+  /** RMSNorm `[headSize]` over each head's queries and keys (Qwen3's `q_norm`, `k_norm`), or null. */
+  readonly q_norm: RMSNorm | null = null;
+  /** See {@link CausalSelfAttention.q_norm}. */
+  readonly k_norm: RMSNorm | null = null;
   private readonly attnDropout: number;
   private readonly residDropout: Dropout;
   private readonly headSize: number;
@@ -36,25 +40,40 @@ export class CausalSelfAttention extends Module {
     private readonly layerIndex: number,
   ) {
     super();
-    const { nEmbd, nHead, nKvHead, bias, dropout } = config;
-    this.headSize = nEmbd / nHead;
+    const { nEmbd, nHead, nKvHead, bias, qkvBias, dropout, headSize } = config;
+    this.headSize = headSize;
     this.c_attn = this.addModule(
       'c_attn',
-      new Linear(nEmbd, nEmbd + 2 * nKvHead * this.headSize, { bias }),
+      new Linear(nEmbd, (nHead + 2 * nKvHead) * headSize, { bias: qkvBias }),
     );
-    this.c_proj = this.addModule('c_proj', new Linear(nEmbd, nEmbd, { bias }));
+    this.c_proj = this.addModule('c_proj', new Linear(nHead * headSize, nEmbd, { bias }));
+    if (config.qkNorm) {
+      this.q_norm = this.addModule(
+        'q_norm',
+        new RMSNorm(headSize, { epsilon: config.normEpsilon }),
+      );
+      this.k_norm = this.addModule(
+        'k_norm',
+        new RMSNorm(headSize, { epsilon: config.normEpsilon }),
+      );
+    }
     this.attnDropout = dropout;
     this.residDropout = this.addModule('resid_dropout', new Dropout(dropout));
   }
 
   /** `x [B, T, nEmbd] -> [B, T, nEmbd]`, plus the weights `[B, nHead, T, S]` when asked. */
   forward(x: Tensor, context: LayerContext): { output: Tensor; weights?: Tensor } {
-    const { nEmbd, nHead, nKvHead } = this.config;
+    const { nHead, nKvHead } = this.config;
+    const qSize = nHead * this.headSize;
     const kvSize = nKvHead * this.headSize;
-    const qkv = this.c_attn.forward(x); // (B, T, nEmbd + 2 kvSize)
-    let q = splitHeads(narrow(qkv, 2, 0, nEmbd), nHead); // (B, nh, T, hs)
-    let k = splitHeads(narrow(qkv, 2, nEmbd, kvSize), nKvHead); // (B, nkv, T, hs)
-    let v = splitHeads(narrow(qkv, 2, nEmbd + kvSize, kvSize), nKvHead);
+    const qkv = this.c_attn.forward(x); // (B, T, qSize + 2 kvSize)
+    let q = splitHeads(narrow(qkv, 2, 0, qSize), nHead); // (B, nh, T, hs)
+    let k = splitHeads(narrow(qkv, 2, qSize, kvSize), nKvHead); // (B, nkv, T, hs)
+    let v = splitHeads(narrow(qkv, 2, qSize + kvSize, kvSize), nKvHead);
+    if (this.q_norm && this.k_norm) {
+      q = this.q_norm.forward(q);
+      k = this.k_norm.forward(k);
+    }
     if (context.rope) {
       q = applyRope(q, context.rope);
       k = applyRope(k, context.rope);

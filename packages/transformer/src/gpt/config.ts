@@ -40,6 +40,32 @@ export interface GPTConfig {
   normEpsilon?: number;
   /** Output head shares the token embedding (`wte`). Default true (GPT-2); LLaMA uses false. */
   tieWordEmbeddings?: boolean;
+  /** Width of one attention head. Default nEmbd / nHead; Qwen3 sets it apart (`head_dim`). */
+  headSize?: number;
+  /** Biases on the query, key and value projections. Default `bias`; Qwen2 has them with `bias` false. */
+  qkvBias?: boolean;
+  /** RMSNorm over each head's queries and keys before RoPE (`q_norm`, `k_norm`: Qwen3). Default false. */
+  qkNorm?: boolean;
+  /** RoPE frequency scaling for long contexts: `null` (none, the default) or Llama 3's. */
+  ropeScaling?: RopeScaling | null;
+}
+
+/**
+ * Llama 3.1's RoPE frequency scaling (`rope_type: "llama3"`): wavelengths longer than
+ * originalMaxPositions / lowFreqFactor are divided by `factor`, shorter than
+ * originalMaxPositions / highFreqFactor kept, and those between interpolated smoothly.
+ */
+export interface RopeScaling {
+  /** Always `llama3`. */
+  type: 'llama3';
+  /** How much longer the context is than in pretraining (Llama 3.1: 8). */
+  factor: number;
+  /** Llama 3.1: 1. */
+  lowFreqFactor: number;
+  /** Llama 3.1: 4. */
+  highFreqFactor: number;
+  /** The pretraining context (Llama 3.1: 8,192). */
+  originalMaxPositions: number;
 }
 
 /** A {@link GPTConfig} with every default filled in. */
@@ -67,6 +93,10 @@ const DEFAULTS = {
   intermediateSize: undefined,
   normEpsilon: 1e-5,
   tieWordEmbeddings: true,
+  headSize: undefined,
+  qkvBias: undefined,
+  qkNorm: false,
+  ropeScaling: null,
 } satisfies { [K in keyof Required<GPTConfig>]: GPTConfig[K] | undefined };
 
 /**
@@ -101,14 +131,18 @@ export function resolveGPTConfig(config: GPTConfig): ResolvedGPTConfig {
     'rope',
   ]);
   const ropeTheta = checkNumber(WHERE, 'ropeTheta', c.ropeTheta, { min: 1 });
-  if (positionEncoding === 'rope' && (nEmbd / nHead) % 2 !== 0) {
+  const headSize = checkNumber(WHERE, 'headSize', c.headSize ?? nEmbd / nHead, SIZE);
+  if (positionEncoding === 'rope' && headSize % 2 !== 0) {
     configError(
       WHERE,
-      'nHead',
-      nHead,
-      `such that the head size nEmbd / nHead (${nEmbd / nHead}) is even, for RoPE`,
+      c.headSize === undefined ? 'nHead' : 'headSize',
+      c.headSize ?? nHead,
+      `such that the head size (${headSize}) is even, for RoPE`,
     );
   }
+  const qkvBias = checkBoolean(WHERE, 'qkvBias', c.qkvBias ?? bias);
+  const qkNorm = checkBoolean(WHERE, 'qkNorm', c.qkNorm);
+  const ropeScaling = c.ropeScaling == null ? null : checkRopeScaling(c.ropeScaling);
   const norm = checkChoice(WHERE, 'norm', c.norm, ['layernorm', 'rmsnorm']);
   const mlp = checkChoice(WHERE, 'mlp', c.mlp, ['gelu', 'swiglu']);
   const activation = checkChoice(WHERE, 'activation', c.activation, [
@@ -143,6 +177,36 @@ export function resolveGPTConfig(config: GPTConfig): ResolvedGPTConfig {
     intermediateSize,
     normEpsilon,
     tieWordEmbeddings,
+    headSize,
+    qkvBias,
+    qkNorm,
+    ropeScaling,
+  };
+}
+
+function checkRopeScaling(value: unknown): RopeScaling {
+  const field = 'ropeScaling';
+  if (typeof value !== 'object' || value === null)
+    configError(WHERE, field, value, 'null or an object');
+  const r = value as Record<string, unknown>;
+  checkChoice(WHERE, `${field}.type`, r.type, ['llama3']);
+  return {
+    type: 'llama3',
+    factor: checkNumber(WHERE, `${field}.factor`, r.factor, { min: 1 }),
+    lowFreqFactor: checkNumber(WHERE, `${field}.lowFreqFactor`, r.lowFreqFactor, {
+      min: 0,
+      minExclusive: true,
+    }),
+    highFreqFactor: checkNumber(WHERE, `${field}.highFreqFactor`, r.highFreqFactor, {
+      min: 0,
+      minExclusive: true,
+    }),
+    originalMaxPositions: checkNumber(
+      WHERE,
+      `${field}.originalMaxPositions`,
+      r.originalMaxPositions,
+      SIZE,
+    ),
   };
 }
 

@@ -113,7 +113,7 @@ export class GPT extends Module {
       ? null
       : this.addModule('lm_head', new Linear(c.nEmbd, c.vocabSize, { bias: false }));
     if (c.positionEncoding === 'rope') {
-      const tables = ropeTables(c.blockSize, c.nEmbd / c.nHead, c.ropeTheta);
+      const tables = ropeTables(c.blockSize, c.headSize, c.ropeTheta, c.ropeScaling);
       this.rope = { cos: keep(tables.cos), sin: keep(tables.sin) };
     } else {
       this.rope = null;

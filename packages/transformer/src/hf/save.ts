@@ -3,12 +3,21 @@ import { dispose, noGrad, writeSafetensors } from '@llmkit/core-tensor';
 import { writeFileAtomic } from '@llmkit/utils';
 import type { GPT } from '../gpt/model.js';
 import { checkGpt2Compatible, huggingFaceConfig, toHuggingFaceStateDict } from './convert.js';
+import { invertKeyPlan, llamaFamilyConfig, llamaKeyPlan } from './families.js';
+
+/** True for a GPT with LLaMA's architecture (RoPE, RMSNorm, SwiGLU, no biases beyond q/k/v). */
+function isLlamaFamily(model: GPT): boolean {
+  const c = model.config;
+  return c.positionEncoding === 'rope' && c.norm === 'rmsnorm' && c.mlp === 'swiglu' && !c.bias;
+}
 
 /**
- * Saves a GPT-2-architecture model as Hugging Face's `save_pretrained` does: `config.json` and
- * `model.safetensors` (keys prefixed `transformer.`, `Conv1D` weights `[in, out]`, no `lm_head`
- * when tied). Each file is written atomically. LLaMA-style options (RoPE, RMSNorm, SwiGLU, GQA,
- * no bias) have no GPT-2 layout and are rejected, naming the field.
+ * Saves a model as Hugging Face's `save_pretrained` does: `config.json` and `model.safetensors`.
+ * A GPT-2-architecture model gets GPT-2's layout (keys prefixed `transformer.`, `Conv1D` weights
+ * `[in, out]`, no `lm_head` when tied); a LLaMA-style one (RoPE, RMSNorm, SwiGLU, no biases) the
+ * Llama layout, or Qwen2's (q/k/v biases) or Qwen3's (q/k norms), with q/k/v and gate/up split
+ * back out of llmkit's fused matrices. Each file is written atomically. Mixtures with neither
+ * layout are rejected, naming the field.
  *
  * @example
  * ```ts
@@ -16,11 +25,23 @@ import { checkGpt2Compatible, huggingFaceConfig, toHuggingFaceStateDict } from '
  * ```
  */
 export async function savePretrained(model: GPT, dir: string): Promise<void> {
-  checkGpt2Compatible(model.config, 'savePretrained');
+  const llama = isLlamaFamily(model);
+  if (!llama) checkGpt2Compatible(model.config, 'savePretrained');
   const fs = await import('node:fs/promises');
   const { join } = await import('node:path');
   await fs.mkdir(dir, { recursive: true });
-  const tensors = noGrad(() => toHuggingFaceStateDict(model.stateDict()));
+  const c = model.config;
+  const sizes = (key: string) =>
+    /\.q_proj\./.test(key)
+      ? c.nHead * c.headSize
+      : /\.(k|v)_proj\./.test(key)
+        ? c.nKvHead * c.headSize
+        : c.intermediateSize;
+  const tensors = noGrad(() =>
+    llama
+      ? invertKeyPlan(model.stateDict(), llamaKeyPlan(c), sizes)
+      : toHuggingFaceStateDict(model.stateDict()),
+  );
   try {
     const bytes = await writeSafetensors(tensors, { format: 'pt' });
     await writeFileAtomic(join(dir, 'model.safetensors'), bytes);
@@ -28,6 +49,6 @@ export async function savePretrained(model: GPT, dir: string): Promise<void> {
     const own = new Set(Object.values(model.stateDict()));
     dispose(Object.values(tensors).filter((t) => !own.has(t)));
   }
-  const config = `${JSON.stringify(huggingFaceConfig(model.config), null, 2)}\n`;
+  const config = `${JSON.stringify(llama ? llamaFamilyConfig(c) : huggingFaceConfig(c), null, 2)}\n`;
   await writeFileAtomic(join(dir, 'config.json'), config);
 }
