@@ -7,6 +7,7 @@ export {
 } from './backend.js';
 export { CpuBackendError, type CpuBackendErrorCode } from './errors.js';
 export { type CpuBackendInfo, cpuBackendInfo, setCpuThreads } from './info.js';
+export { INT8_MAX_LENGTH, int8Dot, int8Gemv, int8Isa } from './int8.js';
 export {
   CPU_ISAS,
   type CpuFeatures,

@@ -67,6 +67,8 @@ const char* force_portable(bool use_portable);
 // A CPU feature by name as __builtin_cpu_supports spells it ("avx512vnni", "avxvnni",
 // "avx512bf16", ...); false on other architectures.
 bool cpu_has(const char* feature);
+// False when LLMKIT_CPU_VNNI=0 (tests of the non-VNNI int8 paths on a VNNI machine).
+bool vnni_allowed();
 
 }  // namespace llmkit
 
@@ -126,6 +128,10 @@ struct KernelTable {
                              const float* out, const float* dout, const float* logsumexp,
                              float* dq, float* dk, float* dv, int64_t heads, int64_t tq,
                              int64_t tk, int64_t dim, int64_t dim_v, float scale, bool causal);
+  int32_t (*int8_dot)(const int8_t* a, const int8_t* b, int64_t k);
+  void (*int8_gemv)(const int8_t* w, const float* row_scales, const int8_t* x, float x_scale,
+                    float* y, int64_t n, int64_t k);
+  const char* (*int8_isa)();
 };
 
 namespace avx512 {

@@ -65,5 +65,14 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
                         float* dv, int64_t heads, int64_t tq, int64_t tk, int64_t dim,
                         int64_t dim_v, float scale, bool causal);
 
+// int8.cc: exact int8 dot products for quantized layers (int8.cc's header says how per path).
+// a . b over k elements.
+int32_t int8_dot(const int8_t* a, const int8_t* b, int64_t k);
+// y[j] = x_scale * row_scales[j] * (w[j, :] . x) for j < n; w: n x k int8 row-major, x: k int8.
+void int8_gemv(const int8_t* w, const float* row_scales, const int8_t* x, float x_scale, float* y,
+               int64_t n, int64_t k);
+// Which int8 instructions run: "avx512-vnni", "avx512", "avx-vnni", "avx2", "neon", "portable".
+const char* int8_isa();
+
 }  // namespace LLMKIT_NS
 }  // namespace llmkit

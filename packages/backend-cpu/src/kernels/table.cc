@@ -29,6 +29,9 @@ const KernelTable& kernel_table() {
       adamw,
       attention,
       attention_backward,
+      int8_dot,
+      int8_gemv,
+      int8_isa,
   };
   return table;
 }

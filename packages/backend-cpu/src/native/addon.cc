@@ -248,6 +248,34 @@ napi_value AdamW(napi_env env, napi_callback_info info) {
   return call.undefined();
 }
 
+// int8Dot(a, b, k) -> a . b (exact int32)
+napi_value Int8Dot(napi_env env, napi_callback_info info) {
+  Call call(env, info, "int8Dot");
+  int64_t k = call.integer(2);
+  const int8_t* a = call.signed_bytes(0, k);
+  const int8_t* b = call.signed_bytes(1, k);
+  if (!call.failed() && k >= (1 << 17)) call.fail("k must be < 131072, got %lld", (long long)k);
+  if (call.failed()) return nullptr;
+  napi_value result;
+  napi_create_int32(env, kernels().int8_dot(a, b, k), &result);
+  return result;
+}
+
+// int8Gemv(w, rowScales, x, xScale, y, n, k): y[j] = xScale * rowScales[j] * (w[j, :] . x)
+napi_value Int8Gemv(napi_env env, napi_callback_info info) {
+  Call call(env, info, "int8Gemv");
+  int64_t n = call.integer(5), k = call.integer(6);
+  float x_scale = static_cast<float>(call.number(3));
+  const int8_t* w = call.signed_bytes(0, n * k);
+  const float* scales = call.floats(1, n);
+  const int8_t* x = call.signed_bytes(2, k);
+  float* y = call.floats(4, n);
+  if (!call.failed() && k >= (1 << 17)) call.fail("k must be < 131072, got %lld", (long long)k);
+  if (call.failed()) return nullptr;
+  kernels().int8_gemv(w, scales, x, x_scale, y, n, k);
+  return call.undefined();
+}
+
 // attention(q, k, v, out, logsumexp?, heads, tq, tk, dim, dimV, scale, causal, kHeadStride,
 //           vHeadStride)
 napi_value Attention(napi_env env, napi_callback_info info) {
@@ -451,6 +479,7 @@ napi_value Info(napi_env env, napi_callback_info) {
     napi_set_named_property(env, features, feature, make_bool(env, cpu_has(feature)));
   }
   napi_set_named_property(env, result, "features", features);
+  napi_set_named_property(env, result, "int8", make_string(env, kernels().int8_isa()));
   napi_create_int32(env, thread_count(), &threads);
   napi_set_named_property(env, result, "threads", threads);
   return result;
@@ -539,6 +568,8 @@ NAPI_MODULE_INIT() {
       {"setThreads", SetThreads},
       {"forcePortable", ForcePortable},
       {"setIsa", SetIsa},
+      {"int8Dot", Int8Dot},
+      {"int8Gemv", Int8Gemv},
   };
   for (const Entry& entry : entries) {
     napi_value fn;

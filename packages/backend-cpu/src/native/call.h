@@ -80,6 +80,9 @@ class Call {
   int32_t* ints(size_t i, int64_t need, bool optional = false) {
     return static_cast<int32_t*>(array(i, napi_int32_array, "Int32Array", need, optional));
   }
+  int8_t* signed_bytes(size_t i, int64_t need) {
+    return static_cast<int8_t*>(array(i, napi_int8_array, "Int8Array", need, false));
+  }
   uint8_t* bytes(size_t i, int64_t need) {
     return static_cast<uint8_t*>(array(i, napi_uint8_array, "Uint8Array", need, false));
   }

@@ -117,6 +117,7 @@ void ensure_active() {
 
 bool cpu_has(const char* feature) {
 #if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();  // may run from a static initializer, before libgcc's own
   // __builtin_cpu_supports takes a string literal, so each feature is spelled out once.
 #define LLMKIT_FEATURE(name) \
   if (std::strcmp(feature, name) == 0) return __builtin_cpu_supports(name);
@@ -135,6 +136,11 @@ bool cpu_has(const char* feature) {
   (void)feature;
   return false;
 #endif
+}
+
+bool vnni_allowed() {
+  const char* flag = std::getenv("LLMKIT_CPU_VNNI");
+  return flag == nullptr || std::strcmp(flag, "0") != 0;
 }
 
 const char* isa_name(Isa isa) {
