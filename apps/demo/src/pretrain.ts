@@ -51,7 +51,7 @@ export interface PretrainSummary {
 /** Reads the training text, with clear errors for a missing or empty file. */
 function readText(path: string | undefined): { text: string; source: string } {
   if (path === undefined) return { text: readBundledText(), source: BUNDLED_TEXT_SOURCE };
-  if (!existsSync(path)) throw new CliError(`--data ${path}: no such file`);
+  if (!existsSync(path)) throw new CliError(`--data ${path}: no such file`, { code: 'not_found' });
   if (!statSync(path).isFile()) throw new CliError(`--data ${path}: not a file`);
   const text = readFileSync(path, 'utf8');
   if (text.length === 0)
@@ -100,7 +100,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
     ),
   });
   if (options.resume && !(await trainer.resume()))
-    throw new CliError(`--resume: no checkpoint in ${out}`);
+    throw new CliError(`--resume: no checkpoint in ${out}`, { code: 'not_found' });
   if (!options.json) {
     console.error(
       `training ${model.parameterCount().toLocaleString()} parameters on ${source} (${tokens.length.toLocaleString()} characters, vocabulary ${tokenizer.vocabSize}) with the ${backend} backend; run folder ${out}`,

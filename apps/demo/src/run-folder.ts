@@ -96,7 +96,10 @@ export function readRun(dir: string, flag = '--checkpoint'): RunFile {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new CliError(`${path}: not JSON (${(error as Error).message})`);
+    throw new CliError(`${path}: not JSON (${(error as Error).message})`, {
+      code: 'corrupt_file',
+      cause: error,
+    });
   }
   const bad = (field: string, value: unknown, expected: string): never => {
     throw new CliError(`${path}: ${field} is ${describe(value)}; expected ${expected}`);
@@ -230,7 +233,8 @@ export async function startRun(
       `${flag} ${dir}: holds checkpoints of an earlier run (newest step ${steps.at(-1)}); pass --resume to continue it, or choose another ${flag}`,
     );
   if (resume) {
-    if (steps.length === 0) throw new CliError(`--resume: no checkpoint in ${dir}`);
+    if (steps.length === 0)
+      throw new CliError(`--resume: no checkpoint in ${dir}`, { code: 'not_found' });
     if (existsSync(join(dir, 'run.json'))) {
       const previous = readRun(dir, flag);
       for (const field of ['task', 'model', 'tokenizer'] as const)

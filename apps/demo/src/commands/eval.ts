@@ -42,7 +42,10 @@ export async function evaluate(args: string[]): Promise<Record<string, number | 
       ? Infinity
       : integerFlag('max-tokens', values['max-tokens'], 2);
   if (values.data !== undefined) {
-    if (!existsSync(values.data)) throw new CliError(`--data ${values.data}: no such file`);
+    if (!existsSync(values.data))
+      throw new CliError(`--data ${values.data}: no such file`, {
+        code: 'not_found',
+      });
     if (!statSync(values.data).isFile()) throw new CliError(`--data ${values.data}: not a file`);
   }
   await chooseBackend(values.backend);

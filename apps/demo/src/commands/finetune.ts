@@ -60,7 +60,7 @@ const TEMPLATES: Record<string, string> = { plain: PLAIN_TEMPLATE, chatml: CHATM
 
 function readPath(path: string | undefined, folderExtension?: string): string {
   if (path === undefined) throw new CliError('--data PATH is required');
-  if (!existsSync(path)) throw new CliError(`--data ${path}: no such file`);
+  if (!existsSync(path)) throw new CliError(`--data ${path}: no such file`, { code: 'not_found' });
   if (!folderExtension && statSync(path).isDirectory())
     throw new CliError(`--data ${path}: a folder; expected a JSON lines file`);
   const text =
