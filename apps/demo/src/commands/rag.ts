@@ -1,7 +1,7 @@
 import { CliError } from '../cli-error.js';
-import { ragAsk } from './rag-ask.js';
-import { ragIndex } from './rag-index.js';
-import { ragTrainEmbedder } from './rag-train.js';
+import { ragAsk } from './rag/ask.js';
+import { ragIndex } from './rag/index-files.js';
+import { ragTrainEmbedder } from './rag/train-embedder.js';
 
 export const RAG_HELP = `usage: llmkit rag index DIR [--store PATH] [--json] [--chunk-size N] [--chunk-overlap N]
                       [--embedder URL --embedder-model NAME | --embedder-checkpoint DIR]

@@ -15,8 +15,8 @@ import {
   type StoreRecord,
 } from '@llmkit/rag';
 import { writeFileAtomicSync } from '@llmkit/utils';
-import { CliError } from '../cli-error.js';
-import { chooseBackend } from '../backend.js';
+import { CliError } from '../../cli-error.js';
+import { chooseBackend } from '../../backend.js';
 import {
   createPhaseProgress,
   describeEmbedder,
@@ -26,8 +26,8 @@ import {
   openEmbedder,
   readManifest,
   storePaths,
-} from '../rag/store.js';
-import { findTextFiles } from '../rag/text-files.js';
+} from '../../rag/store.js';
+import { findTextFiles } from '../../rag/text-files.js';
 
 function positiveInteger(flag: string, value: string | undefined, minimum = 1): number {
   const n = Number(value);

@@ -14,10 +14,10 @@ import {
   loadBm25Index,
 } from '@llmkit/rag';
 import { getEncoding } from '@llmkit/tokenizer';
-import { CliError } from '../cli-error.js';
-import { chooseBackend } from '../backend.js';
-import { checkpointGenerator, type Generator, httpGenerator } from '../rag/generators.js';
-import { describeEmbedder, openEmbedder, readManifest, storePaths } from '../rag/store.js';
+import { CliError } from '../../cli-error.js';
+import { chooseBackend } from '../../backend.js';
+import { checkpointGenerator, type Generator, httpGenerator } from '../../rag/generators.js';
+import { describeEmbedder, openEmbedder, readManifest, storePaths } from '../../rag/store.js';
 
 function integer(flag: string, value: string | undefined, minimum: number): number {
   const n = Number(value);

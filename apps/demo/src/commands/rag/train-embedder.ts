@@ -13,11 +13,11 @@ import {
 } from '@llmkit/rag/encoder';
 import { trainBpe } from '@llmkit/tokenizer';
 import { Encoder } from '@llmkit/transformer';
-import { CliError } from '../cli-error.js';
-import { chooseBackend } from '../backend.js';
-import { parseFlags } from '../flags.js';
-import { createPhaseProgress } from '../rag/store.js';
-import { findTextFiles } from '../rag/text-files.js';
+import { CliError } from '../../cli-error.js';
+import { chooseBackend } from '../../backend.js';
+import { parseFlags } from '../../flags.js';
+import { createPhaseProgress } from '../../rag/store.js';
+import { findTextFiles } from '../../rag/text-files.js';
 
 /** Pairs of a JSON-lines file: one `{"query": "...", "positive": "..."}` per line. */
 function readPairs(path: string): ContrastivePair[] {
