@@ -13,8 +13,10 @@
 // unless --force. Every prebuild in the output folder is then checked, built or reused:
 // - ELF machine and `napi_register_module_v1` exported (readelf);
 // - native arch: it loads in a fresh Node and exports the kernels;
-// - other arch: it loads under qemu-user (a small C driver dlopen()s it with the target's libc;
-//   an arm64 Node is not available here, so module init itself is not run).
+// - native arch, and arm64 under qemu-user when an arm64 Node is at hand (scripts/node-sysroot.sh
+//   makes one from Debian's packages): it loads in that Node and runs a GEMM and a softmax right;
+// - otherwise arm64 is dlopen()ed under qemu-user by a small C driver (libs and relocations
+//   resolve, module init is not run).
 // Last line of output: one JSON object with the results.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -29,7 +31,7 @@ import {
   statSync,
   symlinkSync,
 } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -130,6 +132,18 @@ function highestVersion(symbols, prefix) {
   return versions.at(-1);
 }
 
+/**
+ * A root folder with an `<arch>` Node (`usr/bin/node` and its libraries) for qemu-user, when
+ * present: LLMKIT_PREBUILD_NODE_SYSROOT_<ARCH>, else ~/.cache/llmkit/node-<arch> (made by
+ * scripts/node-sysroot.sh from Debian's packages).
+ */
+function nodeSysroot(spec) {
+  const folder =
+    process.env[`LLMKIT_PREBUILD_NODE_SYSROOT_${spec.arch.toUpperCase()}`] ??
+    join(homedir(), '.cache', 'llmkit', `node-${spec.arch}`);
+  return has(spec.qemu) && existsSync(join(folder, 'usr', 'bin', 'node')) ? folder : undefined;
+}
+
 /** Checks one prebuilt file; returns the list of checks that passed, throws on the first that fails. */
 function check(file, spec) {
   const passed = [];
@@ -145,15 +159,39 @@ function check(file, spec) {
     }
     passed.push(`readelf: ${spec.machine} shared object exporting napi_register_module_v1`);
   }
+  // Loads the addon in a Node (this one, or an emulated one of the target arch), runs a GEMM
+  // against a float64 reference and a softmax, and prints the kernel count and ISA.
+  const probeScript = `const k = require(${JSON.stringify(file)});
+    const [m, n, p] = [67, 45, 130];
+    const a = Float32Array.from({ length: m * p }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: p * n }, (_, i) => Math.cos(3 * i));
+    const c = new Float32Array(m * n);
+    k.gemm(false, false, m, n, p, 1, a, 0, p, 0, b, 0, n, 0, 0, c, 0, n, 0, 1);
+    let worst = 0;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+      let sum = 0; for (let q = 0; q < p; q++) sum += a[i * p + q] * b[q * n + j];
+      worst = Math.max(worst, Math.abs(sum - c[i * n + j]));
+    }
+    const x = new Float32Array([1, 2, 3]); k.softmax(x, x, 1, 3, false);
+    if (!(worst < 1e-4) || Math.abs(x[2] - 0.6652409) > 1e-6) throw new Error('gemm error ' + worst + ', softmax ' + x);
+    console.log(Object.keys(k).length + ' kernels, isa ' + (k.info ? k.info().isa : '?') + ', gemm max error ' + worst.toExponential(1));`;
+  const emulated = nodeSysroot(spec);
   if (process.platform === 'linux' && process.arch === spec.arch) {
-    const probe = run(process.execPath, [
-      '-e',
-      `const k = require(${JSON.stringify(file)}); const x = new Float32Array([1, 2, 3]); k.softmax(x, x, 1, 3, false);
-       if (Math.abs(x[2] - 0.6652409) > 1e-6) throw new Error('softmax gave ' + x); console.log(Object.keys(k).length);`,
-    ]);
+    const probe = run(process.execPath, ['-e', probeScript]);
     if (probe.status !== 0)
       throw new Error(`${file}: does not load in node: ${probe.stderr.trim()}`);
-    passed.push(`node ${process.version}: loads, ${probe.stdout.trim()} kernels, softmax right`);
+    passed.push(`node ${process.version}: loads; ${probe.stdout.trim()}; softmax right`);
+  } else if (emulated) {
+    const node = join(emulated, 'usr', 'bin', 'node');
+    const probe = run(spec.qemu, ['-L', emulated, node, '-e', probeScript], { timeout: 300_000 });
+    if (probe.status !== 0)
+      throw new Error(
+        `${file}: does not load in ${spec.arch} node under ${spec.qemu}: ${probe.stderr.trim()}`,
+      );
+    const version = run(spec.qemu, ['-L', emulated, node, '--version']).stdout.trim();
+    passed.push(
+      `${spec.qemu} + Debian's ${spec.arch} node ${version}: loads; ${probe.stdout.trim()}; softmax right`,
+    );
   } else {
     const sysroot = `/usr/${spec.triple}`;
     const cc = `${spec.triple}-gcc`;
