@@ -99,34 +99,13 @@ function resolveGeneration(config: GenerationConfig): ResolvedGeneration {
   if (typeof config !== 'object' || config === null)
     configError(where, 'config', config, 'an object');
   rejectUnknownKeys(config, { ...samplerFields, ...generationFields }, where);
-  const maxNewTokens = checkNumber(
-    where,
-    'maxNewTokens',
-    config.maxNewTokens ?? generationFields.maxNewTokens,
-    {
-      min: 1,
-      integer: true,
-    },
-  );
-  const minNewTokens = checkNumber(
-    where,
-    'minNewTokens',
-    config.minNewTokens ?? generationFields.minNewTokens,
-    {
-      min: 0,
-      integer: true,
-    },
-  );
-  const numBeams = checkNumber(where, 'numBeams', config.numBeams ?? generationFields.numBeams, {
-    min: 1,
-    integer: true,
-  });
-  const numReturnSequences = checkNumber(
-    where,
-    'numReturnSequences',
-    config.numReturnSequences ?? generationFields.numReturnSequences,
-    { min: 1, integer: true },
-  );
+  type Count = 'maxNewTokens' | 'minNewTokens' | 'numBeams' | 'numReturnSequences';
+  const count = (field: Count, min: number) =>
+    checkNumber(where, field, config[field] ?? generationFields[field], { min, integer: true });
+  const maxNewTokens = count('maxNewTokens', 1);
+  const minNewTokens = count('minNewTokens', 0);
+  const numBeams = count('numBeams', 1);
+  const numReturnSequences = count('numReturnSequences', 1);
   if (numBeams > 1 && config.doSample) {
     configError(
       where,
