@@ -11,7 +11,17 @@ type NodeFs = typeof import('node:fs');
 type NodeFsPromises = typeof import('node:fs/promises');
 type NodePath = typeof import('node:path');
 
-function builtin<T>(id: string, caller: string): T {
+/**
+ * A Node.js built-in module, looked up when called (`process.getBuiltinModule`), so that a module
+ * using it stays safe to bundle for a browser. Throws `LlmkitError('unsupported')` naming `caller`
+ * where the runtime has none.
+ *
+ * @example
+ * ```ts
+ * const fs = nodeBuiltin<typeof import('node:fs')>('node:fs', 'loadEncodingFile');
+ * ```
+ */
+export function nodeBuiltin<T>(id: string, caller: string): T {
   const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
   const found = get?.(id);
@@ -25,7 +35,7 @@ function builtin<T>(id: string, caller: string): T {
 
 /** A temporary name beside `path`: hidden, unique to this process and call, ending `.tmp`. */
 export function temporaryPath(path: string): string {
-  const { dirname, basename, join } = builtin<NodePath>('node:path', 'temporaryPath');
+  const { dirname, basename, join } = nodeBuiltin<NodePath>('node:path', 'temporaryPath');
   const unique = `${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}`;
   return join(dirname(path), `.${basename(path)}.${unique}.tmp`);
 }
@@ -45,8 +55,8 @@ export type FileData = string | Uint8Array | readonly Uint8Array[];
  * ```
  */
 export async function writeFileAtomic(path: string, data: FileData): Promise<void> {
-  const fs = builtin<NodeFsPromises>('node:fs/promises', 'writeFileAtomic');
-  const { dirname } = builtin<NodePath>('node:path', 'writeFileAtomic');
+  const fs = nodeBuiltin<NodeFsPromises>('node:fs/promises', 'writeFileAtomic');
+  const { dirname } = nodeBuiltin<NodePath>('node:path', 'writeFileAtomic');
   const temporary = temporaryPath(path);
   try {
     await writeSynced(fs, temporary, data);
@@ -60,8 +70,8 @@ export async function writeFileAtomic(path: string, data: FileData): Promise<voi
 
 /** The synchronous twin of {@link writeFileAtomic}, with the same behaviour. */
 export function writeFileAtomicSync(path: string, data: FileData): void {
-  const fs = builtin<NodeFs>('node:fs', 'writeFileAtomicSync');
-  const { dirname } = builtin<NodePath>('node:path', 'writeFileAtomicSync');
+  const fs = nodeBuiltin<NodeFs>('node:fs', 'writeFileAtomicSync');
+  const { dirname } = nodeBuiltin<NodePath>('node:path', 'writeFileAtomicSync');
   const temporary = temporaryPath(path);
   try {
     const fd = fs.openSync(temporary, 'w');
@@ -103,8 +113,8 @@ export async function writeFolderAtomic(
   dir: string,
   files: Record<string, FileData>,
 ): Promise<void> {
-  const fs = builtin<NodeFsPromises>('node:fs/promises', 'writeFolderAtomic');
-  const { dirname, join, resolve } = builtin<NodePath>('node:path', 'writeFolderAtomic');
+  const fs = nodeBuiltin<NodeFsPromises>('node:fs/promises', 'writeFolderAtomic');
+  const { dirname, join, resolve } = nodeBuiltin<NodePath>('node:path', 'writeFolderAtomic');
   const parent = dirname(resolve(dir));
   await fs.mkdir(parent, { recursive: true });
   const temporary = temporaryPath(resolve(dir));
@@ -160,7 +170,7 @@ async function writeSynced(fs: NodeFsPromises, path: string, data: FileData): Pr
 
 /** fsyncs a folder, so a rename inside it survives a crash. */
 export async function syncFolder(dir: string): Promise<void> {
-  const fs = builtin<NodeFsPromises>('node:fs/promises', 'syncFolder');
+  const fs = nodeBuiltin<NodeFsPromises>('node:fs/promises', 'syncFolder');
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

@@ -2,6 +2,7 @@
 export { formatShape, LlmkitError, type LlmkitErrorCode } from './errors.js';
 export {
   type FileData,
+  nodeBuiltin,
   syncFolder,
   temporaryPath,
   writeFileAtomic,
