@@ -1,4 +1,4 @@
-import { writeFileAtomicSync } from '@llmkit/utils';
+import { nodeBuiltin, writeFileAtomicSync } from '@llmkit/utils';
 import type { RankMap } from './bpe.js';
 import { Encoding } from './encoding.js';
 import { TokenizerError } from './errors.js';
@@ -69,17 +69,6 @@ export function encodingFromJSON(file: EncodingFile): Encoding {
 
 type NodeFs = typeof import('node:fs');
 
-function nodeModule<T>(id: string, caller: string): T {
-  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    ?.getBuiltinModule;
-  if (!get)
-    throw new TokenizerError(
-      'unsupported',
-      `${caller} needs Node's file system; in a browser use encodingToJSON / encodingFromJSON`,
-    );
-  return get(id) as T;
-}
-
 /**
  * Saves an encoding to a JSON file, atomically (@llmkit/utils' `writeFileAtomicSync`; Node only).
  *
@@ -95,7 +84,7 @@ export function saveEncoding(encoding: Encoding, path: string): void {
 
 /** Loads an encoding saved by {@link saveEncoding} (Node only). */
 export function loadEncodingFile(path: string): Encoding {
-  const fs = nodeModule<NodeFs>('node:fs', 'loadEncodingFile');
+  const fs = nodeBuiltin<NodeFs>('node:fs', 'loadEncodingFile');
   let parsed: EncodingFile;
   try {
     parsed = JSON.parse(fs.readFileSync(path, 'utf8'));
