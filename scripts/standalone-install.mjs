@@ -13,7 +13,7 @@
 // `workspace:`; the README has no install line or example, or the install line leaves out the
 // package or something the example imports; `npm install` fails; the example exits non-zero or
 // an llmkit package warns on stderr (a backend falling back); a package that ships prebuilds
-// compiled at install.
+// lacks this machine's or compiled at install.
 // Expects the packages to be built (`dist/`): `pnpm check` runs it after `pnpm test`, which builds.
 // Output: a table, then one JSON line; exit code 1 when any package failed.
 import { spawn } from 'node:child_process';
@@ -281,7 +281,15 @@ async function tryPackage(pkg, tarballs, workRoot) {
   }
   for (const name of names.filter((n) => tarballs.has(n))) {
     const installed = join(dir, 'node_modules', name);
-    if (existsSync(join(installed, 'prebuilds')) && existsSync(join(installed, 'build'))) {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    if (!manifest.files?.includes('prebuilds')) continue;
+    // Prebuilds are made for linux-x64 and linux-arm64: there the tarball must hold this
+    // machine's, and the install must not have compiled.
+    const target = `${process.platform}-${process.arch}`;
+    if (!['linux-x64', 'linux-arm64'].includes(target)) continue;
+    if (!existsSync(join(installed, 'prebuilds', target))) {
+      problems.push(`${name}'s tarball has no prebuilds/${target}/`);
+    } else if (existsSync(join(installed, 'build'))) {
       const log = join(installed, 'build', 'install.log');
       const tail = existsSync(log)
         ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n')
