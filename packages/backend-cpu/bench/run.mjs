@@ -12,6 +12,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as t from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { cpuBackendInfo, createCpuBackend, nativeKernels } from '../dist/index.js';
 import { timeTrainingStep } from './gpt.mjs';
 
@@ -139,7 +140,7 @@ if (only === undefined || only === 'gemm') {
 if (only === undefined || only === 'gpt') {
   const peer = torch('gpt');
   const backend = createCpuBackend({ profile: true });
-  t.registerBackend('cpu', () => backend, 20);
+  registerBackend('cpu', () => backend, 20);
   await t.setBackend('cpu');
   const steps = quick ? 8 : 100;
   const ours = timeTrainingStep({ steps, profile: (reset) => backend.profile(reset) });

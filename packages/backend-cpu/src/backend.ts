@@ -9,7 +9,7 @@ import {
   createJsBackend,
   type KernelAttributes,
   type KernelTensor,
-} from '@llmkit/core-tensor';
+} from '@llmkit/core-tensor/backend';
 import { binary, copy, gather, reduce, unary, where } from './kernels/elementwise.js';
 import { FUSED } from './kernels/fused.js';
 import { matmul } from './kernels/matmul.js';
@@ -69,7 +69,8 @@ export interface CpuBackend extends Backend {
  *
  * @example
  * ```ts
- * import { registerBackend, setBackend } from '@llmkit/core-tensor';
+ * import { setBackend } from '@llmkit/core-tensor';
+ * import { registerBackend } from '@llmkit/core-tensor/backend';
  * registerBackend('cpu', () => createCpuBackend(), 20);
  * await setBackend('cpu');
  * ```

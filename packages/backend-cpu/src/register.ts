@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { registerBackend } from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { createCpuBackend } from './backend.js';
 import { nativeLoadFailure, tryLoadNative } from './native.js';
 

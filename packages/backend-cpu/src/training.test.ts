@@ -3,12 +3,13 @@
 // float64 gradients verified by finite differences, and a two-layer MLP trained on cpu and on js
 // to the same loss.
 import * as t from '@llmkit/core-tensor';
+import { createJsBackend, registerBackend } from '@llmkit/core-tensor/backend';
 import { gradcheck } from '@llmkit/core-tensor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend } from './backend.js';
 
 beforeAll(() => {
-  t.registerBackend('cpu', () => createCpuBackend(), 20);
+  registerBackend('cpu', () => createCpuBackend(), 20);
 });
 afterAll(async () => {
   await t.setBackend('js');
@@ -123,7 +124,7 @@ async function train(backend: string): Promise<number[]> {
 describe('backend-cpu gradient kernels', () => {
   it('run natively for core-tensor attention and gelu and match the composed gradients', async () => {
     const backend = createCpuBackend({ name: 'cpu-profiled', profile: true });
-    t.registerBackend('cpu-profiled', () => backend);
+    registerBackend('cpu-profiled', () => backend);
     await t.setBackend('cpu-profiled');
     const shapes = [
       [1, 2, 40, 16],
@@ -140,8 +141,8 @@ describe('backend-cpu gradient kernels', () => {
     for (const name of ['attention', 'attentionBackward', 'geluBackward'])
       expect(kernels).toContain(name);
     // The same function on the js backend without the fused kernels: gradients composed from ops.
-    t.registerBackend('js-composed', () =>
-      t.createJsBackend({
+    registerBackend('js-composed', () =>
+      createJsBackend({
         name: 'js-composed',
         withoutKernels: ['attention', 'attentionBackward', 'geluBackward'],
       }),

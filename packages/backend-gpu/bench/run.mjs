@@ -9,15 +9,8 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWebGpuBackend } from '@llmkit/backend-gpu';
-import {
-  AdamW,
-  manualSeed,
-  randint,
-  randn,
-  registerBackend,
-  setBackend,
-  tidy,
-} from '@llmkit/core-tensor';
+import { AdamW, manualSeed, randint, randn, setBackend, tidy } from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { Gpt } from './gpt.mjs';
 
 const CONFIGS = {

@@ -1,14 +1,14 @@
 // The `webgpu` backend: core-tensor's Backend interface over WGSL kernels (see kernels/).
+import type { DType, TypedArray } from '@llmkit/core-tensor';
 import type {
   Backend,
   BackendBuffer,
   BackendMemory,
-  DType,
   KernelAttributes,
   KernelTensor,
-  TypedArray,
-} from '@llmkit/core-tensor';
-import { TensorError, typedArrayMatches } from '@llmkit/core-tensor';
+} from '@llmkit/core-tensor/backend';
+import { TensorError } from '@llmkit/core-tensor';
+import { typedArrayMatches } from '@llmkit/core-tensor/backend';
 import { GpuBuffer, GpuBufferPool, wordsPerElement } from './buffers.js';
 import { type DeviceOptions, openDevice } from './device.js';
 import { WebGpuError } from './errors.js';
@@ -104,7 +104,8 @@ function checkBuffer(buffer: BackendBuffer): GpuBuffer {
  *
  * @example
  * ```ts
- * import { registerBackend, setBackend, tensor } from '@llmkit/core-tensor';
+ * import { setBackend, tensor } from '@llmkit/core-tensor';
+ * import { registerBackend } from '@llmkit/core-tensor/backend';
  * const backend = await createWebGpuBackend();
  * registerBackend('webgpu', () => backend, 30);
  * await setBackend('webgpu');

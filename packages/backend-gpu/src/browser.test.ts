@@ -28,15 +28,16 @@ const reason = missing();
 if (reason) console.warn(`browser test skipped: ${reason}`);
 
 const PAGE = `<!doctype html>
-<script type="importmap">{ "imports": { "@llmkit/core-tensor": "/core-tensor/index.js" } }</script>
+<script type="importmap">{ "imports": { "@llmkit/core-tensor": "/core-tensor/index.js", "@llmkit/core-tensor/backend": "/core-tensor/backend-api.js" } }</script>
 <script type="module">
 import * as core from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { createWebGpuBackend } from '/backend-gpu/backend.js';
 import { gpt2Forward } from '/backend-gpu/test-support/gpt2.js';
 window.result = (async () => {
   let backend;
   try { backend = await createWebGpuBackend(); } catch (error) { return { skipped: error.message }; }
-  core.registerBackend('webgpu', () => backend, 30);
+  registerBackend('webgpu', () => backend, 30);
   await core.setBackend('webgpu');
   const adapter = backend.adapterDescription;
   const fixture = await fetch('/fixture/config.json');

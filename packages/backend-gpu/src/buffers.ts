@@ -2,7 +2,8 @@
 // (two for float64 and int64): WGSL has no 8- or 16-bit storage types without extensions, and
 // word-per-element keeps every kernel's indexing plain. Bool/int8/uint8/float16/bfloat16 thus
 // take 4 bytes on the GPU; they are storage-only types that are cast before computing.
-import type { BackendBuffer, BackendMemory, DType } from '@llmkit/core-tensor';
+import type { DType } from '@llmkit/core-tensor';
+import type { BackendBuffer, BackendMemory } from '@llmkit/core-tensor/backend';
 import { WebGpuError } from './errors.js';
 
 /** 32-bit words per element of each dtype on the GPU. */

@@ -1,4 +1,4 @@
-import { type BinaryOp, FLOAT_UNARY_OPS } from '@llmkit/core-tensor';
+import { type BinaryOp, FLOAT_UNARY_OPS } from '@llmkit/core-tensor/backend';
 import { describe, expect, it } from 'vitest';
 import { floats, mismatch, runBoth, testBackend } from './test-support/harness.js';
 

@@ -10,11 +10,11 @@ import {
   cat,
   loadSafetensors,
   noGrad,
-  registerBackend,
   setBackend,
   type Tensor,
   tidy,
 } from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { loadPretrained } from '@llmkit/transformer';
 import { describe, expect, it } from 'vitest';
 import { gpt2Forward } from './test-support/gpt2.js';

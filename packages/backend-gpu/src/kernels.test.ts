@@ -1,4 +1,4 @@
-import type { ReduceOp } from '@llmkit/core-tensor';
+import type { ReduceOp } from '@llmkit/core-tensor/backend';
 import { describe, expect, it } from 'vitest';
 import { floats, mismatch, random, runBoth, testBackend } from './test-support/harness.js';
 

@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import { registerBackend } from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { createWebGpuBackend, type WebGpuBackend } from './backend.js';
 
 /** Registry priority of `webgpu` (`cpu` registers at 20, `js` at 0). */

@@ -1,7 +1,7 @@
 // The command stream keeps writes in order with queued kernels, through the parameter arena
 // (small writes), its overflow (a batch writing more than the arena holds) and direct queue
 // writes (large ones), and batches launches into few submits.
-import type { KernelTensor } from '@llmkit/core-tensor';
+import type { KernelTensor } from '@llmkit/core-tensor/backend';
 import { describe, expect, it } from 'vitest';
 import { testBackend } from './test-support/harness.js';
 

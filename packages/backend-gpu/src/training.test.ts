@@ -8,13 +8,13 @@ import {
   Linear,
   Module,
   manualSeed,
-  registerBackend,
   scaledDotProductAttention,
   setBackend,
   type Tensor,
   tensor,
   tidy,
 } from '@llmkit/core-tensor';
+import { registerBackend } from '@llmkit/core-tensor/backend';
 import { describe, expect, it } from 'vitest';
 import { testBackend } from './test-support/harness.js';
 

@@ -1,6 +1,6 @@
 // WGSL shared by the kernels: the parameter block, the flat invocation index, strided offsets,
 // and the math functions WGSL lacks or leaves loosely specified (NaN tests, erf, tanh, pow).
-import type { KernelTensor } from '@llmkit/core-tensor';
+import type { KernelTensor } from '@llmkit/core-tensor/backend';
 import { formatShape } from '@llmkit/utils';
 import { WebGpuError } from './errors.js';
 

@@ -3,49 +3,33 @@
 // frozen, as QLoRA's base): dx = dy W, the same kernel with `transposed`. Backends without the
 // kernel get W decoded on the host for each call (a float copy that lives for one product).
 import {
-  type Backend,
-  defineGradient,
   fromValues,
-  type KernelAttributes,
   matmul,
   noGrad,
-  record,
   reshape,
-  Storage,
-  Tensor,
+  type Tensor,
   contiguous,
   transpose,
 } from '@llmkit/core-tensor';
+import {
+  defineGradient,
+  type KernelAttributes,
+  record,
+  runKernel,
+} from '@llmkit/core-tensor/backend';
 import { dequantizeWeight } from './formats/index.js';
 import type { QuantizedWeight } from './formats/types.js';
 
 const OP = 'quantizedLinear';
 
-/** Runs `name` on `inputs` with one fresh contiguous float output of `shape`. */
+/** Runs the kernel on `inputs` with one fresh contiguous output of `shape`. */
 function run(
-  backend: Backend,
   inputs: readonly Tensor[],
   shape: number[],
   dtype: Tensor['dtype'],
   attributes: KernelAttributes,
 ): Tensor {
-  const buffer = backend.allocate(
-    dtype,
-    shape.reduce((a, b) => a * b, 1),
-  );
-  const out = new Tensor(new Storage(backend, buffer), shape, dtype);
-  try {
-    backend.run(
-      'quantizedMatmul',
-      inputs.map((t) => t.kernelView()),
-      [out.kernelView()],
-      attributes,
-    );
-  } catch (error) {
-    out.dispose();
-    throw error;
-  }
-  return out;
+  return runKernel('quantizedMatmul', inputs, [{ shape, dtype }], attributes)[0];
 }
 
 /** Kernel attributes of a weight. */
@@ -82,7 +66,7 @@ export function quantizedMatmul(
     return y;
   }
   const x2 = contiguous(reshape(x, [M, K]));
-  const out = noGrad(() => run(x.backend, [x2, ...parts], [M, N], x.dtype, attributes));
+  const out = noGrad(() => run([x2, ...parts], [M, N], x.dtype, attributes));
   const y = record(OP, [x2], out, parts, { ...attributes, N, K });
   const result = reshape(y, [...lead, N]);
   x2.dispose();
@@ -93,7 +77,7 @@ export function quantizedMatmul(
 defineGradient(OP, ({ grad, saved, attributes }) => {
   const K = Number(attributes.K);
   const dy = contiguous(grad);
-  const dx = run(dy.backend, [dy, ...saved], [dy.shape[0], K], dy.dtype, {
+  const dx = run([dy, ...saved], [dy.shape[0], K], dy.dtype, {
     ...(attributes as KernelAttributes),
     transposed: true,
   });

@@ -1,5 +1,4 @@
 import {
-  createJsBackend,
   fromValues,
   Generator,
   gradcheck,
@@ -7,10 +6,10 @@ import {
   manualSeed,
   noGrad,
   randn,
-  registerBackend,
   setBackend,
   type Tensor,
 } from '@llmkit/core-tensor';
+import { createJsBackend, registerBackend } from '@llmkit/core-tensor/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dequantizeWeight, quantizeWeight } from './formats/index.js';
 import type { QuantizeOptions } from './formats/types.js';

@@ -7,13 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getBackend, manualSeed, setBackend } from '@llmkit/core-tensor';
-import {
-  createBm25Index,
-  createFlatIndex,
-  evaluateRetrieval,
-  loadCranfield,
-  reciprocalRankFusion,
-} from '../dist/index.js';
+import { createBm25Index, createFlatIndex, reciprocalRankFusion } from '../dist/index.js';
+import { evaluateRetrieval, loadCranfield } from '../dist/eval.js';
 import { createEncoderEmbedder, trainContrastive } from '../dist/encoder.js';
 import { trainBpe } from '@llmkit/tokenizer';
 import { Encoder } from '@llmkit/transformer';

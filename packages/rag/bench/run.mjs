@@ -21,9 +21,8 @@ import {
   createFlatIndex,
   createHnswIndex,
   createPgliteStore,
-  evaluateRetrieval,
-  loadCranfield,
 } from '../dist/index.js';
+import { evaluateRetrieval, loadCranfield } from '../dist/eval.js';
 import { clusteredVectors } from '../dist/vector/testing.js';
 import { cranfieldEncoder } from './encoder.mjs';
 

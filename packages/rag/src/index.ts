@@ -37,29 +37,7 @@ export {
 } from './bm25/bm25-index.js';
 export { loadBm25Index, saveBm25Index } from './bm25/persist.js';
 export { ENGLISH_STOP_WORDS } from './bm25/stop-words.js';
-export {
-  type Filter,
-  type FilterOperators,
-  type FilterValue,
-  matchesFilter,
-  type MetadataFilter,
-} from './filter.js';
-export {
-  type Cranfield,
-  type CranfieldDocument,
-  type CranfieldQuery,
-  loadCranfield,
-  parseCranfieldQrels,
-  parseSmart,
-} from './eval/cranfield.js';
-export {
-  type EvaluateOptions,
-  evaluateRetrieval,
-  type QueryMetrics,
-  type Qrels,
-  type RetrievalMetrics,
-  type Run,
-} from './eval/metrics.js';
+export type { Filter, FilterOperators, FilterValue, MetadataFilter } from './filter.js';
 export {
   createHnswIndex,
   type HnswIndex,
@@ -75,20 +53,13 @@ export {
   type MemoryStoreOptions,
   openMemoryStore,
 } from './stores/memory-store.js';
-export { createPgliteStore, type PgliteStoreOptions, pgliteClient } from './stores/pglite-store.js';
+export { createPgliteStore, type PgliteStoreOptions } from './stores/pglite-store.js';
 export {
   createPostgresStore,
   type PgPoolLike,
   type PostgresStoreOptions,
-  postgresClient,
 } from './stores/postgres-store.js';
-export { filterToSql, indexStatement, schemaStatements } from './stores/sql.js';
-export {
-  createSqlStore,
-  type SqlClient,
-  type SqlStoreOptions,
-  type SqlVectorStore,
-} from './stores/sql-store.js';
+export type { SqlStoreOptions, SqlVectorStore } from './stores/sql-store.js';
 export type {
   StoreRecord,
   StoreSearchOptions,
@@ -103,7 +74,6 @@ export {
   type AnswerTokenizer,
   answer,
   type Citation,
-  citedNumbers,
   defaultPrompt,
   fitPassages,
 } from './answer.js';
@@ -113,6 +83,5 @@ export {
   createHybridRetriever,
   type HybridRetrieverOptions,
   type Passage,
-  passageFromRecord,
   type Retriever,
 } from './hybrid/retriever.js';

@@ -19,7 +19,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Generator, getBackend, manualSeed, noGrad, setBackend } from '@llmkit/core-tensor';
 import { createSampler } from '@llmkit/sampling';
 import { getEncoding } from '@llmkit/tokenizer';
-import { exportGguf, GPT, KVCache } from '@llmkit/transformer';
+import { GPT, KVCache } from '@llmkit/transformer';
+import { exportGguf } from '@llmkit/transformer/gguf';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);

@@ -1,7 +1,7 @@
 // The strided element-wise kernels (`unary`, `binary`, `copy`, `reduce`) for float32 on the
 // native code; other dtypes and ops (comparisons, `cast`, `where`, ...) return false so the
 // js kernel runs. The layout of every operand is packed into one reused Float64Array.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import { BINARY_OPS, type NativeKernels, REDUCE_OPS, UNARY_OPS } from '../native.js';
 import { arrayOf, floatsOf, intsOf } from './tensors.js';
 

@@ -4,7 +4,11 @@
 // values may be views of a KV cache's buffer, see headStrideOf) but may start at an offset. Each
 // returns false when it cannot run natively (a dtype other than float32, an attention mask), and
 // the js kernel runs.
-import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
+import {
+  headStrideOf,
+  type KernelAttributes,
+  type KernelTensor,
+} from '@llmkit/core-tensor/backend';
 import type { NativeKernels } from '../native.js';
 import { floatsOf, from, intsOf, sizeOf } from './tensors.js';
 

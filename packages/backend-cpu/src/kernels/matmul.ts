@@ -4,7 +4,7 @@
 // matrix); that is read from the strides, so size-1 dimensions with odd strides still work. Batch
 // dimensions that are regularly strided in both inputs (including broadcast, stride 0) become
 // one native batched call; irregular outer batch dimensions are looped here.
-import type { KernelTensor } from '@llmkit/core-tensor';
+import type { KernelTensor } from '@llmkit/core-tensor/backend';
 import type { NativeKernels } from '../native.js';
 import { floatsOf } from './tensors.js';
 

@@ -6,7 +6,7 @@
 // keeps its typed array in a `data` field and a `freed` flag; core-tensor does not export that
 // class, so this file is the one place that relies on the shape. If core-tensor exports a buffer
 // accessor later, only this file changes.
-import type { BackendBuffer, KernelTensor } from '@llmkit/core-tensor';
+import type { BackendBuffer, KernelTensor } from '@llmkit/core-tensor/backend';
 import { CpuBackendError } from '../errors.js';
 
 interface JsBufferShape {

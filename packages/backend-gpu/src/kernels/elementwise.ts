@@ -1,13 +1,13 @@
 // Element-wise kernels: fill, copy, cast, unary, binary, where. Inputs are strided views (merged
 // to the lowest rank that walks them, see mergeDimensions); outputs are contiguous except copy's.
+import type { DType } from '@llmkit/core-tensor';
 import {
   type BinaryOp,
-  type DType,
   type KernelAttributes,
   type KernelTensor,
   toFloat16Bits,
   type UnaryOp,
-} from '@llmkit/core-tensor';
+} from '@llmkit/core-tensor/backend';
 import { type GpuBuffer, wordsPerElement } from '../buffers.js';
 import { WebGpuError } from '../errors.js';
 import { type Runtime, grid } from '../runtime.js';

@@ -2,7 +2,11 @@
 // Attention: one workgroup of 64 per query row (b, h, t). Keys are visited in chunks of 64: each
 // invocation scores one key of the chunk, then the chunk joins a running (online) softmax whose
 // accumulator is split over the invocations by output dimension (d = lid + 64i, Dv <= 256).
-import { headStrideOf, type KernelAttributes, type KernelTensor } from '@llmkit/core-tensor';
+import {
+  headStrideOf,
+  type KernelAttributes,
+  type KernelTensor,
+} from '@llmkit/core-tensor/backend';
 import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError } from '../errors.js';

@@ -1,7 +1,7 @@
 // Fused cross-entropy forward and backward: one workgroup of 256 per row of logits. Targets
 // outside [0, V) (other than ignoreIndex) raise the runtime's failure flag, reported at the
 // next read like the js backend's throw.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
 import { f32Bits, grid, type Runtime } from '../runtime.js';

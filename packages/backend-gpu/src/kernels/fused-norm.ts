@@ -1,5 +1,5 @@
 // Fused softmax, layerNorm and layerNorm backward: one workgroup of 256 per row.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import type { GpuBuffer } from '../buffers.js';
 import { f32Bits, grid, type Runtime } from '../runtime.js';
 import { MATH_WGSL, PARAMS_WGSL, sizeOf } from '../wgsl.js';

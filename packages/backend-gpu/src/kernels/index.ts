@@ -1,5 +1,5 @@
 // The kernel table of the webgpu backend: kernel name -> launcher.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import type { Runtime } from '../runtime.js';
 import { binary, cast, copy, fill, unary, where } from './elementwise.js';
 import { adamw, attention } from './fused-attention.js';

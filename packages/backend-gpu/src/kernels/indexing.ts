@@ -2,7 +2,7 @@
 // the runtime's failure flag to the launch's serial and the next read throws, naming the kernel
 // and shapes. Accumulation into float32 uses a compare-and-swap loop (WGSL has integer atomics
 // only), so the order of additions, and the last bits of a sum, may vary from run to run.
-import type { KernelTensor } from '@llmkit/core-tensor';
+import type { KernelTensor } from '@llmkit/core-tensor/backend';
 import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError } from '../errors.js';

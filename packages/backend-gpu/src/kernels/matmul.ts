@@ -2,7 +2,7 @@
 // tiles are staged in workgroup memory, loaded so that neighbouring invocations read
 // neighbouring addresses for either layout (row- or column-major, chosen by the transpose
 // flags), and each invocation accumulates a register tile of C.
-import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor';
+import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError } from '../errors.js';

@@ -2,7 +2,7 @@
 // Small reductions (<= 64 elements per output) run one invocation per output; larger ones one
 // workgroup of 256 per output, each invocation striding over the reduced elements and a tree in
 // workgroup memory combining the partial results.
-import type { KernelAttributes, KernelTensor, ReduceOp } from '@llmkit/core-tensor';
+import type { KernelAttributes, KernelTensor, ReduceOp } from '@llmkit/core-tensor/backend';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError } from '../errors.js';
 import { type Runtime, grid } from '../runtime.js';

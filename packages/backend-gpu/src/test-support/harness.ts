@@ -1,14 +1,13 @@
 // Test support: opens the webgpu backend once per test file (or reports why it cannot) and runs
 // a kernel on webgpu and on the js reference backend with the same views.
+import type { DType, TypedArray } from '@llmkit/core-tensor';
 import {
   type Backend,
   createJsBackend,
-  type DType,
   type KernelAttributes,
   type KernelTensor,
   makeTypedArray,
-  type TypedArray,
-} from '@llmkit/core-tensor';
+} from '@llmkit/core-tensor/backend';
 import { afterAll } from 'vitest';
 import { createWebGpuBackend, type WebGpuBackend } from '../backend.js';
 

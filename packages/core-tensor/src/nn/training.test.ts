@@ -1,5 +1,6 @@
 // Training end to end: XOR, a regression, flat memory over 1,000 steps, optimizer formulas.
 import { describe, expect, it } from 'vitest';
+import { createJsBackend, registerBackend } from '../backend-api.js';
 import * as t from '../index.js';
 import { Generator } from '../random.js';
 
@@ -123,8 +124,8 @@ describe('training', () => {
       ...[1, -2, 3].map((p0) => reference(p0, (p) => 2 * p, 0.5)),
       reference(0.5, () => 3, 0),
     ];
-    t.registerBackend('js-no-adamw', () =>
-      t.createJsBackend({ name: 'js-no-adamw', withoutKernels: ['adamw'] }),
+    registerBackend('js-no-adamw', () =>
+      createJsBackend({ name: 'js-no-adamw', withoutKernels: ['adamw'] }),
     );
     for (const backend of ['js', 'js-no-adamw']) {
       const got = run(backend);

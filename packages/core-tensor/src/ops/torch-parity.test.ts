@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createJsBackend, FUSED_KERNELS, registerBackend } from '../backend-api.js';
 import * as t from '../index.js';
 
 const file = fileURLToPath(new URL('../../fixtures/torch-ops.safetensors', import.meta.url));
@@ -28,8 +29,8 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>) {
 
 for (const backend of ['js', 'js-composed']) {
   describe(`PyTorch parity on ${backend}`, () => {
-    t.registerBackend('js-composed', () =>
-      t.createJsBackend({ name: 'js-composed', withoutKernels: t.FUSED_KERNELS }),
+    registerBackend('js-composed', () =>
+      createJsBackend({ name: 'js-composed', withoutKernels: FUSED_KERNELS }),
     );
     for (const [name, fn] of Object.entries(ops)) {
       it(name, async () => {

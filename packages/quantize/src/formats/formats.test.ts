@@ -1,4 +1,5 @@
-import { fromFloat16Bits, Generator } from '@llmkit/core-tensor';
+import { Generator } from '@llmkit/core-tensor';
+import { fromFloat16Bits } from '@llmkit/core-tensor/backend';
 import { describe, expect, it } from 'vitest';
 import { QuantizeError } from '../errors.js';
 import { dequantizeWeight, quantizeWeight } from './index.js';

@@ -8,7 +8,7 @@
 //   id = d ? 1 / d : 0, q = min(15, (int8)(x id + 8.5)) (truncation), byte j = q(x[j]) |
 //   q(x[j + 16]) << 4; x ~ (q - 8) d. Error <= |d| / 2, except a weight of sign opposite to m and
 //   |x| > 7.5 |d|, clamped to 7 d: error <= |d| (plus the fp16 rounding of d, times 8).
-import { fromFloat16Bits, toFloat16Bits } from '@llmkit/core-tensor';
+import { fromFloat16Bits, toFloat16Bits } from '@llmkit/core-tensor/backend';
 import { roundHalfAway } from './types.js';
 
 const f = Math.fround;

@@ -6,7 +6,7 @@ import {
   fromFloat16Bits,
   toBfloat16Bits,
   toFloat16Bits,
-} from '@llmkit/core-tensor';
+} from '@llmkit/core-tensor/backend';
 
 /** Half-precision bits of each value, rounded to nearest even. */
 export function quantizeHalf(values: Float32Array, format: 'fp16' | 'bf16'): Uint16Array {
