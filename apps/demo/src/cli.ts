@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `llmkit` command: train, sample, finetune, eval, rag, tokenize, demo. Each subcommand has `--help`.
+ * The `llmkit` command: train, sample, finetune, eval, rag, tokenize, chat, serve, demo. Each subcommand has `--help`.
  * User mistakes (bad flags, missing files) print one line and exit with status 2.
  */
 import { CliError } from './cli-error.js';
+import { CHAT_HELP, chat } from './commands/chat.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
 import { EVAL_HELP, evaluate } from './commands/eval.js';
 import { FINETUNE_HELP, finetune } from './commands/finetune.js';
 import { RAG_HELP, rag } from './commands/rag.js';
 import { SAMPLE_HELP, sample } from './commands/sample.js';
+import { SERVE_HELP, serve } from './commands/serve.js';
 import { TOKENIZE_HELP, tokenize } from './commands/tokenize.js';
 import { TRAIN_HELP, train } from './commands/train.js';
 
@@ -19,6 +21,8 @@ const COMMANDS: Record<string, { help: string; run: (args: string[]) => unknown 
   eval: { help: EVAL_HELP, run: evaluate },
   rag: { help: RAG_HELP, run: rag },
   tokenize: { help: TOKENIZE_HELP, run: tokenize },
+  chat: { help: CHAT_HELP, run: chat },
+  serve: { help: SERVE_HELP, run: serve },
   demo: { help: DEMO_HELP, run: demo },
 };
 
