@@ -296,6 +296,35 @@ describe('llmkit chat', () => {
     expect(replies[0]).toBe(first.choices[0].message.content?.split('\n')[0]);
   });
 
+  it('llmkit sample --model continues a prompt as /v1/completions does (greedy)', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const run = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'sample',
+        '--model',
+        folder,
+        '--prompt',
+        'Once upon a',
+        '--greedy',
+        '--max-new-tokens',
+        '8',
+        '--backend',
+        'js',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(run.stderr).toBe('');
+    const completion = await client.completions.create({
+      model: 'tiny-qwen3',
+      prompt: 'Once upon a',
+      max_tokens: 8,
+      temperature: 0,
+    });
+    expect(run.stdout).toBe(`${completion.choices[0].text}\n`);
+  });
+
   it('names a folder that is not a model', () => {
     const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
     const run = spawnSync(process.execPath, [cli, 'serve', '--model', tmpdir()], {

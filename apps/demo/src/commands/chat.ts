@@ -3,7 +3,7 @@ import type { ChatMessage } from '@llmkit/tokenizer';
 import { chooseBackend } from '../backend.js';
 import { CliError } from '../cli-error.js';
 import { integerFlag, numberFlag, parseFlags, seedFlag } from '../flags.js';
-import { openChatModel } from '../serve/chat-model.js';
+import { openChatModel, streamText } from '../serve/chat-model.js';
 
 export const CHAT_HELP = `usage: llmkit chat --model DIR [--system TEXT] [--max-new-tokens N] [--temperature T] [--top-p P]
                   [--seed N] [--max-positions N] [--backend NAME]
@@ -54,22 +54,15 @@ export async function chat(args: string[]): Promise<void> {
     if (line.trim() === '') break;
     messages.push({ role: 'user', content: line });
     const ids = model.encode(model.renderChat(messages));
-    const generated: number[] = [];
-    let shown = 0;
-    for await (const event of model.model.stream([ids], {
-      maxNewTokens: Math.min(maxNewTokens, model.model.config.blockSize - ids.length),
-      ...(temperature > 0 ? { doSample: true, temperature, topP, seed } : {}),
-      ...(model.stopTokenIds.length ? { eosTokenId: model.stopTokenIds } : {}),
-    })) {
-      if (model.stopTokenIds.includes(event.token)) break;
-      generated.push(event.token);
-      const text = model.decode(generated);
-      const safe = text.endsWith('\ufffd') ? text.length - 1 : text.length;
-      if (safe > shown) process.stdout.write(text.slice(shown, safe));
-      shown = Math.max(shown, safe);
-    }
-    const reply = model.decode(generated);
-    if (reply.length > shown) process.stdout.write(reply.slice(shown));
+    const reply = await streamText(
+      model,
+      ids,
+      {
+        maxNewTokens: Math.min(maxNewTokens, model.model.config.blockSize - ids.length),
+        ...(temperature > 0 ? { doSample: true, temperature, topP, seed } : {}),
+      },
+      (piece) => process.stdout.write(piece),
+    );
     process.stdout.write('\n');
     messages.push({ role: 'assistant', content: reply });
     if (interactive) process.stdout.write('> ');

@@ -5,12 +5,16 @@ import { CliError } from '../cli-error.js';
 import { flagName, numberFlag, parseFlags, seedFlag } from '../flags.js';
 import { generateText } from '../generate.js';
 import { openLanguageModel } from '../run-folder.js';
+import { openChatModel, streamText } from '../serve/chat-model.js';
 
-export const SAMPLE_HELP = `usage: llmkit sample --checkpoint DIR [--prompt TEXT] [--max-new-tokens N] [--temperature T]
-                    [--top-k K] [--top-p P] [--greedy] [--seed N] [--backend NAME]
+export const SAMPLE_HELP = `usage: llmkit sample (--checkpoint DIR | --model DIR) [--prompt TEXT] [--max-new-tokens N]
+                    [--temperature T] [--top-k K] [--top-p P] [--greedy] [--seed N] [--backend NAME]
 
-Generates text from a model trained with \`llmkit train\` (DIR is its --out folder), streaming it.
+Generates text from a model trained with \`llmkit train\` (DIR is its --out folder), or from a
+Hugging Face model folder (GPT-2, Llama, Qwen: config.json, model.safetensors, tokenizer.json),
+streaming it.
   --checkpoint DIR      the run folder (its newest checkpoint, or its model folder)
+  --model DIR           a Hugging Face folder (or a run folder)
   --prompt TEXT         text to continue (default: a newline)
   --max-new-tokens N    characters to generate (default 500)
   --temperature T       sampling temperature (default 0.8)
@@ -24,6 +28,7 @@ Generates text from a model trained with \`llmkit train\` (DIR is its --out fold
 export async function sample(args: string[]): Promise<void> {
   const { values } = parseFlags('sample', args, {
     checkpoint: { type: 'string' },
+    model: { type: 'string' },
     prompt: { type: 'string', default: '\n' },
     'max-new-tokens': { type: 'string', default: '500' },
     temperature: { type: 'string', default: '0.8' },
@@ -35,8 +40,12 @@ export async function sample(args: string[]): Promise<void> {
     help: { type: 'boolean', default: false },
   });
   if (values.help) return console.log(SAMPLE_HELP);
-  if (!values.checkpoint)
-    throw new CliError('--checkpoint DIR is required (the --out folder of llmkit train)');
+  if (!values.checkpoint && !values.model)
+    throw new CliError(
+      '--checkpoint DIR (the --out folder of llmkit train) or --model DIR (a Hugging Face folder) is required',
+    );
+  if (values.checkpoint && values.model)
+    throw new CliError('give --checkpoint DIR or --model DIR, not both');
   // the generation options, named as @llmkit/sampling names them, checked before any loading
   const config = {
     maxNewTokens: numberFlag('max-new-tokens', values['max-new-tokens']),
@@ -61,7 +70,17 @@ export async function sample(args: string[]): Promise<void> {
     );
   }
   await chooseBackend(values.backend);
-  const { model, tokenizer, blockSize } = await openLanguageModel(resolve(values.checkpoint));
+  if (values.model) {
+    const chat = await openChatModel(values.model);
+    const ids = chat.encode(values.prompt!);
+    const maxNewTokens = Math.min(config.maxNewTokens, chat.model.config.blockSize - ids.length);
+    await streamText(chat, ids, { ...config, maxNewTokens }, (piece) =>
+      process.stdout.write(piece),
+    );
+    process.stdout.write('\n');
+    return;
+  }
+  const { model, tokenizer, blockSize } = await openLanguageModel(resolve(values.checkpoint!));
   let promptIds: number[];
   try {
     promptIds = tokenizer.encode(values.prompt!);

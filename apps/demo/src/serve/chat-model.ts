@@ -9,7 +9,7 @@ import {
   loadTokenizer,
   PLAIN_TEMPLATE,
 } from '@llmkit/tokenizer';
-import { type GPT, loadPretrained } from '@llmkit/transformer';
+import { type GenerateOptions, type GPT, loadPretrained } from '@llmkit/transformer';
 import { CliError } from '../cli-error.js';
 import { openLanguageModel } from '../run-folder.js';
 
@@ -86,4 +86,36 @@ export async function openChatModel(dir: string, maxPositions = 4096): Promise<C
   throw new CliError(
     `--model ${dir}: neither a Hugging Face folder (tokenizer.json, config.json, model.safetensors) nor a llmkit run folder (run.json)`,
   );
+}
+
+/**
+ * Generates a continuation of `ids`, calling `onText` with each new piece of text as soon as it
+ * decodes to whole characters; ends at a stop token (not included). Returns the whole text.
+ *
+ * @example
+ * await streamText(chat, chat.encode('Once'), { maxNewTokens: 20 }, (piece) => process.stdout.write(piece));
+ */
+export async function streamText(
+  chat: ChatModel,
+  ids: number[],
+  options: GenerateOptions,
+  onText: (piece: string) => void,
+): Promise<string> {
+  const generated: number[] = [];
+  let shown = 0;
+  const stream = chat.model.stream([ids], {
+    ...options,
+    ...(chat.stopTokenIds.length ? { eosTokenId: chat.stopTokenIds } : {}),
+  });
+  for await (const event of stream) {
+    if (chat.stopTokenIds.includes(event.token)) break;
+    generated.push(event.token);
+    const text = chat.decode(generated);
+    const safe = text.endsWith('\ufffd') ? text.length - 1 : text.length;
+    if (safe > shown) onText(text.slice(shown, safe));
+    shown = Math.max(shown, safe);
+  }
+  const text = chat.decode(generated);
+  if (text.length > shown) onText(text.slice(shown));
+  return text;
 }
