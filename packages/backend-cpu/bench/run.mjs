@@ -2,9 +2,10 @@
 // `pnpm bench backend-cpu [--quick] [--only gemm|gpt]`: the native CPU backend beside PyTorch
 // (Debian's python3-torch with OpenBLAS, torch.set_num_threads(1): OpenBLAS threads itself), in
 // the same run, interleaved so both sides see the same machine load:
-//   1. sgemm GFLOP/s at 256..2048 and on the (transposed) shapes of a nanoGPT training step;
-//   2. one training step (forward, backward, AdamW) of nanoGPT's small CPU config in ms/step,
-//      with a per-kernel profile of the llmkit step.
+//   1. sgemm GFLOP/s at 256..2048 and on the (transposed) shapes of a nanoGPT training step, on
+//      the best ISA path and on forced AVX2 (when the best is higher) side by side;
+//   2. one training step (forward, backward, AdamW) of nanoGPT's small CPU config in ms/step on
+//      the same paths, with a per-kernel profile of the llmkit step on the best one.
 // Prints the machine, tables with ratios, and one JSON line.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as t from '@llmkit/core-tensor';
 import { registerBackend } from '@llmkit/core-tensor/backend';
-import { cpuBackendInfo, createCpuBackend, nativeKernels } from '../dist/index.js';
+import {
+  cpuBackendInfo,
+  createCpuBackend,
+  int8Isa,
+  nativeKernels,
+  setCpuIsa,
+} from '../dist/index.js';
 import { timeTrainingStep } from './gpt.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,7 +33,10 @@ function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown';
   const flags = /flags\s*:\s*(.*)/.exec(cpuinfo)?.[1].split(' ') ?? [];
-  const simd = ['avx2', 'fma', 'avx512f'].filter((f) => flags.includes(f)).join(' ');
+  const simd = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx_vnni']
+    .concat(['avx512_bf16', 'amx_tile', 'asimd'])
+    .filter((f) => flags.includes(f))
+    .join(' ');
   return { cpu: model, simd, cores: os.availableParallelism(), load: os.loadavg()[0] };
 }
 
@@ -101,37 +111,54 @@ if (!info.available) {
 }
 const native = nativeKernels();
 const report = { machine: machine(), backend: info };
+// The paths compared: the one in use (the best, or LLMKIT_CPU_ISA's) and AVX2 below it.
+const paths = [info.isa];
+if (info.isa !== 'avx2' && info.supported.includes('avx2')) paths.push('avx2');
+report.paths = paths;
 console.log(
   `Machine: ${report.machine.cpu} (${report.machine.simd}), ${report.machine.cores} cores, load ${report.machine.load.toFixed(2)}`,
 );
 console.log(
-  `llmkit cpu: ${info.isa} kernels, ${info.threads} threads; PyTorch: /usr/bin/python3, torch.set_num_threads(1)\n`,
+  `llmkit cpu: ${info.isa} kernels (supported: ${info.supported.join(', ')}; int8: ${int8Isa()}), ${info.threads} threads; PyTorch: /usr/bin/python3, torch.set_num_threads(1)`,
+);
+console.log(
+  'Other engineers share this CPU: every figure is the best of several repeats, and ratios come from the same run.\n',
 );
 
 if (only === undefined || only === 'gemm') {
   const peer = torch('gemm');
-  const rows = [];
-  for (const size of shapes.square) {
-    rows.push({
+  const cases = [
+    ...shapes.square.map((size) => ({
       shape: `${size}x${size}x${size} NN`,
-      ours: gemmGflops(native, { m: size, n: size, k: size }),
+      args: { m: size, n: size, k: size },
       torch: peer?.square[String(size)],
-    });
-  }
-  for (const c of shapes.training) {
-    rows.push({
+    })),
+    ...shapes.training.map((c) => ({
       shape: `${c.name} (${c.m}x${c.n}x${c.k})`,
-      ours: gemmGflops(native, c),
+      args: c,
       torch: peer?.training[c.name],
-    });
-  }
+    })),
+  ];
+  const rows = cases.map(({ shape, args, torch: theirs }) => {
+    const ours = {};
+    for (const isa of paths) {
+      setCpuIsa(isa);
+      ours[isa] = gemmGflops(native, args);
+    }
+    return { shape, ours, torch: theirs };
+  });
+  setCpuIsa('default');
   console.log('sgemm GFLOP/s (best of repeats)');
-  console.log(`| ${'shape (M x N x K)'.padEnd(44)} | llmkit cpu | PyTorch | ratio |`);
-  console.log(`| ${'-'.repeat(44)} | ---------- | ------- | ----- |`);
+  const head = paths.map((isa) => `llmkit ${isa}`.padStart(13)).join(' | ');
+  const ratios = paths.map((isa) => `ratio ${isa}`.padStart(12)).join(' | ');
+  console.log(`| ${'shape (M x N x K)'.padEnd(44)} | ${head} | PyTorch | ${ratios} |`);
+  console.log(
+    `| ${'-'.repeat(44)} | ${paths.map(() => '-'.repeat(13)).join(' | ')} | ------- | ${paths.map(() => '-'.repeat(12)).join(' | ')} |`,
+  );
   for (const r of rows) {
-    console.log(
-      `| ${r.shape.padEnd(44)} | ${fixed(r.ours).padStart(10)} | ${fixed(r.torch).padStart(7)} | ${ratio(r.ours, r.torch).padStart(5)} |`,
-    );
+    const ours = paths.map((isa) => fixed(r.ours[isa]).padStart(13)).join(' | ');
+    const ratio_ = paths.map((isa) => ratio(r.ours[isa], r.torch).padStart(12)).join(' | ');
+    console.log(`| ${r.shape.padEnd(44)} | ${ours} | ${fixed(r.torch).padStart(7)} | ${ratio_} |`);
   }
   console.log('');
   report.gemm = rows;
@@ -143,26 +170,41 @@ if (only === undefined || only === 'gpt') {
   registerBackend('cpu', () => backend, 20);
   await t.setBackend('cpu');
   const steps = quick ? 8 : 100;
-  const ours = timeTrainingStep({ steps, profile: (reset) => backend.profile(reset) });
-  const profile = backend.profile();
+  // Each path in turn on the same backend; the profile is the first (best) path's.
+  const results = {};
+  let profile = [];
+  for (const isa of paths) {
+    setCpuIsa(isa);
+    results[isa] = timeTrainingStep({ steps, profile: (reset) => backend.profile(reset) });
+    if (isa === paths[0]) profile = backend.profile();
+  }
+  setCpuIsa('default');
+  const ours = results[paths[0]];
   const theirs = peer?.gpt;
   console.log(
     'nanoGPT small CPU config (4 layers, 4 heads, 128 embedding, block 64, batch 12, vocab 65, AdamW): ms per training step',
   );
-  console.log('|                      | llmkit cpu | PyTorch | ratio (llmkit / PyTorch) |');
-  console.log('| -------------------- | ---------- | ------- | ------------------------ |');
+  const line = (label, pick, digits = 1) => {
+    const cells = paths.map((isa) => fixed(pick(results[isa]), digits).padStart(13)).join(' | ');
+    const ratios = paths
+      .map((isa) =>
+        (digits === 1 ? ratio(pick(results[isa]), pick(theirs ?? {})) : '').padStart(12),
+      )
+      .join(' | ');
+    console.log(
+      `| ${label.padEnd(20)} | ${cells} | ${fixed(theirs && pick(theirs), digits).padStart(7)} | ${ratios} |`,
+    );
+  };
   console.log(
-    `| median ms/step       | ${fixed(ours.medianMs).padStart(10)} | ${fixed(theirs?.medianMs).padStart(7)} | ${ratio(ours.medianMs, theirs?.medianMs).padStart(24)} |`,
+    `|                      | ${paths.map((isa) => `llmkit ${isa}`.padStart(13)).join(' | ')} | PyTorch | ${paths.map((isa) => `ratio ${isa}`.padStart(12)).join(' | ')} |`,
   );
   console.log(
-    `| best ms/step         | ${fixed(ours.bestMs).padStart(10)} | ${fixed(theirs?.bestMs).padStart(7)} | ${ratio(ours.bestMs, theirs?.bestMs).padStart(24)} |`,
+    `| -------------------- | ${paths.map(() => '-'.repeat(13)).join(' | ')} | ------- | ${paths.map(() => '-'.repeat(12)).join(' | ')} |`,
   );
-  console.log(
-    `| first loss           | ${fixed(ours.firstLoss, 3).padStart(10)} | ${fixed(theirs?.firstLoss, 3).padStart(7)} |                          |`,
-  );
-  console.log(
-    `| parameters           | ${String(ours.parameters).padStart(10)} | ${String(theirs?.parameters ?? 'n/a').padStart(7)} |                          |`,
-  );
+  line('median ms/step', (r) => r.medianMs);
+  line('best ms/step', (r) => r.bestMs);
+  line('first loss', (r) => r.firstLoss, 3);
+  console.log(`parameters: ${ours.parameters} (PyTorch ${theirs?.parameters ?? 'n/a'})`);
   console.log('\nWhere an llmkit step goes (ms per step, kernels run natively unless marked js):');
   const total = profile.reduce((sum, p) => sum + p.milliseconds, 0) / steps;
   for (const p of profile.slice(0, 14)) {
@@ -175,6 +217,7 @@ if (only === undefined || only === 'gpt') {
   );
   report.gpt = {
     llmkit: ours,
+    byPath: results,
     pytorch: theirs,
     profile: profile.map((p) => ({
       ...p,
