@@ -24,7 +24,7 @@ describe('llmkit CLI', () => {
         ['sample', '--checkpoint', dir, '--top-k', '2.5'],
         /--top-k must be an integer >= 0, got 2.5/,
       ],
-      [['sample'], /--checkpoint DIR is required/],
+      [['sample'], /--checkpoint DIR .* or --model DIR .* is required/],
       [['sample', '--checkpoint', dir], /no run\.json here/],
       [['nonsense'], /usage: llmkit <command>/],
     ];
@@ -36,7 +36,17 @@ describe('llmkit CLI', () => {
   });
 
   it('prints help for every command', () => {
-    for (const command of ['train', 'sample', 'finetune', 'eval', 'rag', 'tokenize', 'demo']) {
+    for (const command of [
+      'train',
+      'sample',
+      'finetune',
+      'eval',
+      'rag',
+      'tokenize',
+      'chat',
+      'serve',
+      'demo',
+    ]) {
       const { status, stdout } = llmkit(command, '--help');
       expect(status).toBe(0);
       expect(stdout).toMatch(new RegExp(`usage: llmkit ${command}`));
