@@ -2,6 +2,12 @@
 // loss.ts (pure functions on tensors, citing its paper).
 export { DPO_DEFAULTS, type DpoConfig, type DpoLossType, validateDpoConfig } from './dpo/config.js';
 export { type DpoLossResult, dpoLoss, type PreferenceLogProbs } from './dpo/loss.js';
+export {
+  type DpoTrainerOptions,
+  type DpoTrainerResult,
+  type PreferencePair,
+  trainDpo,
+} from './dpo/trainer.js';
 export { RlhfError } from './errors.js';
 export { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from './grpo/config.js';
 export { type GrpoBatch, groupAdvantages, grpoLoss, k3Kl } from './grpo/loss.js';
@@ -15,3 +21,17 @@ export {
   ppoValueLoss,
 } from './ppo/loss.js';
 export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
+export {
+  batchIndices,
+  type CheckpointOptions,
+  type OptimizerOptions,
+  type StepMetrics,
+} from './run.js';
+export {
+  batchTokenLogProbs,
+  type CausalPolicy,
+  type CompletionBatch,
+  type CompletionRow,
+  completionBatch,
+  type TextTokenizer,
+} from './sequences.js';
