@@ -1,10 +1,13 @@
 // Gradient checkpointing (Chen et al., 2016): run a block without keeping its activations and
-// recompute them during backward, trading compute for memory. The recomputation is the
+// recompute them during backward, trading compute for memory: `checkpointGradient` below is the
 // `checkpoint` rule of the gradient table (gradients.ts). Not to be confused with saving a
 // training run to disk (@llmkit/trainer's checkpoints).
+import { keep } from '../engine.js';
 import { TensorError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { isGradEnabled, noGrad } from './grad-mode.js';
+import { backward } from './backward.js';
+import { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+import type { GradientContext } from './gradients.js';
 import { record } from './node.js';
 
 /**
@@ -45,3 +48,23 @@ export function gradientCheckpoint(
  * ```
  */
 export const checkpoint = gradientCheckpoint;
+
+/** Saved: the block's inputs. Runs the block again with gradients on and backward through it. */
+export function checkpointGradient(c: GradientContext): (Tensor | null)[] {
+  const fn = c.attributes.fn as (...inputs: Tensor[]) => Tensor;
+  const detached = c.saved.map((t, i) => {
+    const d = t.detach();
+    if (c.inputs[i].requiresGrad) d.requiresGrad_();
+    return d;
+  });
+  enableGrad(() => {
+    const recomputed = fn(...detached);
+    backward(recomputed, c.grad);
+    recomputed.dispose();
+  });
+  return detached.map((d) => {
+    const g = d.grad ? keep(d.grad) : null;
+    d.dispose();
+    return g;
+  });
+}

@@ -3,29 +3,25 @@
 // the output gradient and returns one gradient per input (null where none is wanted); broadcast
 // inputs are summed back to their shape. Rules of ops with a fused backward kernel
 // (`geluBackward`, `layerNormBackward`, ...) use it when the backend has it and compose ops
-// otherwise. Ops that a backend or another package adds register with `defineGradient`.
+// otherwise (those longer rules are in fused-gradients.ts). Ops that a backend or another
+// package adds register with `defineGradient`.
 import { isFloatDType } from '../dtype.js';
-import { keep } from '../engine.js';
 import { TensorError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
 import * as o from '../ops/elementwise.js';
-import { gather, oneHot, scatterAdd } from '../ops/indexing.js';
-import { runKernel } from '../ops/kernel.js';
+import { gather, scatterAdd } from '../ops/indexing.js';
 import { matmul } from '../ops/matmul.js';
-import { mean, sum, sumToShape } from '../ops/reduce.js';
-import {
-  broadcastView,
-  contiguous,
-  denseCopy,
-  expand,
-  narrow,
-  permute,
-  reshape,
-} from '../ops/shape.js';
-import { softmax } from '../ops/softmax.js';
+import { sum, sumToShape } from '../ops/reduce.js';
+import { expand, narrow, permute, reshape } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
-import { backward } from './backward.js';
-import { enableGrad } from './grad-mode.js';
+import { checkpointGradient } from './checkpoint.js';
+import {
+  attentionGradient,
+  crossEntropyGradient,
+  embeddingGradient,
+  geluGradient,
+  layerNormGradient,
+} from './fused-gradients.js';
 import type { InputInfo, OpAttributes } from './node.js';
 
 /** What a gradient rule sees. */
@@ -44,9 +40,6 @@ export interface GradientContext {
 export type GradientRule = (context: GradientContext) => (Tensor | null)[];
 
 type C = GradientContext;
-
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Only computes a gradient for inputs that want one. */
 const wants = (c: C, i: number, f: () => Tensor): Tensor | null =>
@@ -228,7 +221,7 @@ export function defineGradient(op: string, rule: GradientRule): void {
   table[op] = rule;
 }
 
-// --- helpers of the rules above ---------------------------------------------------------------
+// --- helpers of the short rules above (the longer ones are in fused-gradients.ts) ---------------------------------------------------------------
 
 function zerosOf(like: Tensor, shape: readonly number[]): Tensor {
   return zeros(shape, { dtype: like.dtype, backend: like.backend.name });
@@ -291,139 +284,4 @@ function placeSlice(grad: Tensor, shape: readonly number[], starts: readonly num
     {},
   );
   return out;
-}
-
-/**
- * d/dx x*Phi(x) = Phi(x) + x*phi(x) (exact), or the derivative of the tanh approximation; one
- * pass of the backend's `geluBackward` kernel instead of ~10 element-wise ops when it has one.
- */
-function geluGradient(x: Tensor, grad: Tensor, approximate: 'none' | 'tanh'): Tensor {
-  if (x.backend.supports('geluBackward')) {
-    const [dx] = runKernel(
-      'geluBackward',
-      [contiguous(x), contiguous(grad)],
-      [{ shape: x.shape, dtype: x.dtype }],
-      { approximate },
-    );
-    return dx;
-  }
-  if (approximate === 'none') {
-    const Phi = o.mul(o.add(o.erf(o.mul(x, Math.SQRT1_2)), 1), 0.5);
-    const phi = o.mul(o.exp(o.mul(o.mul(x, x), -0.5)), INV_SQRT_2PI);
-    return o.mul(grad, o.add(Phi, o.mul(x, phi)));
-  }
-  const t = o.tanh(o.mul(o.add(x, o.mul(o.mul(o.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI));
-  const dInner = o.mul(o.add(o.mul(o.mul(x, x), 3 * 0.044715), 1), SQRT_2_OVER_PI);
-  const d = o.add(
-    o.mul(o.add(t, 1), 0.5),
-    o.mul(o.mul(o.mul(x, 0.5), o.sub(1, o.mul(t, t))), dInner),
-  );
-  return o.mul(grad, d);
-}
-
-/** Rows of `weight [V, C]` looked up by `ids`: the gradient rows added up per id. */
-function embeddingGradient(grad: Tensor, ids: Tensor, V: number): Tensor {
-  const C = grad.shape[grad.rank - 1];
-  const g = reshape(grad, [ids.size, C]);
-  if (g.backend.supports('embeddingBackward')) {
-    const dense = g.isContiguous ? g : denseCopy(g);
-    return runKernel('embeddingBackward', [ids, dense], [{ shape: [V, C], dtype: g.dtype }])[0];
-  }
-  const index = broadcastView(reshape(ids, [ids.size, 1]), [ids.size, C]);
-  return scatterAdd(zerosOf(g, [V, C]), 0, index, g);
-}
-
-/** Saved [x [R, C], mean [R], rstd [R], weight?]; gradients of x, weight, bias. */
-function layerNormGradient(c: C): (Tensor | null)[] {
-  const [x, m, rstd, weight] = c.saved;
-  const { hasWeight, hasBias } = c.attributes as { hasWeight: boolean; hasBias: boolean };
-  const [R, C] = x.shape;
-  const dy = reshape(c.grad, [R, C]);
-  let grads: Tensor[];
-  if (x.backend.supports('layerNormBackward') && R > 0) {
-    const shapes = [
-      { shape: [R, C], dtype: x.dtype },
-      ...(hasWeight ? [{ shape: [C], dtype: x.dtype }] : []),
-      ...(hasBias ? [{ shape: [C], dtype: x.dtype }] : []),
-    ];
-    grads = runKernel(
-      'layerNormBackward',
-      [contiguous(dy), x, m, rstd, ...(hasWeight ? [weight] : [])],
-      shapes,
-      { hasWeight, hasBias },
-    );
-  } else {
-    // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = dy * weight.
-    const xhat = o.mul(o.sub(x, reshape(m, [R, 1])), reshape(rstd, [R, 1]));
-    const dxhat = hasWeight ? o.mul(dy, weight) : dy;
-    const inner = o.sub(
-      o.sub(dxhat, mean(dxhat, 1, { keepDim: true })),
-      o.mul(xhat, mean(o.mul(dxhat, xhat), 1, { keepDim: true })),
-    );
-    grads = [o.mul(inner, reshape(rstd, [R, 1]))];
-    if (hasWeight) grads.push(sum(o.mul(dy, xhat), 0));
-    if (hasBias) grads.push(sum(dy, 0));
-  }
-  grads[0] = reshape(grads[0], c.inputs[0].shape);
-  return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
-}
-
-/**
- * Saved [rows [R, V], ids [R]]: d loss_r / d logits_r = softmax - (1 - s) onehot - s / V, zero
- * for ignored rows (s: label smoothing).
- */
-function crossEntropyGradient(c: C): Tensor {
-  const [rows, ids] = c.saved;
-  const { ignoreIndex, labelSmoothing: s } = c.attributes as {
-    ignoreIndex: number;
-    labelSmoothing: number;
-  };
-  const [R, V] = rows.shape;
-  if (rows.backend.supports('crossEntropyBackward')) {
-    return runKernel(
-      'crossEntropyBackward',
-      [rows, ids, contiguous(c.grad)],
-      [{ shape: [R, V], dtype: rows.dtype }],
-      { ignoreIndex, labelSmoothing: s },
-    )[0];
-  }
-  const valid = o.ne(ids, ignoreIndex);
-  const target = oneHot(o.where(valid, ids, 0), V).to(rows.dtype);
-  const d = o.sub(o.sub(softmax(rows, 1), o.mul(target, 1 - s)), s / V);
-  return o.where(reshape(valid, [R, 1]), o.mul(d, reshape(c.grad, [R, 1])), 0);
-}
-
-/**
- * Saved [q, k, v, out, logsumexp] (contiguous) of the fused forward: the backend's
- * `attentionBackward` recomputes the weights row by row (FlashAttention's backward).
- */
-function attentionGradient(c: C): (Tensor | null)[] {
-  const [q, k, v, out, logsumexp] = c.saved;
-  const grads = runKernel(
-    'attentionBackward',
-    [q, k, v, out, contiguous(c.grad), logsumexp],
-    [q, k, v].map((t) => ({ shape: t.shape, dtype: t.dtype })),
-    { causal: Boolean(c.attributes.causal), scale: Number(c.attributes.scale) },
-  );
-  return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
-}
-
-/** Saved: the block's inputs. Runs the block again with gradients on and backward through it. */
-function checkpointGradient(c: C): (Tensor | null)[] {
-  const fn = c.attributes.fn as (...inputs: Tensor[]) => Tensor;
-  const detached = c.saved.map((t, i) => {
-    const d = t.detach();
-    if (c.inputs[i].requiresGrad) d.requiresGrad_();
-    return d;
-  });
-  enableGrad(() => {
-    const recomputed = fn(...detached);
-    backward(recomputed, c.grad);
-    recomputed.dispose();
-  });
-  return detached.map((d) => {
-    const g = d.grad ? keep(d.grad) : null;
-    d.dispose();
-    return g;
-  });
 }
