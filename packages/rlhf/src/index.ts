@@ -11,6 +11,7 @@ export {
 export { RlhfError } from './errors.js';
 export { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from './grpo/config.js';
 export { type GrpoBatch, groupAdvantages, grpoLoss, k3Kl } from './grpo/loss.js';
+export { type GrpoTrainerOptions, type GrpoTrainerResult, trainGrpo } from './grpo/trainer.js';
 export { logSigmoid, sequenceLogProbs, tokenLogProbs } from './log-probs.js';
 export { PPO_DEFAULTS, type PpoConfig, validatePpoConfig } from './ppo/config.js';
 export {
@@ -21,6 +22,7 @@ export {
   ppoValueLoss,
 } from './ppo/loss.js';
 export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
+export { type Rollout, type RolloutSampling, sampleRollout } from './rollout.js';
 export {
   batchIndices,
   type CheckpointOptions,
