@@ -21,6 +21,12 @@ export {
   ppoPolicyLoss,
   ppoValueLoss,
 } from './ppo/loss.js';
+export {
+  PolicyWithValueHead,
+  type PpoTrainerOptions,
+  type PpoTrainerResult,
+  trainPpo,
+} from './ppo/trainer.js';
 export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
 export { type Rollout, type RolloutSampling, sampleRollout } from './rollout.js';
 export {
