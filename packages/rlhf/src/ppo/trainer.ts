@@ -137,7 +137,8 @@ export interface PpoTrainerResult {
 /** Rows of `values` (flat [B, T]) restricted to the first `columns` columns of the given rows. */
 function rowsOf(values: Float32Array, T: number, rows: number[], columns: number): Tensor {
   const out = new Float32Array(rows.length * columns);
-  rows.forEach((row, i) => out.set(values.subarray(row * T, row * T + columns), i * columns));
+  for (const [i, row] of rows.entries())
+    out.set(values.subarray(row * T, row * T + columns), i * columns);
   return fromValues(out, [rows.length, columns]);
 }
 
@@ -238,7 +239,11 @@ export async function trainPpo(options: PpoTrainerOptions): Promise<PpoTrainerRe
       if (config.whitenAdvantages) {
         let n = 0;
         let sum = 0;
-        for (let i = 0; i < mask.length; i++) if (mask[i]) n++, (sum += advantages[i]);
+        for (let i = 0; i < mask.length; i++)
+          if (mask[i]) {
+            n++;
+            sum += advantages[i];
+          }
         const m = sum / n;
         let squares = 0;
         for (let i = 0; i < mask.length; i++) if (mask[i]) squares += (advantages[i] - m) ** 2;
