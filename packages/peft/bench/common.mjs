@@ -1,7 +1,7 @@
 // Shared by the PEFT benchmark's processes: the two corpora, the character vocabulary over both,
 // the model shape, and a deterministic loss over fixed validation windows.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crossEntropy, noGrad, tensor, tidy } from '@llmkit/core-tensor';
@@ -25,17 +25,29 @@ export const BATCH = 12;
 /** Fine-tuning and evaluation windows: 8 positions short of blockSize, room for prompt tuning's 8 virtual tokens. */
 export const CONTEXT = MODEL.blockSize - 8;
 
-/** The old domain (Tiny Shakespeare) and the new one (this repository's Markdown, git-tracked). */
-export function corpora() {
+/**
+ * The old domain (Tiny Shakespeare) and the new one (this repository's git-tracked Markdown),
+ * encoded with a character vocabulary over both. Pretraining stores the Markdown and the
+ * vocabulary beside the base model (`snapshot`), and fine-tuning reads them back, so the files
+ * others commit meanwhile change nothing.
+ */
+export function corpora(snapshot) {
   const old = readFileSync(shakespearePath, 'utf8');
-  const files = execFileSync('git', ['ls-files', '*.md'], { cwd: repoRoot, encoding: 'utf8' })
-    .split('\n')
-    .filter((f) => f && !f.includes('CHANGELOG'));
-  const markdown = files.map((f) => readFileSync(join(repoRoot, f), 'utf8')).join('\n\n');
-  const chars = [...new Set(old + markdown)].sort();
+  let markdown;
+  let chars;
+  if (snapshot && existsSync(join(snapshot, 'corpus.json'))) {
+    ({ markdown, chars } = JSON.parse(readFileSync(join(snapshot, 'corpus.json'), 'utf8')));
+  } else {
+    const files = execFileSync('git', ['ls-files', '*.md'], { cwd: repoRoot, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f && !f.includes('CHANGELOG'));
+    markdown = files.map((f) => readFileSync(join(repoRoot, f), 'utf8')).join('\n\n');
+    chars = [...new Set(old + markdown)].sort();
+    if (snapshot) writeFileSync(join(snapshot, 'corpus.json'), JSON.stringify({ markdown, chars }));
+  }
   const index = new Map(chars.map((c, i) => [c, i]));
   const encode = (text) => Int32Array.from(text, (c) => index.get(c));
-  return { chars, old: encode(old), markdown: encode(markdown), files: files.length };
+  return { chars, old: encode(old), markdown: encode(markdown) };
 }
 
 /** The last 10% of a token stream (TokenWindows' validation split). */

@@ -8,7 +8,7 @@ import { corpora, useFastBackend, MODEL, BATCH } from './common.mjs';
 await useFastBackend();
 
 const [out, steps] = process.argv.slice(2);
-const { chars, old } = corpora();
+const { chars, old } = corpora(out);
 manualSeed(1337);
 const model = new GPT({ vocabSize: chars.length, ...MODEL });
 const trainer = new Trainer({
