@@ -62,25 +62,17 @@ function expectations(code) {
 
 const squash = (text) => text.replace(/\s+/g, '');
 
-// Each block is wrapped so an error names its block: top-level declarations must stay visible to
-// later blocks, so the wrapper is a marker line printed to stderr, not a function scope.
+// The blocks are joined (each after a marker line printed to stderr, so an error names its block)
+// and transpiled as one TypeScript module: top-level declarations stay visible to later blocks, and
+// an import that only a later block uses is not elided. JavaScript blocks are valid TypeScript.
 function buildModule(blocks) {
-  const parts = [];
-  for (const block of blocks) {
-    const js =
-      block.lang === 'ts'
-        ? ts.transpileModule(block.code, {
-            compilerOptions: {
-              module: ts.ModuleKind.ESNext,
-              target: ts.ScriptTarget.ES2022,
-              verbatimModuleSyntax: false,
-            },
-          }).outputText
-        : block.code;
-    parts.push(`process.stderr.write('\\n@@guide-block ${block.index}\\n');\n${js}`);
-  }
-  // Imports are hoisted by ES modules anyway; keeping them in place keeps block order readable.
-  return `${parts.join('\n')}\nexport {};\n`;
+  const source = blocks
+    .map((block) => `process.stderr.write('\\n@@guide-block ${block.index}\\n');\n${block.code}`)
+    .join('\n');
+  const { outputText } = ts.transpileModule(`${source}\nexport {};\n`, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  return outputText;
 }
 
 const guides = readdirSync(guidesDir)
