@@ -30,11 +30,16 @@ function packagesImportedBy(entry: string): Set<string> {
 }
 
 describe('entry points', () => {
-  it('keeps @llmkit/rag free of @llmkit/transformer and @llmkit/core-tensor (only /encoder needs them)', () => {
+  it('keeps @llmkit/rag, /eval and /sql free of @llmkit/transformer and @llmkit/core-tensor (only /encoder needs them)', () => {
     const main = packagesImportedBy('index.ts');
     expect(main.has('@electric-sql/pglite')).toBe(true); // the walk does see packages
     expect(main.has('@llmkit/transformer')).toBe(false);
     expect(main.has('@llmkit/core-tensor')).toBe(false);
+    for (const entry of ['eval.ts', 'sql.ts']) {
+      const imported = packagesImportedBy(entry);
+      expect(imported.has('@llmkit/transformer')).toBe(false);
+      expect(imported.has('@llmkit/core-tensor')).toBe(false);
+    }
     const encoder = packagesImportedBy('encoder.ts');
     expect(encoder.has('@llmkit/transformer')).toBe(true);
     expect(encoder.has('@llmkit/core-tensor')).toBe(true);
@@ -44,5 +49,7 @@ describe('entry points', () => {
       expect(manifest.peerDependenciesMeta[peer]).toEqual({ optional: true });
     }
     expect(manifest.exports['./encoder'].default).toBe('./dist/encoder.js');
+    expect(manifest.exports['./eval'].default).toBe('./dist/eval.js');
+    expect(manifest.exports['./sql'].default).toBe('./dist/sql.js');
   });
 });
