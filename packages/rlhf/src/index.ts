@@ -28,6 +28,14 @@ export {
   trainPpo,
 } from './ppo/trainer.js';
 export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
+export {
+  classifierReward,
+  pairAccuracy,
+  type RewardTrainerOptions,
+  type SequenceClassifier,
+  scalarReward,
+  trainRewardModel,
+} from './reward/trainer.js';
 export { type Rollout, type RolloutSampling, sampleRollout } from './rollout.js';
 export {
   batchIndices,
