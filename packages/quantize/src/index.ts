@@ -32,3 +32,11 @@ export {
   type QuantizationConfig,
   saveQuantized,
 } from './io.js';
+export { type ExportQuantizedGgufOptions, exportQuantizedGguf } from './gguf.js';
+export {
+  type EvaluateLossOptions,
+  evaluateLoss,
+  type QualityReport,
+  quantizeWithReport,
+  weightBytes,
+} from './report.js';

@@ -92,7 +92,7 @@ describe('bad quantized folders', () => {
   async function variant(
     name: string,
     change: (files: {
-      config: Record<string, any>;
+      config: { layers: Record<string, Record<string, unknown>> };
       tensors: ReturnType<typeof parseSafetensors>;
     }) => void,
   ): Promise<string> {

@@ -168,7 +168,7 @@ describe('NF4', () => {
         0.152 * absmax[block] + scaleError + 1e-9,
       );
     }
-  });
+  }, 60_000);
 });
 
 // llama.cpp's reference quantizers, written here from their published formulas (ggml-quants.c,

@@ -23,6 +23,24 @@ export interface ExportGgufOptions {
   name?: string;
   /** Beginning/end-of-sequence id. Default the tokenizer's `<|endoftext|>`. */
   eosTokenId?: number;
+  /**
+   * Tensors to write as given instead of the model's own, by llmkit name (`h.0.attn.c_attn.weight`,
+   * `lm_head.weight`): a ggml type, the row-major float shape and the bytes. This is how
+   * @llmkit/quantize writes Q8_0 / Q4_0 blocks; the state-dict entry of that name is not read.
+   */
+  tensors?: Readonly<Record<string, GgufTensorData>>;
+  /** `general.file_type` (llama.cpp's LLAMA_FTYPE: 0 all f32, 1 mostly f16, 7 mostly Q8_0, 2 mostly Q4_0). Default from `dtype`. */
+  fileType?: number;
+}
+
+/** A tensor given to {@link exportGguf} ready-made: its ggml type, row-major shape and bytes. */
+export interface GgufTensorData {
+  /** One of GGML_TYPE (F32 0, F16 1, Q4_0 2, Q8_0 8). */
+  type: number;
+  /** Row-major float shape, e.g. `[outFeatures, inFeatures]`. */
+  shape: readonly number[];
+  /** The encoded elements (for Q8_0 / Q4_0, the blocks of each row in order). */
+  data: Uint8Array;
 }
 
 /** llmkit GPT-2 parameter name -> llama.cpp gpt2 tensor name. */
@@ -107,7 +125,8 @@ export async function exportGguf(
   const metadata: Record<string, GgufValue> = {
     'general.architecture': { type: 'string', value: 'gpt2' },
     'general.name': { type: 'string', value: options.name ?? 'llmkit-gpt2' },
-    'general.file_type': { type: 'uint32', value: dtype === 'f16' ? 1 : 0 }, // ALL_F32 / MOSTLY_F16
+    // ALL_F32 / MOSTLY_F16 unless given
+    'general.file_type': { type: 'uint32', value: options.fileType ?? (dtype === 'f16' ? 1 : 0) },
     'gpt2.context_length': { type: 'uint32', value: c.blockSize },
     'gpt2.embedding_length': { type: 'uint32', value: c.nEmbd },
     'gpt2.feed_forward_length': { type: 'uint32', value: c.intermediateSize },
@@ -125,7 +144,15 @@ export async function exportGguf(
   const parameters: [string, Tensor][] = Object.entries(model.stateDict());
   if (c.tieWordEmbeddings) parameters.push(['lm_head.weight', model.wte.weight]); // llama.cpp wants `output`
   const tensors: GgufTensor[] = [];
+  const written = new Set<string>();
   for (const [name, t] of parameters) {
+    if (written.has(name)) continue; // a head given in `tensors` and the tied `wte` fallback
+    written.add(name);
+    const given = options.tensors?.[name];
+    if (given) {
+      tensors.push({ name: ggufTensorName(name), ...given });
+      continue;
+    }
     const half = dtype === 'f16' && t.rank >= 2; // as llama.cpp's converter: 1-D tensors stay f32
     tensors.push({
       name: ggufTensorName(name),

@@ -5,8 +5,8 @@
 /** GGUF metadata value types. */
 const TYPE = { UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10 } as const;
 
-/** GGML tensor types written here. */
-export const GGML_TYPE = { F32: 0, F16: 1 } as const;
+/** GGML tensor types written here (Q4_0 and Q8_0 blocks come from @llmkit/quantize). */
+export const GGML_TYPE = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8 } as const;
 
 /** A metadata value: its GGUF type is chosen from the tag. */
 export type GgufValue =
@@ -24,7 +24,7 @@ export interface GgufTensor {
   name: string;
   /** Row-major shape (written reversed, as GGUF lists the innermost dimension first). */
   shape: readonly number[];
-  /** `GGML_TYPE.F32` or `GGML_TYPE.F16`. */
+  /** One of {@link GGML_TYPE}. */
   type: number;
   /** The elements' bytes. */
   data: Uint8Array;

@@ -1,0 +1,132 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '@llmkit/backend-cpu/register';
+import { getBackend, init, manualSeed, noGrad, setBackend } from '@llmkit/core-tensor';
+import { getEncoding } from '@llmkit/tokenizer';
+import { GPT } from '@llmkit/transformer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportQuantizedGguf } from './gguf.js';
+import { quantizedLayers, quantizeModel } from './model.js';
+
+await setBackend(getBackend().name); // cpu when the addon loads: the 50257-token head is slow on js
+const dir = mkdtempSync(join(tmpdir(), 'llmkit-quantize-gguf-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A GPT-2-shaped model with weights livelier than GPT-2's init, so greedy ids are not a repeat. */
+function model(seed: number): GPT {
+  manualSeed(seed);
+  const gpt = new GPT({ vocabSize: 50257, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 64 });
+  noGrad(() => {
+    for (const p of gpt.parameters()) if (p.rank === 2) init.normal(p, 0, 0.15);
+  });
+  return gpt.eval();
+}
+
+/** The ggml type and dims GGUF's tensor info records for `name`. */
+function tensorInfo(file: Buffer, name: string): { type: number; dims: number[] } {
+  const needle = Buffer.concat([Buffer.alloc(8), Buffer.from(name)]);
+  needle.writeBigUInt64LE(BigInt(name.length));
+  let at = file.indexOf(needle) + needle.length;
+  const rank = file.readUInt32LE(at);
+  at += 4;
+  const dims = Array.from({ length: rank }, (_, i) => Number(file.readBigUInt64LE(at + 8 * i)));
+  return { type: file.readUInt32LE(at + 8 * rank), dims };
+}
+
+describe('exportQuantizedGguf', () => {
+  for (const [format, type] of [
+    ['q8_0', 8],
+    ['q4_0', 2],
+  ] as const) {
+    it(`writes ${format} layers as ggml type ${type} with llmkit's exact blocks, norms and biases f32`, async () => {
+      const gpt = model(1);
+      quantizeModel(gpt, { format, lmHead: true });
+      const path = join(dir, `${format}.gguf`);
+      await exportQuantizedGguf(gpt, path, { tokenizer: getEncoding('gpt2') });
+      const file = readFileSync(path);
+      expect(tensorInfo(file, 'blk.0.attn_qkv.weight')).toEqual({ type, dims: [64, 192] });
+      expect(tensorInfo(file, 'output.weight')).toEqual({ type, dims: [64, 50257] });
+      expect(tensorInfo(file, 'token_embd.weight').type).toBe(0);
+      expect(tensorInfo(file, 'blk.1.attn_norm.weight').type).toBe(0);
+      expect(tensorInfo(file, 'blk.1.ffn_up.bias').type).toBe(0);
+      for (const [, layer] of quantizedLayers(gpt)) {
+        const blocks = Buffer.from(layer.quantizedWeightSync().parts.weight as Uint8Array);
+        expect(file.indexOf(blocks)).toBeGreaterThan(0);
+      }
+    }, 120_000);
+  }
+  it('rejects layers in a format llama.cpp does not get from here', async () => {
+    const gpt = model(2);
+    quantizeModel(gpt, { format: 'int8' });
+    await expect(
+      exportQuantizedGguf(gpt, join(dir, 'x.gguf'), { tokenizer: getEncoding('gpt2') }),
+    ).rejects.toThrow(/layer 'h.0.attn.c_attn' is 'int8'; GGUF export writes 'q8_0' or 'q4_0'/);
+    expect(existsSync(join(dir, 'x.gguf'))).toBe(false);
+  }, 120_000);
+});
+
+// llama.cpp itself (opt-in, as @llmkit/transformer's check: node-llama-cpp is ~700 MB):
+// LLMKIT_NODE_LLAMA_CPP=<folder where npm i node-llama-cpp ran>.
+const llamaFolder = process.env.LLMKIT_NODE_LLAMA_CPP;
+const haveLlama = !!llamaFolder && existsSync(join(llamaFolder, 'node_modules', 'node-llama-cpp'));
+
+describe.skipIf(!haveLlama)('Q8_0 / Q4_0 GGUF in llama.cpp (node-llama-cpp)', () => {
+  for (const format of ['q8_0', 'q4_0'] as const) {
+    it(`${format}: llama.cpp's greedy ids follow llmkit's quantized model for 32 tokens (near-ties aside)`, async () => {
+      const require = createRequire(join(llamaFolder as string, 'package.json'));
+      const { getLlama } = await import(require.resolve('node-llama-cpp'));
+      const gpt = model(3);
+      quantizeModel(gpt, { format, lmHead: true });
+      const encoding = getEncoding('gpt2');
+      const path = join(dir, `llama-${format}.gguf`);
+      await exportQuantizedGguf(gpt, path, { tokenizer: encoding });
+      const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+      const loaded = await llama.loadModel({ modelPath: path });
+      const context = await loaded.createContext({ contextSize: 64 });
+      const prompt = encoding.encode('The quick brown fox');
+      const [ours] = await gpt.generate([prompt], { maxNewTokens: 32 });
+      const mine = ours.slice(prompt.length);
+      /** llama.cpp's greedy continuation of `prefix`, `count` tokens. */
+      const continuation = async (prefix: number[], count: number) => {
+        const sequence = context.getSequence();
+        const out: number[] = [];
+        for await (const token of sequence.evaluate(prefix, { temperature: 0 })) {
+          out.push(token);
+          if (out.length === count) break;
+        }
+        sequence.dispose();
+        return out;
+      };
+      // llama.cpp rounds activations to 8 bits inside its Q8_0 / Q4_0 dot products, so where
+      // llmkit's top two logits are nearly tied the other one may win. At each parting the margin
+      // must be such a near-tie (< 0.05); llama.cpp then continues from llmkit's token.
+      const ties: string[] = [];
+      let agreedFirst = -1;
+      let at = 0;
+      while (at < mine.length) {
+        const theirs = await continuation([...prompt, ...mine.slice(0, at)], mine.length - at);
+        const part = theirs.findIndex((id, i) => id !== mine[at + i]);
+        if (part < 0) break;
+        at += part;
+        if (agreedFirst < 0) agreedFirst = at;
+        const logits = noGrad(
+          () => gpt.forward([[...prompt, ...mine.slice(0, at)]], { lastOnly: true }).logits,
+        );
+        const row = Array.from(await logits.data<Float32Array>()).sort((x, y) => y - x);
+        logits.dispose();
+        ties.push(`token ${at}: margin ${(row[0] - row[1]).toFixed(4)}`);
+        expect(row[0] - row[1], `${format} parts at token ${at}`).toBeLessThan(0.05);
+        at++;
+      }
+      console.log(
+        `${format}: llama.cpp's greedy ids ${agreedFirst < 0 ? "equal llmkit's for all 32 tokens" : `equal llmkit's for the first ${agreedFirst}`}; near-ties: ${ties.join(', ') || 'none'}`,
+      );
+      expect(ties.length).toBeLessThanOrEqual(3);
+      expect(new Set(mine).size).toBeGreaterThan(1);
+      await context.dispose();
+      await loaded.dispose();
+    }, 400_000);
+  }
+});
