@@ -157,9 +157,7 @@ export interface RewardTrainerOptions {
  * const { evalAccuracy, reward } = await trainRewardModel({ model, tokenizer, pairs, evalPairs, steps: 200 });
  * ```
  */
-export async function trainRewardModel(
-  options: RewardTrainerOptions,
-): Promise<{
+export async function trainRewardModel(options: RewardTrainerOptions): Promise<{
   history: StepMetrics[];
   step: number;
   evalAccuracy: number | null;
