@@ -6,6 +6,7 @@
 //   node scripts/api-report.mjs --list     print the whole report to stdout
 //   node scripts/api-report.mjs --write    write api/<package>.api.txt for every package
 //   node scripts/api-report.mjs --check    fail, with a diff, where the built surface differs
+//   (--root=DIR: another repository layout, for the script's own test)
 //
 // Packages are found from packages/*/package.json: each key of `exports` whose target names a
 // `types` file is an entry point ("./package.json" and other plain files are not). Build first
@@ -13,11 +14,16 @@
 // It records names and kinds, not signatures: a renamed, added or removed export shows up as a
 // diff; a changed parameter type does not.
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const rootOption = argv.find((arg) => arg.startsWith('--root='));
+// --root=DIR reads DIR/packages and DIR/api instead of this repository's (the script's test uses it)
+const root = rootOption
+  ? resolve(rootOption.slice('--root='.length))
+  : join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
 const apiDir = join(root, 'api');
 
@@ -186,11 +192,13 @@ function lineDiff(before, after) {
   );
 }
 
-const args = new Set(process.argv.slice(2));
+const args = new Set(argv.filter((arg) => arg !== rootOption));
 const known = new Set(['--write', '--check', '--list']);
 for (const arg of args) {
   if (!known.has(arg)) {
-    console.error(`api-report: unknown option ${arg}; expected one of ${[...known].join(', ')}`);
+    console.error(
+      `api-report: unknown option ${arg}; expected one of ${[...known].join(', ')}, --root=DIR`,
+    );
     process.exit(2);
   }
 }
