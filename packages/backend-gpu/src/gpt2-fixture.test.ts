@@ -93,4 +93,28 @@ describe.skipIf(!gpu || !present)('GPT-2 fixture on webgpu', () => {
       await setBackend('js');
     }
   });
+
+  it('runs GPT.forward on ids given as a webgpu tensor (never read back synchronously)', async () => {
+    registerBackend('webgpu', () => gpu!, 30);
+    await setBackend('webgpu');
+    try {
+      const model = await loadPretrained(fixture);
+      const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
+      const ids = reference.input_ids.to('int32'); // [B, T] on webgpu
+      expect(ids.backend.name).toBe('webgpu');
+      expect(() => ids.dataSync()).toThrow(/reads asynchronously/);
+      const { logits, loss } = noGrad(() => model.forward(ids, { targets: ids }));
+      expect(logits.backend.name).toBe('webgpu');
+      const expected = await reference.logits.data();
+      const actual = await logits.data();
+      expect(actual.length).toBe(expected.length);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+      expect(worst).toBeLessThan(1e-4);
+      expect(Number.isFinite((await loss!.data())[0])).toBe(true);
+    } finally {
+      await setBackend('js');
+    }
+  });
 });

@@ -1,4 +1,13 @@
-import { Generator, manualSeed, memory, noGrad, type Tensor } from '@llmkit/core-tensor';
+import {
+  fromValues,
+  Generator,
+  manualSeed,
+  memory,
+  noGrad,
+  setBackend,
+  type Tensor,
+} from '@llmkit/core-tensor';
+import { createJsBackend, registerBackend } from '@llmkit/core-tensor/backend';
 import { LlmkitError } from '@llmkit/utils';
 import { describe, expect, it } from 'vitest';
 import { KVCache } from '../kv-cache.js';
@@ -312,5 +321,51 @@ describe('GPT prompt length', () => {
     expect(cropped[0]).toEqual(expected);
     expect(() => model.forward([prompt])).toThrow(/exceed blockSize 6/);
     model.dispose();
+  });
+});
+
+describe('GPT ids as a tensor', () => {
+  // A js backend without readSync behaves like WebGPU for the model code: reads only with await.
+  registerBackend('js-async', () => ({
+    ...createJsBackend({ name: 'js-async' }),
+    readSync: undefined,
+  }));
+
+  it('runs forward on ids given as a tensor on a backend that reads only asynchronously', async () => {
+    await setBackend('js-async');
+    try {
+      manualSeed(9);
+      const model = new GPT(gpt2);
+      const ids = [
+        [1, 2, 3, 4],
+        [4, 3, 2, 16],
+      ];
+      const idsTensor = fromValues(Int32Array.from(ids.flat()), [2, 4], { dtype: 'int32' });
+      expect(() => idsTensor.dataSync()).toThrow(/reads asynchronously/);
+      const fromRows = await rows(noGrad(() => model.forward(ids).logits));
+      const out = noGrad(() => model.forward(idsTensor, { targets: ids }));
+      expect(out.logits.backend.name).toBe('js-async');
+      expect(await rows(out.logits)).toEqual(fromRows);
+      expect(Number.isFinite((await out.loss!.data())[0])).toBe(true);
+      // The ids are not read back: an int64 tensor is cast on the device.
+      const wide = noGrad(() => model.forward(idsTensor.to('int64')).logits);
+      expect(await rows(wide)).toEqual(fromRows);
+      // A mask decides positions on the host: a tensor mask needs a synchronous backend.
+      const mask = fromValues(new Int32Array(8).fill(1), [2, 4], { dtype: 'int32' });
+      expect(() => model.forward(idsTensor, { attentionMask: mask })).toThrow(
+        /attentionMask is a tensor on backend 'js-async', which reads only asynchronously; pass it as rows/,
+      );
+      expect(() => model.forward(fromValues(new Int32Array(4), [4], { dtype: 'int32' }))).toThrow(
+        /inputIds must be a non-empty \[batch, sequence\], got shape \[4\]/,
+      );
+      const onJs = fromValues(Int32Array.from(ids.flat()), [2, 4], {
+        dtype: 'int32',
+        backend: 'js',
+      });
+      expect(() => model.forward(onJs)).not.toThrow(); // read on the host, rebuilt on js-async
+      model.dispose();
+    } finally {
+      await setBackend('js');
+    }
   });
 });
