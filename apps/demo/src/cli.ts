@@ -8,6 +8,7 @@ import { CHAT_HELP, chat } from './commands/chat.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
 import { EVAL_HELP, evaluate } from './commands/eval.js';
 import { FINETUNE_HELP, finetune } from './commands/finetune.js';
+import { QUANTIZE_HELP, quantize } from './commands/quantize.js';
 import { RAG_HELP, rag } from './commands/rag.js';
 import { SAMPLE_HELP, sample } from './commands/sample.js';
 import { SERVE_HELP, serve } from './commands/serve.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[]) => unknown 
   sample: { help: SAMPLE_HELP, run: sample },
   finetune: { help: FINETUNE_HELP, run: finetune },
   eval: { help: EVAL_HELP, run: evaluate },
+  quantize: { help: QUANTIZE_HELP, run: quantize },
   rag: { help: RAG_HELP, run: rag },
   tokenize: { help: TOKENIZE_HELP, run: tokenize },
   chat: { help: CHAT_HELP, run: chat },
