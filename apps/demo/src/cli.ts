@@ -4,6 +4,7 @@
  * User mistakes (bad flags, missing files) print one line and exit with status 2.
  */
 import { CliError } from './cli-error.js';
+import { ALIGN_HELP, align } from './commands/align.js';
 import { CHAT_HELP, chat } from './commands/chat.js';
 import { DEMO_HELP, demo } from './commands/demo.js';
 import { EVAL_HELP, evaluate } from './commands/eval.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[]) => unknown 
   sample: { help: SAMPLE_HELP, run: sample },
   finetune: { help: FINETUNE_HELP, run: finetune },
   eval: { help: EVAL_HELP, run: evaluate },
+  align: { help: ALIGN_HELP, run: align },
   quantize: { help: QUANTIZE_HELP, run: quantize },
   rag: { help: RAG_HELP, run: rag },
   tokenize: { help: TOKENIZE_HELP, run: tokenize },
