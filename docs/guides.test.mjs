@@ -93,6 +93,13 @@ test('every guide has at least one runnable block', () => {
   }
 });
 
+test('docs/typedoc.json lists every guide as a project document', () => {
+  const { projectDocuments } = JSON.parse(readFileSync(join(docsDir, 'typedoc.json'), 'utf8'));
+  for (const name of readdirSync(guidesDir).filter((file) => file.endsWith('.md'))) {
+    assert.ok(projectDocuments.includes(`guides/${name}`), `typedoc.json: add guides/${name}`);
+  }
+});
+
 test('extractBlocks numbers blocks and honours no-run', () => {
   const blocks = extractBlocks(
     'a\n```ts\nconst x = 1;\n```\n```sh\nls\n```\n```js no-run\nf()\n```\n',
