@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { manualSeed } from '@llmkit/core-tensor';
+import { getPeftModel, type PeftConfig, PeftModel, saveAdapter } from '@llmkit/peft';
 import { CHATML_TEMPLATE, encodingToJSON, PLAIN_TEMPLATE, trainBpe } from '@llmkit/tokenizer';
 import {
   causalLanguageModelLoss,
@@ -21,7 +22,7 @@ import {
   Trainer,
   type TrainResult,
 } from '@llmkit/trainer';
-import { EncoderForSequenceClassification } from '@llmkit/transformer';
+import { EncoderForSequenceClassification, type GPT } from '@llmkit/transformer';
 import { chooseBackend } from '../backend.js';
 import { CliError } from '../cli-error.js';
 import { evaluateTokens } from '../evaluate-tokens.js';
@@ -41,6 +42,14 @@ Fine-tunes a model for instructions or trains an encoder to classify sentences.
       --template NAME    plain ("User: ...\\nAssistant: ...", the default) or chatml
       --replay F         share of each batch drawn from the base run's own text, against
                          forgetting it (ReplayData's fraction; default 0, none; below 1)
+      --method NAME      full (default), or parameter-efficient with @llmkit/peft: lora, qlora
+                         (LoRA over an nf4 base), ia3 or prompt-tuning (8 virtual tokens); the
+                         adapter goes to DIR/adapter in Hugging Face PEFT's layout, and lora and
+                         ia3 also write the merged model (qlora and prompt-tuning: adapter only)
+      --r N              LoRA / QLoRA rank (default 8)
+      --alpha A          LoRA / QLoRA alpha, the update scaled by alpha / r (default 16)
+      --target-modules L comma-separated module names (default: c_attn for LoRA; c_attn and
+                         mlp.c_proj for IA3, where mlp.* scale their inputs)
   --task classification  trains an encoder classifier from scratch, with a small BPE learned
                          from the data, on "sentence<TAB>label" lines (PATH: a file, or a folder
                          of .txt files) and reports accuracy on a held-out split
@@ -111,7 +120,7 @@ function split<T>(items: T[], common: Common, what: string) {
   return holdOut(items, common.validationFraction, common.seed);
 }
 
-function summarise(task: string, result: TrainResult, extra: Record<string, number> = {}) {
+function summarise(task: string, result: TrainResult, extra: Record<string, number | string> = {}) {
   return {
     task,
     steps: result.steps,
@@ -122,11 +131,82 @@ function summarise(task: string, result: TrainResult, extra: Record<string, numb
   };
 }
 
+/** The PEFT flags of `--task instruction`. */
+interface PeftFlags {
+  method: string;
+  r: number;
+  alpha: number;
+  targetModules: string[] | undefined;
+}
+
+const PEFT_METHODS = ['full', 'lora', 'qlora', 'ia3', 'prompt-tuning'];
+const VIRTUAL_TOKENS = 8;
+
+/** The model to train: `model` itself for full fine-tuning, else a PeftModel around it. */
+function adapt(model: GPT, flags: PeftFlags): GPT | PeftModel<GPT> {
+  const targets = flags.targetModules;
+  const configs: Record<string, PeftConfig> = {
+    lora: {
+      method: 'lora',
+      r: flags.r,
+      alpha: flags.alpha,
+      ...(targets ? { targetModules: targets } : {}),
+    },
+    qlora: {
+      method: 'qlora',
+      r: flags.r,
+      alpha: flags.alpha,
+      ...(targets ? { targetModules: targets } : {}),
+    },
+    ia3: {
+      method: 'ia3',
+      ...(targets
+        ? {
+            targetModules: targets,
+            feedforwardModules: targets.filter((t) => t.startsWith('mlp.')),
+          }
+        : {}),
+    },
+    'prompt-tuning': { method: 'prompt-tuning', numVirtualTokens: VIRTUAL_TOKENS },
+  };
+  if (flags.method === 'full') return model;
+  try {
+    return getPeftModel(model, configs[flags.method]);
+  } catch (error) {
+    throw new CliError(`--method ${flags.method}: ${(error as Error).message}`);
+  }
+}
+
+/** Writes the tuned model (and adapter) and returns the PEFT part of the summary. */
+async function writeTuned(out: string, from: string, model: GPT, tuned: GPT | PeftModel<GPT>) {
+  const trainable = tuned
+    .parameters()
+    .filter((p) => p.requiresGrad)
+    .reduce((n, p) => n + p.size, 0);
+  const all = tuned.parameterCount();
+  const summary: Record<string, number | string> = {
+    trainable_parameters: trainable,
+    trainable_percent: +((100 * trainable) / all).toFixed(3),
+    peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+  };
+  if (!(tuned instanceof PeftModel)) {
+    await writeModel(out, model);
+    return summary;
+  }
+  const adapter = join(out, 'adapter');
+  await saveAdapter(tuned, adapter, { baseModelNameOrPath: from });
+  summary.adapter_bytes = statSync(join(adapter, 'adapter_model.safetensors')).size;
+  if (tuned.adapterMethod(tuned.adapterNames[0]).mergeable)
+    await writeModel(out, tuned.mergeAndUnload());
+  return summary;
+}
+
 async function instruction(
   common: Common,
   checkpoint: string | undefined,
   template: string,
   replay: number,
+  peftFlags: PeftFlags,
 ) {
   if (!checkpoint)
     throw new CliError('--task instruction needs --checkpoint DIR (a run of llmkit train)');
@@ -140,7 +220,10 @@ async function instruction(
     if (error instanceof CliError) throw error;
     throw new CliError((error as Error).message);
   }
-  const { run, model, tokenizer, blockSize } = await openLanguageModel(from);
+  const { run, model, tokenizer, blockSize: modelBlockSize } = await openLanguageModel(from);
+  const tuned = adapt(model, peftFlags);
+  // prompt tuning's virtual tokens take room from the context
+  const blockSize = modelBlockSize - (peftFlags.method === 'prompt-tuning' ? VIRTUAL_TOKENS : 0);
   let instructions: ReturnType<typeof instructionBatches>;
   try {
     instructions = instructionBatches(split(records, common, 'records'), {
@@ -165,7 +248,13 @@ async function instruction(
       tokenizer: run.tokenizer,
       data: run.data, // the base text: what llmkit eval of the tuned run measures by default
       ...(run.preset === undefined ? {} : { preset: run.preset }),
-      finetune: { task: 'instruction', from, data: common.data, template, replay },
+      finetune: {
+        task: 'instruction',
+        from,
+        data: common.data,
+        template,
+        replay,
+      },
     },
     { resume: false },
   );
@@ -188,9 +277,9 @@ async function instruction(
           { fraction: replay },
         )
       : instructions;
-  model.train();
+  tuned.train();
   const trainer = new Trainer({
-    model,
+    model: tuned,
     loss: causalLanguageModelLoss,
     data,
     tokensIn: countTargets,
@@ -198,14 +287,19 @@ async function instruction(
     progress: progressFor(common),
   });
   const result = await trainer.train();
-  await writeModel(common.out, model);
-  model.eval();
+  tuned.eval();
   const validation = baseTokens.slice(Math.floor(baseTokens.length * 0.9));
   const base =
     validation.length > 1
-      ? (await evaluateTokens(model, validation, blockSize, 16)).loss
+      ? (await evaluateTokens(tuned as GPT, validation, blockSize, 16)).loss
       : Number.NaN;
-  return summarise('instruction', result, { replay, base_val_loss: +base.toFixed(4) });
+  const written = await writeTuned(common.out, from, model, tuned);
+  return summarise('instruction', result, {
+    replay,
+    base_val_loss: +base.toFixed(4),
+    ...written,
+    method: peftFlags.method,
+  });
 }
 
 async function classification(common: Common) {
@@ -304,6 +398,10 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
       checkpoint: { type: 'string' },
       template: { type: 'string', default: 'plain' },
       replay: { type: 'string', default: '0' },
+      method: { type: 'string', default: 'full' },
+      r: { type: 'string', default: '8' },
+      alpha: { type: 'string', default: '16' },
+      'target-modules': { type: 'string' },
       out: { type: 'string' },
       'max-steps': { type: 'string', default: '200' },
       'learning-rate': { type: 'string' },
@@ -343,6 +441,21 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
   if (!(replay >= 0 && replay < 1))
     throw new CliError(`--replay ${values.replay}: expected a fraction in [0, 1)`);
   const seed = seedFlag(values.seed);
+  if (!PEFT_METHODS.includes(values.method!))
+    throw new CliError(`--method ${values.method}: expected ${PEFT_METHODS.join(', ')}`);
+  if (values.method !== 'full' && !instructionTask)
+    throw new CliError(
+      `--method ${values.method}: parameter-efficient methods need --task instruction`,
+    );
+  const peftFlags: PeftFlags = {
+    method: values.method!,
+    r: number('r', values.r, 8, true),
+    alpha: number('alpha', values.alpha, 16, false),
+    targetModules: values['target-modules']
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  };
   const common: Common = {
     data: values.data ?? '',
     out: resolve(values.out ?? join('runs', `finetune-${task}`)),
@@ -363,7 +476,7 @@ export async function finetune(args: string[]): Promise<Record<string, unknown> 
   if (!values.json)
     console.error(`fine-tuning (${task}) with the ${backend} backend; run folder ${common.out}`);
   const summary = instructionTask
-    ? await instruction(common, values.checkpoint, values.template!, replay)
+    ? await instruction(common, values.checkpoint, values.template!, replay, peftFlags)
     : await classification(common);
   if (values.json) console.log(JSON.stringify(summary));
   else console.error(`done: ${JSON.stringify(summary)}`);
