@@ -56,6 +56,11 @@ if (!existsSync(join(base, 'config.json'))) {
 }
 const run = JSON.parse(readFileSync(join(base, 'run.json'), 'utf8'));
 const tokenizer = CharTokenizer.fromJSON(run.tokenizer);
+// the classifier reads a newline first: its pooled first token then is a fixed [CLS]-like slot
+const classifierTokenizer = {
+  encode: (text) => tokenizer.encode(`\n${text}`),
+  decode: (ids) => tokenizer.decode(ids),
+};
 const vocab = new Set(run.tokenizer.chars);
 const backend = core.getBackend().name;
 const baseModel = await load(base);
@@ -78,7 +83,7 @@ const sentences = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_label
         text: [...text.toLowerCase()]
           .filter((c) => vocab.has(c))
           .join('')
-          .slice(0, 64),
+          .slice(0, 63),
         label: Number(label),
       }))
       .filter((s) => s.text.length > 0),
@@ -102,12 +107,12 @@ const pad = (rows) => {
     mask: rows.map((r) => [...new Array(r.length).fill(1), ...new Array(T - r.length).fill(0)]),
   };
 };
-const classifierSteps = quick ? 100 : 400;
-const adam = new core.AdamW(classifier.parameters(), { lr: 2e-3, weightDecay: 0 });
+const classifierSteps = quick ? 100 : 600;
+const adam = new core.AdamW(classifier.parameters(), { lr: 1e-3, weightDecay: 0 });
 const started = performance.now();
 for (let step = 0; step < classifierSteps; step++) {
   const batch = Array.from({ length: 32 }, (_, k) => train[(step * 32 + k) % train.length]);
-  const { ids, mask } = pad(batch.map((s) => tokenizer.encode(s.text)));
+  const { ids, mask } = pad(batch.map((s) => classifierTokenizer.encode(s.text)));
   core.tidy(() => {
     const { loss } = classifier.forward(ids, {
       attentionMask: mask,
@@ -123,7 +128,7 @@ classifier.eval();
 let correct = 0;
 for (let i = 0; i < heldOut.length; i += 50) {
   const batch = heldOut.slice(i, i + 50);
-  const { ids, mask } = pad(batch.map((s) => tokenizer.encode(s.text)));
+  const { ids, mask } = pad(batch.map((s) => classifierTokenizer.encode(s.text)));
   const logits = core.tidy(() =>
     core.noGrad(() => classifier.forward(ids, { attentionMask: mask }).logits.dataSync()),
   );
@@ -132,7 +137,11 @@ for (let i = 0; i < heldOut.length; i += 50) {
   });
 }
 const classifierAccuracy = correct / heldOut.length;
-const reward = rlhf.classifierReward({ model: classifier, tokenizer, positiveLabel: 1 });
+const reward = rlhf.classifierReward({
+  model: classifier,
+  tokenizer: classifierTokenizer,
+  positiveLabel: 1,
+});
 
 // 3. prompts: the first 8 characters of lines of the play text
 const lines = readFileSync(join(data, 'tinyshakespeare.txt'), 'utf8')
