@@ -37,7 +37,14 @@ export {
   type TokenizerEncodeOptions,
   type TokenizerEncoding,
 } from './hf/tokenizer.js';
-export type { TokenizerConfigJson, TokenizerJson } from './hf/json.js';
+export type {
+  AddedTokenJson,
+  ComponentJson,
+  ModelJson,
+  PatternJson,
+  TokenizerConfigJson,
+  TokenizerJson,
+} from './hf/json.js';
 export { loadTokenizer } from './hf/load.js';
 export { StreamingDecoder } from './streaming.js';
 export { type TrainBpeOptions, trainBpe } from './train.js';

@@ -3,15 +3,17 @@
 import { dispose, loadSafetensors, type Tensor } from '@llmkit/core-tensor';
 import { readFailureCode, TransformerError } from '../errors.js';
 
-/** Progress of {@link readHuggingFaceWeights}: a shard finished. */
+/** Progress of loading a model folder: a weight file (shard) finished. */
 export interface LoadProgress {
   /** The file just read. */
   file: string;
-  /** Files read so far, and in all. */
+  /** Files read so far. */
   filesDone: number;
+  /** Files in all. */
   filesTotal: number;
-  /** Bytes read so far, and in all. */
+  /** Bytes read so far. */
   bytesDone: number;
+  /** Bytes in all. */
   bytesTotal: number;
 }
 
