@@ -15,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@llmkit/backend-cpu/register';
-import { getBackend, init, manualSeed, noGrad, setBackend } from '@llmkit/core-tensor';
+import { getBackend, manualSeed, setBackend } from '@llmkit/core-tensor';
 import {
   exportQuantizedGguf,
   quantizeWithReport,
