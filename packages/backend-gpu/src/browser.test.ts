@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const coreDist = join(packageRoot, '../core-tensor/dist');
+const utilsDist = join(packageRoot, '../utils/dist');
 const fixture = join(packageRoot, '../../../shared/fixtures/gpt2-tiny');
 const chromiumPath = '/usr/bin/chromium';
 
@@ -28,7 +29,7 @@ const reason = missing();
 if (reason) console.warn(`browser test skipped: ${reason}`);
 
 const PAGE = `<!doctype html>
-<script type="importmap">{ "imports": { "@llmkit/core-tensor": "/core-tensor/index.js", "@llmkit/core-tensor/backend": "/core-tensor/backend-api.js" } }</script>
+<script type="importmap">{ "imports": { "@llmkit/core-tensor": "/core-tensor/index.js", "@llmkit/core-tensor/backend": "/core-tensor/backend-api.js", "@llmkit/utils": "/utils/index.js" } }</script>
 <script type="module">
 import * as core from '@llmkit/core-tensor';
 import { registerBackend } from '@llmkit/core-tensor/backend';
@@ -99,6 +100,7 @@ describe.skipIf(reason !== undefined)('headless Chromium', () => {
     );
     const roots: Record<string, string> = {
       'core-tensor': coreDist,
+      utils: utilsDist,
       'backend-gpu': build,
       fixture,
     };
