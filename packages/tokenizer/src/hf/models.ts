@@ -38,6 +38,9 @@ function inverse(vocab: Map<string, number>): string[] {
 }
 
 const CACHE_LIMIT = 50_000;
+const UTF8 = new TextEncoder();
+/** Longer pieces are not cached: they rarely repeat, and a whole Gemma segment is one piece. */
+const MAX_CACHED_LENGTH = 256;
 
 /**
  * BPE over a merge list: the pair with the lowest merge rank is merged first (leftmost on ties),
@@ -108,6 +111,7 @@ export class BpeModel implements TokenizerModel {
     const hit = this.cache.get(text);
     if (hit) return hit;
     const out = this.encodeWord(text);
+    if (text.length > MAX_CACHED_LENGTH) return out;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(text, out);
     return out;
@@ -123,7 +127,6 @@ export class BpeModel implements TokenizerModel {
     const ids: number[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    const encoder = new TextEncoder();
     for (let i = 0; i < text.length; ) {
       const width = text.codePointAt(i)! > 0xffff ? 2 : 1;
       let symbol = text.slice(i, i + width);
@@ -136,9 +139,9 @@ export class BpeModel implements TokenizerModel {
         ends.push(i + width);
       } else if (
         this.byteIds &&
-        [...encoder.encode(text.slice(i, i + width))].every((b) => this.byteIds![b] >= 0)
+        UTF8.encode(text.slice(i, i + width)).every((b) => this.byteIds![b] >= 0)
       ) {
-        for (const b of encoder.encode(text.slice(i, i + width))) {
+        for (const b of UTF8.encode(text.slice(i, i + width))) {
           ids.push(this.byteIds[b]);
           starts.push(i);
           ends.push(i + width);

@@ -190,8 +190,10 @@ export class Tokenizer {
         let ids = this.pieceIds.get(raw);
         if (!ids) {
           ids = this.model.tokenize(byteLevelText(raw)).ids;
-          if (this.pieceIds.size >= 100_000) this.pieceIds.clear();
-          this.pieceIds.set(raw, ids);
+          if (raw.length <= 256) {
+            if (this.pieceIds.size >= 100_000) this.pieceIds.clear();
+            this.pieceIds.set(raw, ids);
+          }
         }
         for (let k = 0; k < ids.length; k++) out.push(ids[k]);
       };
