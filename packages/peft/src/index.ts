@@ -43,7 +43,7 @@ export {
   promptTuning,
   resolvePromptTuningConfig,
 } from './prompt-tuning/index.js';
-export { getPeftModel, type PeftConfig, PeftModel } from './peft-model.js';
+export { type ForwardOf, getPeftModel, type PeftConfig, PeftModel } from './peft-model.js';
 export {
   type AdapterTensorEntry,
   type AttachedAdapter,

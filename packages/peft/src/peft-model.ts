@@ -28,7 +28,8 @@ export type PeftConfig =
   | ({ method: 'prompt-tuning' } & Partial<Omit<PromptTuningConfig, 'method'>>)
   | (MethodConfig & Record<string, unknown>);
 
-type ForwardOf<M> = M extends { forward: infer F } ? F : never;
+/** The type of a model's `forward` method (what {@link PeftModel.forward} forwards to). */
+export type ForwardOf<M> = M extends { forward: infer F } ? F : never;
 
 /** What a PeftModel knows about one adapter. */
 interface AdapterRecord {
