@@ -37,6 +37,31 @@ function inverse(vocab: Map<string, number>): string[] {
   return out;
 }
 
+/** The vocabulary both models share: token strings to ids and back. */
+abstract class VocabularyModel implements TokenizerModel {
+  protected readonly vocab: Map<string, number>;
+  protected readonly tokens: string[];
+
+  constructor(json: ModelJson) {
+    this.vocab = vocabMap(json);
+    this.tokens = inverse(this.vocab);
+  }
+
+  get vocabSize(): number {
+    return this.tokens.length;
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tokens[id];
+  }
+
+  abstract tokenize(text: string): ModelOutput;
+}
+
 const CACHE_LIMIT = 50_000;
 const UTF8 = new TextEncoder();
 /** Longer pieces are not cached: they rarely repeat, and a whole Gemma segment is one piece. */
@@ -49,9 +74,7 @@ const MAX_CACHED_LENGTH = 256;
  * @example
  * // merges ["a b", "ab c"], vocab {a,b,c,ab,abc}: tokenize("abcab") -> ids of [abc, ab]
  */
-export class BpeModel implements TokenizerModel {
-  private readonly vocab: Map<string, number>;
-  private readonly tokens: string[];
+export class BpeModel extends VocabularyModel {
   /** (left id * stride + right id) -> merge rank. */
   private readonly ranks = new Map<number, number>();
   /** merge rank -> id of the merged token. */
@@ -64,8 +87,7 @@ export class BpeModel implements TokenizerModel {
   private readonly suffix: string;
 
   constructor(private readonly json: ModelJson) {
-    this.vocab = vocabMap(json);
-    this.tokens = inverse(this.vocab);
+    super(json);
     this.stride = this.tokens.length + 1;
     const merges = json.merges ?? [];
     this.merged = new Int32Array(merges.length);
@@ -93,18 +115,6 @@ export class BpeModel implements TokenizerModel {
         if (id !== undefined) this.byteIds[b] = id;
       }
     } else this.byteIds = null;
-  }
-
-  get vocabSize(): number {
-    return this.tokens.length;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.tokens[id];
   }
 
   tokenize(text: string): ModelOutput {
@@ -296,16 +306,13 @@ function splitMerge(merge: string): [string, string] {
  * @example
  * // vocab {un, ##aff, ##able}: tokenize("unaffable") -> [un, ##aff, ##able]
  */
-export class WordPieceModel implements TokenizerModel {
-  private readonly vocab: Map<string, number>;
-  private readonly tokens: string[];
+export class WordPieceModel extends VocabularyModel {
   private readonly unkId: number;
   private readonly prefix: string;
   private readonly maxChars: number;
 
   constructor(json: ModelJson) {
-    this.vocab = vocabMap(json);
-    this.tokens = inverse(this.vocab);
+    super(json);
     const unk = json.unk_token ?? '[UNK]';
     const unkId = this.vocab.get(unk);
     if (unkId === undefined)
@@ -316,18 +323,6 @@ export class WordPieceModel implements TokenizerModel {
     this.unkId = unkId;
     this.prefix = json.continuing_subword_prefix ?? '##';
     this.maxChars = json.max_input_chars_per_word ?? 100;
-  }
-
-  get vocabSize(): number {
-    return this.tokens.length;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.tokens[id];
   }
 
   tokenize(text: string): ModelOutput {

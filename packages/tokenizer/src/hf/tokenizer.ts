@@ -60,6 +60,21 @@ export interface TokenizerChatOptions {
   templateName?: string;
 }
 
+/** Throws `invalid_argument` unless `text` (and a pair, when given) is a string. */
+function checkText(text: unknown, options: TokenizerEncodeOptions): void {
+  for (const [name, value] of [
+    ['text', text],
+    ['pair', options.pair],
+  ] as const) {
+    if (name === 'pair' && value === undefined) continue;
+    if (typeof value !== 'string')
+      throw new TokenizerError(
+        'invalid_argument',
+        `encode: ${name} must be a string, got ${typeof value}`,
+      );
+  }
+}
+
 const tokenContent = (value: TokenizerConfigJson['bos_token']) =>
   value == null ? undefined : typeof value === 'string' ? value : value.content;
 
@@ -142,14 +157,7 @@ export class Tokenizer {
 
   /** Token ids of `text`. */
   encode(text: string, options: TokenizerEncodeOptions = {}): number[] {
-    if (
-      typeof text !== 'string' ||
-      (options.pair !== undefined && typeof options.pair !== 'string')
-    )
-      throw new TokenizerError(
-        'invalid_argument',
-        `encode: text must be a string, got ${typeof text}`,
-      );
+    checkText(text, options);
     const a = this.idsOf(text);
     const b = options.pair === undefined ? null : this.idsOf(options.pair);
     if (options.addSpecialTokens === false || !this.postProcessor) return b ? a.concat(b) : a;
@@ -224,14 +232,7 @@ export class Tokenizer {
   }
 
   private run(text: string, options: TokenizerEncodeOptions, track: boolean): EncodedToken[] {
-    if (
-      typeof text !== 'string' ||
-      (options.pair !== undefined && typeof options.pair !== 'string')
-    )
-      throw new TokenizerError(
-        'invalid_argument',
-        `encode: text must be a string, got ${typeof text}`,
-      );
+    checkText(text, options);
     const a = this.encodeSequence(text, track);
     const b = options.pair === undefined ? null : this.encodeSequence(options.pair, track);
     if (options.addSpecialTokens === false || !this.postProcessor)

@@ -141,17 +141,7 @@ export function fromHuggingFaceStateDict(
       !(key in renamed) &&
       !mismatched.some((m) => m.replace(/^transformer\./, '').startsWith(`${key}:`)),
   );
-  if (missing.length + unexpected.length + mismatched.length > 0) {
-    const parts = [
-      missing.length ? `missing keys: ${missing.join(', ')}` : '',
-      unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : '',
-      mismatched.length ? `shape mismatches: ${mismatched.join('; ')}` : '',
-    ].filter(Boolean);
-    throw new TransformerError(
-      'corrupt_file',
-      `not a matching GPT-2 checkpoint: ${parts.join('; ')}`,
-    );
-  }
+  throwIfMismatched('GPT-2', missing, unexpected, mismatched);
   for (const key of Object.keys(renamed)) {
     if (CONV1D_WEIGHT.test(key)) renamed[key] = contiguous(transpose(renamed[key]));
   }
@@ -166,4 +156,26 @@ export function toHuggingFaceStateDict(state: Record<string, Tensor>): Record<st
     else out[`transformer.${key}`] = CONV1D_WEIGHT.test(key) ? contiguous(transpose(t)) : t;
   }
   return out;
+}
+
+/**
+ * Throws one `corrupt_file` error listing every missing key, unexpected key and shape mismatch
+ * of a checkpoint, or returns when all three lists are empty.
+ */
+export function throwIfMismatched(
+  what: string,
+  missing: readonly string[],
+  unexpected: readonly string[],
+  mismatched: readonly string[],
+): void {
+  if (missing.length + unexpected.length + mismatched.length === 0) return;
+  const parts = [
+    missing.length ? `missing keys: ${missing.join(', ')}` : '',
+    unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : '',
+    mismatched.length ? `shape mismatches: ${mismatched.join('; ')}` : '',
+  ].filter(Boolean);
+  throw new TransformerError(
+    'corrupt_file',
+    `not a matching ${what} checkpoint: ${parts.join('; ')}`,
+  );
 }

@@ -8,6 +8,7 @@
 import { cat, formatShape, narrow, type Tensor } from '@llmkit/core-tensor';
 import { configError } from '@llmkit/utils';
 import { TransformerError } from '../errors.js';
+import { throwIfMismatched } from './convert.js';
 import type { EncoderConfig } from '../encoder/config.js';
 import type { GPTConfig, ResolvedGPTConfig, RopeScaling } from '../gpt/config.js';
 
@@ -217,17 +218,7 @@ export function applyKeyPlan(
   const unexpected = Object.keys(tensors).filter(
     (key) => !used.has(key) && !IGNORED.test(key) && !ignore(key),
   );
-  if (missing.length + unexpected.length + mismatched.length > 0) {
-    const parts = [
-      missing.length ? `missing keys: ${missing.join(', ')}` : '',
-      unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : '',
-      mismatched.length ? `shape mismatches: ${mismatched.join('; ')}` : '',
-    ].filter(Boolean);
-    throw new TransformerError(
-      'corrupt_file',
-      `not a matching ${what} checkpoint: ${parts.join('; ')}`,
-    );
-  }
+  throwIfMismatched(what, missing, unexpected, mismatched);
   return out;
 }
 
