@@ -88,7 +88,7 @@ export function grpoLoss(
   options: { clipRange: number; klCoefficient: number },
 ): { loss: Tensor; kl: Tensor | null } {
   const { logProbs, oldLogProbs, referenceLogProbs, advantages, mask } = batch;
-  const [B, T] = logProbs.shape;
+  const [B] = logProbs.shape;
   if (
     logProbs.rank !== 2 ||
     advantages.shape.join() !== String(B) ||
