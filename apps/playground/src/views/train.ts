@@ -2,6 +2,9 @@
 // bundled text, with a live loss curve, stop / resume, then a sample from it.
 import { h, textProblem } from '../dom.js';
 
+/** The training worker of the mounted view (opening the tab again ends the previous one). */
+let current: Worker | null = null;
+
 export function mountTrain(root: HTMLElement): void {
   const text = h('textarea', { id: 'train-text', rows: '8' });
   const start = h('button', { id: 'train-start' }, 'Train');
@@ -37,7 +40,9 @@ export function mountTrain(root: HTMLElement): void {
       if (!text.value) text.value = t;
     });
   const losses: number[] = [];
+  current?.terminate();
   const worker = new Worker(new URL('../train-worker.ts', import.meta.url), { type: 'module' });
+  current = worker;
   const draw = () => {
     const context = canvas.getContext('2d')!;
     context.clearRect(0, 0, canvas.width, canvas.height);
