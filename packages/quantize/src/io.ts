@@ -17,10 +17,7 @@ import {
 } from '@llmkit/core-tensor';
 import {
   type CheckpointConfig,
-  EncoderDecoder,
-  Encoder,
-  EncoderForMaskedLM,
-  EncoderForSequenceClassification,
+  describeModel,
   GPT,
   modelFromCheckpointConfig,
   type TransformerModel,
@@ -48,26 +45,13 @@ export interface QuantizationConfig {
   layers: Record<string, ResolvedQuantizeOptions & { shape: [number, number] }>;
 }
 
+/** transformer's config description, with this package's error class for a non-model. */
 function describe(model: TransformerModel): CheckpointConfig {
-  const base = { format: 'llmkit-transformer' as const };
-  if (model instanceof GPT) return { ...base, architecture: 'gpt', config: { ...model.config } };
-  if (model instanceof EncoderForMaskedLM)
-    return { ...base, architecture: 'encoder-masked-lm', config: { ...model.bert.config } };
-  if (model instanceof EncoderForSequenceClassification)
-    return {
-      ...base,
-      architecture: 'encoder-classification',
-      config: { ...model.bert.config },
-      numLabels: model.numLabels,
-    };
-  if (model instanceof Encoder)
-    return { ...base, architecture: 'encoder', config: { ...model.config } };
-  if (model instanceof EncoderDecoder)
-    return { ...base, architecture: 'encoder-decoder', config: { ...model.config } };
-  throw new QuantizeError(
-    'invalid_argument',
-    'saveQuantized: expected a GPT, Encoder, Encoder head or EncoderDecoder',
-  );
+  try {
+    return describeModel(model, 'saveQuantized');
+  } catch (error) {
+    throw new QuantizeError('invalid_argument', (error as Error).message, { cause: error });
+  }
 }
 
 /**

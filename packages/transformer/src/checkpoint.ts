@@ -40,7 +40,16 @@ export interface CheckpointConfig {
   numLabels?: number;
 }
 
-function describe(model: TransformerModel): CheckpointConfig {
+/**
+ * The architecture and config of a model, as config.json records it (`where` names the caller
+ * in the error for anything that is not a transformer model).
+ *
+ * @example
+ * ```ts
+ * describeModel(new GPT(config)).architecture; // 'gpt'
+ * ```
+ */
+export function describeModel(model: TransformerModel, where = 'save'): CheckpointConfig {
   const base = { format: 'llmkit-transformer' as const };
   if (model instanceof GPT) return { ...base, architecture: 'gpt', config: { ...model.config } };
   if (model instanceof EncoderForMaskedLM)
@@ -59,7 +68,7 @@ function describe(model: TransformerModel): CheckpointConfig {
     return { ...base, architecture: 'encoder-decoder', config: { ...model.config } };
   throw new TransformerError(
     'unsupported',
-    'save: expected a GPT, Encoder, Encoder head or EncoderDecoder',
+    `${where}: expected a GPT, Encoder, Encoder head or EncoderDecoder`,
   );
 }
 
@@ -73,7 +82,7 @@ function describe(model: TransformerModel): CheckpointConfig {
  * ```
  */
 export async function save(model: TransformerModel, dir: string): Promise<void> {
-  const description = describe(model);
+  const description = describeModel(model);
   const fs = await import('node:fs/promises');
   const { join } = await import('node:path');
   await fs.mkdir(dir, { recursive: true });

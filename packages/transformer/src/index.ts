@@ -49,6 +49,7 @@ export {
 } from './encoder-decoder/model.js';
 export {
   type CheckpointConfig,
+  describeModel,
   load,
   modelFromCheckpointConfig,
   save,

@@ -10,28 +10,12 @@
 // scale. (bitsandbytes uses its dynamic 8-bit map for this step; llmkit uses linear int8, whose
 // error on a scale is at most its group's scale / 2.) That is 8 + 32/256 bits per 64 weights
 // instead of 32: 0.127 bits per weight instead of 0.5.
+import { NF4_CODE } from '@llmkit/core-tensor/backend';
 import { packNibbles, unpackNibbles } from './int4.js';
 import { roundHalfAway, SCALE_BLOCK } from './types.js';
 
-/** bitsandbytes' NF4 code values (float32), index 7 is 0. */
-export const NF4_CODE = Float32Array.of(
-  -1.0,
-  -0.6961928009986877,
-  -0.5250730514526367,
-  -0.39491748809814453,
-  -0.28444138169288635,
-  -0.18477343022823334,
-  -0.09105003625154495,
-  0.0,
-  0.07958029955625534,
-  0.16093020141124725,
-  0.24611230194568634,
-  0.33791524171829224,
-  0.44070982933044434,
-  0.5626170039176941,
-  0.7229568362236023,
-  1.0,
-);
+/** bitsandbytes' NF4 code values (float32), index 7 is 0: the table the js reference kernel decodes with. */
+export { NF4_CODE };
 
 // Midpoints between neighbouring codes: index = number of midpoints below x.
 const MIDPOINTS = Float32Array.from({ length: 15 }, (_, i) =>

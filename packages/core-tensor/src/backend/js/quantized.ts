@@ -15,8 +15,8 @@ import { TensorError } from '../../errors.js';
 import type { KernelAttributes, KernelTensor } from '../types.js';
 import { dataOf } from './buffer.js';
 
-/** bitsandbytes' NF4 code values (QLoRA), as float32. */
-const NF4 = Float32Array.of(
+/** bitsandbytes' NF4 code values (QLoRA), as float32; index 7 is 0. */
+export const NF4_CODE = Float32Array.of(
   -1.0,
   -0.6961928009986877,
   -0.5250730514526367,
@@ -70,7 +70,7 @@ function decodeRow(
         const byte = packed[(n * K + k) >> 1];
         const code = k & 1 ? byte & 15 : byte >> 4;
         const s = scales[n * groups + Math.floor(k / groupSize)];
-        if (format === 'nf4') row[k] = NF4[code] * s;
+        if (format === 'nf4') row[k] = NF4_CODE[code] * s;
         else if (minimums) row[k] = code * s + minimums[n * groups + Math.floor(k / groupSize)];
         else row[k] = (code - 8) * s;
       }
