@@ -111,6 +111,41 @@ describe.each(variants)('GPT %s', (_, config) => {
     model.dispose();
   });
 
+  it('returns the last hidden state the head reads, and gradients flow through it', async () => {
+    manualSeed(11);
+    const model = new GPT(config);
+    const ids = [
+      [1, 2, 3, 4],
+      [4, 3, 2, 1],
+    ];
+    const { logits, hiddenState } = model.forward(ids, { returnHiddenState: true });
+    expect(hiddenState!.shape).toEqual([2, 4, 16]);
+    // the logits are the hidden state times the (tied or untied) head
+    const head = model.lm_head ? model.lm_head.weight : model.wte.weight;
+    const h = await rows(hiddenState!);
+    const w = await rows(head);
+    const l = await rows(logits);
+    let worst = 0;
+    for (let r = 0; r < 8; r++) {
+      for (let v = 0; v < 17; v++) {
+        let dot = 0;
+        for (let c = 0; c < 16; c++) dot += h[r * 16 + c] * w[v * 16 + c];
+        worst = Math.max(worst, Math.abs(dot - l[r * 17 + v]));
+      }
+    }
+    expect(worst).toBeLessThan(1e-4);
+    // a value head over the hidden state trains the blocks below it
+    const loss = hiddenState!.sum();
+    loss.backward();
+    expect([...model.h][0].attn.c_attn.weight.grad).not.toBeNull();
+    const last = noGrad(() => model.forward(ids, { returnHiddenState: true, lastOnly: true }));
+    expect(last.hiddenState!.shape).toEqual([2, 1, 16]);
+    const lastRows = await rows(last.hiddenState!);
+    for (let c = 0; c < 16; c++) expect(lastRows[c]).toBeCloseTo(h[3 * 16 + c], 5);
+    expect(noGrad(() => model.forward(ids)).hiddenState).toBeUndefined();
+    model.dispose();
+  });
+
   it('is causal: changing a future token leaves earlier logits unchanged', async () => {
     manualSeed(2);
     const model = new GPT(config);

@@ -53,6 +53,11 @@ export interface ForwardOptions {
   targets?: Tensor | readonly (readonly number[])[];
   /** Compute logits for the last position only (what generation needs; saves the big output matmul). */
   lastOnly?: boolean;
+  /**
+   * Also return the final norm's output, the last hidden state `[B, T, nEmbd]` (`[B, 1, nEmbd]`
+   * with `lastOnly`), as Hugging Face's `hidden_states[-1]`: what a value or reward head reads.
+   */
+  returnHiddenState?: boolean;
 }
 
 /** What {@link GPT.forward} returns. */
@@ -63,6 +68,8 @@ export interface CausalLMOutput {
   loss?: Tensor;
   /** Per layer, the attention weights `[B, nHead, T, S]`, when `returnAttention` was set. */
   attentions?: Tensor[];
+  /** The last hidden state `[B, T, nEmbd]` (after the final norm), when `returnHiddenState` was set. */
+  hiddenState?: Tensor;
 }
 
 /**
@@ -185,6 +192,7 @@ export class GPT extends Module {
       const out: CausalLMOutput = { logits };
       if (options.targets) out.loss = languageModelLoss(logits, options.targets, B, T);
       if (options.returnAttention) out.attentions = attentions;
+      if (options.returnHiddenState) out.hiddenState = x;
       return out;
     });
   }
