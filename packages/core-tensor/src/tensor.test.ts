@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { matmul, memory, randn, sum, TensorError, tensor, tidy, zeros } from './index.js';
+import {
+  Embedding,
+  matmul,
+  memory,
+  randn,
+  sum,
+  type Tensor,
+  TensorError,
+  tensor,
+  tidy,
+  zeros,
+} from './index.js';
 
 describe('Tensor basics', () => {
   it('creates from nested arrays and reads back', async () => {
@@ -28,6 +39,15 @@ describe('Tensor basics', () => {
       'matmul: inner dimensions differ: [2,3] @ [4,5]',
     );
     expect(() => matmul(zeros([2, 3]), zeros([4, 5]))).toThrow(TensorError);
+  });
+
+  it('says how to pass ids when an embedding gets a plain array', () => {
+    const wte = new Embedding(10, 4);
+    expect(() => wte.forward([1, 2, 3] as unknown as Tensor)).toThrow(
+      "embedding: ids must be an int32 Tensor, got an array; wrap them: tensor(ids, { dtype: 'int32' })",
+    );
+    expect(() => wte.forward(tensor([1, 2]))).toThrow('embedding: ids must be int32, got float32');
+    wte.dispose();
   });
 
   it('rejects use of a disposed tensor', () => {

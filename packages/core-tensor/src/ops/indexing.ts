@@ -79,6 +79,11 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
  * Its gradient uses the backend's `embeddingBackward` kernel when present.
  */
 export function embedding(ids: Tensor, weight: Tensor): Tensor {
+  if (typeof (ids as Partial<Tensor> | null)?.dtype !== 'string')
+    throw new TensorError(
+      'invalid_argument',
+      `embedding: ids must be an int32 Tensor, got ${Array.isArray(ids) ? 'an array' : typeof ids}; wrap them: tensor(ids, { dtype: 'int32' })`,
+    );
   if (ids.dtype !== 'int32')
     throw new TensorError('dtype_mismatch', `embedding: ids must be int32, got ${ids.dtype}`);
   if (weight.rank !== 2)
