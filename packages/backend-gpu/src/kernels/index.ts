@@ -7,6 +7,7 @@ import { crossEntropy, crossEntropyBackward } from './fused-loss.js';
 import { layerNorm, layerNormBackward, softmax } from './fused-norm.js';
 import { embeddingBackward, gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
+import { quantizedMatmul } from './quantized.js';
 import { reduce } from './reduce.js';
 
 /** A kernel launcher: encodes the launch(es) of one kernel call. */
@@ -41,4 +42,5 @@ export const KERNELS: Record<string, KernelLauncher> = {
   embeddingBackward: (rt, [ids, gradOutput], [gradWeight]) =>
     embeddingBackward(rt, ids, gradOutput, gradWeight),
   adamw: (rt, inputs, _outputs, attrs) => adamw(rt, inputs, attrs),
+  quantizedMatmul: (rt, inputs, outputs, attrs) => quantizedMatmul(rt, inputs, outputs, attrs),
 };
