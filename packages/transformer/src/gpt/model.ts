@@ -188,7 +188,7 @@ export class GPT extends Module {
       }
       x = this.ln_f.forward(x);
       if (options.lastOnly) x = narrow(x, 1, T - 1, 1);
-      const logits = this.lm_head ? this.lm_head.forward(x) : matmul(x, transpose(this.wte.weight));
+      const logits = this.lm_head ? this.lm_head.forward(x) : tiedHead(this.wte, x);
       const out: CausalLMOutput = { logits };
       if (options.targets) out.loss = languageModelLoss(logits, options.targets, B, T);
       if (options.returnAttention) out.attentions = attentions;
@@ -257,6 +257,15 @@ export class GPT extends Module {
     this.rope?.cos.dispose();
     this.rope?.sin.dispose();
   }
+}
+
+/**
+ * The output head tied to the token embedding: `x @ wte^T`, or the table's own `attend` when it
+ * has one (a packed table of @llmkit/quantize multiplies by its packed rows; Flax's `nn.Embed`
+ * names it the same).
+ */
+function tiedHead(wte: Embedding & { attend?(x: Tensor): Tensor }, x: Tensor): Tensor {
+  return wte.attend ? wte.attend(x) : matmul(x, transpose(wte.weight));
 }
 
 /** Checks that a mask is 0/1 of shape [B, T]. */
