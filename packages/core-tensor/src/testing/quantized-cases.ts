@@ -1,6 +1,7 @@
-// Conformance cases of `quantizedMatmul`: every packed format, a matrix-vector (M = 1) and a
-// matrix-matrix product, forward and input gradient (transposed). Packed bytes are random (every
-// code is valid); block scales are drawn as fp16 bits of modest values so no case holds inf/NaN.
+// Conformance cases of `quantizedMatmul`: every packed format, matrix-vector (M = 1) and
+// matrix-matrix products on even and odd shapes, forward and input gradient (transposed). Packed
+// bytes are random (every code is valid); block scales are drawn as fp16 bits of modest values so
+// no case holds inf/NaN.
 import type { DType } from '../dtype.js';
 import { toFloat16Bits } from '../dtype.js';
 import { type ConformanceCase, caseList, type SpecMaker, type TensorSpec } from './cases.js';
@@ -46,34 +47,46 @@ function packedParts(
   }
 }
 
-/** Cases of the `quantizedMatmul` kernel for each float dtype of x. */
+/**
+ * Cases of the `quantizedMatmul` kernel for each float dtype of x: every format on W [6, 128]
+ * with M = 1 and 5, then on odd shapes: N = 67 (odd, past one 64-wide tile), K not a multiple of
+ * 64 where the format allows it (77 for fp16/bf16/int8, 96 for 32-wide groups and blocks, 192 for
+ * 64-wide groups) and M = 3 and 70 (past one 64-row tile).
+ */
 export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
   const { cases, add } = caseList();
-  const [N, K] = [6, 128];
-  const formats: [string, number, boolean][] = [
-    ['fp16', 1, true],
-    ['bf16', 1, true],
-    ['int8', 0, true],
-    ['int4', 32, true],
-    ['int4', 64, false],
-    ['nf4', 64, true],
-    ['q8_0', 32, true],
-    ['q4_0', 32, true],
+  // [format, groupSize, symmetric, K of the odd shape]
+  const formats: [string, number, boolean, number][] = [
+    ['fp16', 1, true, 77],
+    ['bf16', 1, true, 77],
+    ['int8', 0, true, 77],
+    ['int4', 32, true, 96],
+    ['int4', 64, false, 192],
+    ['nf4', 64, true, 192],
+    ['nf4', 32, true, 96],
+    ['q8_0', 32, true, 96],
+    ['q4_0', 32, true, 96],
   ];
   for (const dtype of floatDTypes) {
     const tol = dtype === 'float32' ? 1e-4 : 1e-12;
-    for (const [format, groupSize, symmetric] of formats) {
-      for (const M of [1, 5]) {
-        for (const transposed of [false, true]) {
-          const x = m.dense(dtype, [M, transposed ? N : K]);
-          add(
-            `quantizedMatmul ${dtype} ${format}${groupSize > 1 ? ` g${groupSize}` : ''}${symmetric ? '' : ' asymmetric'} M=${M}${transposed ? ' transposed' : ''}`,
-            'quantizedMatmul',
-            [x, ...packedParts(m, format, N, K, groupSize, symmetric)],
-            [m.output(dtype, [M, transposed ? K : N])],
-            { format, groupSize, symmetric, transposed },
-            tol,
-          );
+    for (const [format, groupSize, symmetric, oddK] of formats) {
+      const shapes: [number, number, number[], string][] = [
+        [6, 128, [1, 5], ''],
+        [67, oddK, [3, 70], ` N=67 K=${oddK}`],
+      ];
+      for (const [N, K, rows, shapeName] of shapes) {
+        for (const M of rows) {
+          for (const transposed of [false, true]) {
+            const x = m.dense(dtype, [M, transposed ? N : K]);
+            add(
+              `quantizedMatmul ${dtype} ${format}${groupSize > 1 ? ` g${groupSize}` : ''}${symmetric ? '' : ' asymmetric'}${shapeName} M=${M}${transposed ? ' transposed' : ''}`,
+              'quantizedMatmul',
+              [x, ...packedParts(m, format, N, K, groupSize, symmetric)],
+              [m.output(dtype, [M, transposed ? K : N])],
+              { format, groupSize, symmetric, transposed },
+              tol,
+            );
+          }
         }
       }
     }
