@@ -1,0 +1,143 @@
+// The quantized GPT-2 fixture on webgpu: gpt2-tiny (../shared/fixtures) quantized by
+// @llmkit/quantize (every Linear and the tied head) on the js reference backend, saved, loaded
+// onto webgpu, and run there through the quantizedMatmul kernel. Its logits must match the js
+// backend's quantized forward within 1e-4 (the tolerance core-tensor's conformance suite gives
+// quantizedMatmul, which the cpu backend meets against js too), and KV-cached greedy decoding
+// (the matrix-vector path, M = 1) must give the same ids.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSafetensors, noGrad, setBackend } from '@llmkit/core-tensor';
+import { type KernelAttributes, registerBackend } from '@llmkit/core-tensor/backend';
+import {
+  loadQuantized,
+  type QuantizeModelOptions,
+  quantizedLayers,
+  quantizeModel,
+  saveQuantized,
+} from '@llmkit/quantize';
+import { type GPT, loadPretrained } from '@llmkit/transformer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runKernel, testBackend, type ViewSpec } from './test-support/harness.js';
+
+const fixture = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../shared/fixtures/gpt2-tiny',
+);
+const present = existsSync(join(fixture, 'model.safetensors'));
+if (!present)
+  console.warn(`quantized gpt2 test skipped: ${fixture} is absent (../shared is not checked out)`);
+const backend = await testBackend();
+const gpu = typeof backend === 'string' ? undefined : backend;
+
+const FORMATS: QuantizeModelOptions[] = [
+  { format: 'int8' },
+  { format: 'int4', groupSize: 32 },
+  { format: 'nf4' },
+  { format: 'q8_0' },
+  { format: 'q4_0' },
+];
+const TOLERANCE = 1e-4;
+const NEW_TOKENS = 8;
+
+const folder = mkdtempSync(join(tmpdir(), 'llmkit-gpu-quantized-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+describe.skipIf(!gpu)('webgpu quantizedMatmul', () => {
+  it('is a kernel of the webgpu backend', () => {
+    expect(gpu!.supports('quantizedMatmul')).toBe(true);
+  });
+
+  it('rejects a format, group size or part that does not fit, naming it', async () => {
+    // x [2, 64] @ W^T with W [3, 64] in int4 group 32: packed uint8 [3, 32], scales [3, 2].
+    const x = { dtype: 'float32', data: new Float32Array(128), shape: [2, 64] } as const;
+    const packed = { dtype: 'uint8', data: new Uint8Array(96), shape: [3, 32] } as const;
+    const scales = { dtype: 'float32', data: new Float32Array(6), shape: [3, 2] } as const;
+    const out = [{ dtype: 'float32', shape: [2, 3] }] as const;
+    const int4 = { format: 'int4', groupSize: 32, symmetric: true, transposed: false };
+    const call = (inputs: ViewSpec[], attributes: KernelAttributes) =>
+      runKernel(gpu!, 'quantizedMatmul', inputs, out, attributes);
+    expect((await call([x, packed, scales], int4)).outputs[0]).toEqual(new Float32Array(6));
+    await expect(call([x, packed, scales], { ...int4, format: 'q5_0' })).rejects.toThrow(
+      /unknown format 'q5_0', expected one of fp16, bf16, int8, int4, nf4, q8_0, q4_0/,
+    );
+    await expect(call([x, packed, scales], { ...int4, groupSize: 48 })).rejects.toThrow(
+      /int4 W \[3,64\]: groupSize 48 must be positive and divide K 64/,
+    );
+    await expect(call([x, packed], int4)).rejects.toThrow(/takes 2 packed parts .* got 1/);
+    await expect(call([x, { ...scales, shape: [3, 2] }, scales], int4)).rejects.toThrow(
+      /part 0 is float32 \[3,2\], expected uint8 of 96 elements/,
+    );
+    await expect(
+      call([x, packed, scales], { ...int4, symmetric: false }), // asymmetric needs minimums
+    ).rejects.toThrow(/takes 3 packed parts/);
+  });
+});
+
+describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
+  for (const options of FORMATS) {
+    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}`;
+    it(`${name}: logits match the js backend's quantized forward, greedy ids are equal`, async () => {
+      const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
+      const flat = Array.from(await reference.input_ids.to('int32').data<Int32Array>());
+      const [B, T] = reference.input_ids.shape;
+      const rows = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
+      const dir = join(folder, options.format);
+
+      await setBackend('js');
+      const cpuModel = await loadPretrained(fixture);
+      const { layers } = quantizeModel(cpuModel, { ...options, lmHead: true });
+      expect(layers.length).toBe(9); // c_attn, c_proj, c_fc, mlp c_proj per layer, and the head
+      const expected = await noGrad(() => cpuModel.forward(rows)).logits.data<Float32Array>();
+      const [expectedIds] = await cpuModel.generate([rows[0]], { maxNewTokens: NEW_TOKENS });
+      await saveQuantized(cpuModel, dir);
+
+      registerBackend('webgpu', () => gpu!, 30);
+      await setBackend('webgpu');
+      const calls = countKernel('quantizedMatmul');
+      try {
+        const model = (await loadQuantized(dir, { backend: 'webgpu' })) as GPT;
+        expect(quantizedLayers(model).length).toBe(9);
+        const { logits } = noGrad(() => model.forward(rows));
+        expect(logits.backend.name).toBe('webgpu');
+        // Every quantized layer ran the kernel (no host decoding into a float weight).
+        expect(calls.count).toBe(9);
+        const actual = await logits.data<Float32Array>();
+        expect(actual.length).toBe(expected.length);
+        let worst = 0;
+        let scale = 0;
+        for (let i = 0; i < expected.length; i++) {
+          worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+          scale = Math.max(scale, Math.abs(expected[i]));
+        }
+        console.log(
+          `gpt2-tiny ${name} on webgpu: largest |logit - js quantized| = ${worst.toExponential(2)} (largest |logit| ${scale.toFixed(2)})`,
+        );
+        expect(worst).toBeLessThan(TOLERANCE);
+        const [ids] = await model.generate([rows[0]], { maxNewTokens: NEW_TOKENS });
+        expect(ids).toEqual(expectedIds);
+      } finally {
+        calls.restore();
+        await setBackend('js');
+      }
+    });
+  }
+});
+
+/** Counts the webgpu backend's launches of kernel `name` until `restore`. */
+function countKernel(name: string): { count: number; restore: () => void } {
+  const target = gpu!;
+  const run = target.run;
+  const counter = {
+    count: 0,
+    restore: () => {
+      target.run = run;
+    },
+  };
+  target.run = (kernel, inputs, outputs, attributes) => {
+    if (kernel === name) counter.count++;
+    run(kernel, inputs, outputs, attributes);
+  };
+  return counter;
+}
