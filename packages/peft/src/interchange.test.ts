@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors, type Tensor } from '@llmkit/core-tensor';
-import { type GPT, loadPretrained } from '@llmkit/transformer';
+import { type GPT, loadPretrained, savePretrained } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAdapter, saveAdapter } from './index.js';
 import { ADAPTER_FIXTURES, GPT2_TINY, haveGpt2Tiny, haveTorch, maxAbsDiff } from './testing.js';
@@ -22,7 +22,8 @@ async function rows(t: Tensor): Promise<number[][]> {
   return Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
 }
 
-const METHODS = ['lora', 'ia3', 'prompt-tuning'] as const;
+// lora-conv1d: rsLoRA on all four Conv1D layers of GPT-2 (fan_in_fan_out), square attn.c_proj included
+const METHODS = ['lora', 'lora-conv1d', 'ia3', 'prompt-tuning'] as const;
 
 describe.skipIf(!present).each(METHODS)('%s adapter made by PyTorch in PEFT layout', (method) => {
   const folder = join(ADAPTER_FIXTURES, method);
@@ -69,6 +70,45 @@ describe.skipIf(!present).each(METHODS)('%s adapter made by PyTorch in PEFT layo
       peft.dispose();
     },
   );
+});
+
+describe.skipIf(!present || !torch)('a merged Conv1D (fan_in_fan_out) LoRA', () => {
+  it('mergeAndUnload + savePretrained writes the GPT-2 checkpoint PyTorch reads with Conv1D weights [in, out]', async () => {
+    const folder = join(ADAPTER_FIXTURES, 'lora-conv1d');
+    const reference = await loadSafetensors(join(folder, 'reference.safetensors'));
+    const peft = await loadAdapter(await loadPretrained(GPT2_TINY), folder);
+    const merged = peft.mergeAndUnload();
+    const { logits } = merged.forward(await rows(reference.input_ids));
+    expect(
+      maxAbsDiff(await logits.data<Float32Array>(), await reference.logits.data<Float32Array>()),
+    ).toBeLessThan(1e-4);
+    const dir = join(scratch, 'lora-conv1d-merged');
+    await savePretrained(merged, dir);
+    const run = spawnSync(
+      '/usr/bin/python3',
+      [join(ADAPTER_FIXTURES, 'make-adapters.py'), 'check-merged', GPT2_TINY, folder, dir],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    const result = JSON.parse(run.stdout) as {
+      missing: string[];
+      unexpected: string[];
+      mismatched: string[];
+      changed: string[];
+      max_weight_diff: number;
+      max_logit_diff: number;
+    };
+    // every key and shape is gpt2-tiny's own, so GPT2LMHeadModel.from_pretrained takes it
+    expect([result.missing, result.unexpected, result.mismatched]).toEqual([[], [], []]);
+    // exactly the adapted Conv1D weights changed, each to W + scaling * (B @ A)^T
+    const layers = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'];
+    expect(result.changed).toEqual(
+      [0, 1].flatMap((i) => layers.map((l) => `transformer.h.${i}.${l}.weight`)).sort(),
+    );
+    expect(result.max_weight_diff).toBeLessThan(1e-6);
+    expect(result.max_logit_diff).toBeLessThan(1e-4);
+    merged.dispose();
+  });
 });
 
 describe.skipIf(!present)('loading an adapter that does not fit', () => {
