@@ -8,7 +8,7 @@ import { getEncoding } from '@llmkit/tokenizer';
 import { GPT } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exportQuantizedGguf } from './gguf.js';
-import { quantizedLayers, quantizeModel } from './model.js';
+import { quantizedEmbeddings, quantizedLayers, quantizeModel } from './model.js';
 
 await setBackend(getBackend().name); // cpu when the addon loads: the 50257-token head is slow on js
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-quantize-gguf-'));
@@ -57,6 +57,26 @@ describe('exportQuantizedGguf', () => {
       }
     }, 120_000);
   }
+  it('writes quantized tables as ggml blocks, the tied head as output.weight with the same blocks', async () => {
+    const gpt = model(4);
+    quantizeModel(gpt, { format: 'q4_0', embeddings: true });
+    const path = join(dir, 'tables.gguf');
+    await exportQuantizedGguf(gpt, path, { tokenizer: getEncoding('gpt2') });
+    const file = readFileSync(path);
+    expect(tensorInfo(file, 'token_embd.weight')).toEqual({ type: 2, dims: [64, 50257] });
+    expect(tensorInfo(file, 'position_embd.weight')).toEqual({ type: 2, dims: [64, 64] });
+    expect(tensorInfo(file, 'output.weight')).toEqual({ type: 2, dims: [64, 50257] });
+    const [[, wte]] = quantizedEmbeddings(gpt);
+    const blocks = Buffer.from(wte.quantizedWeightSync().parts.weight as Uint8Array);
+    const first = file.indexOf(blocks);
+    expect(first).toBeGreaterThan(0);
+    expect(file.indexOf(blocks, first + blocks.length)).toBeGreaterThan(first); // token_embd and output
+    const int8 = model(5);
+    quantizeModel(int8, { format: 'int8', embeddings: true });
+    await expect(
+      exportQuantizedGguf(int8, join(dir, 'int8.gguf'), { tokenizer: getEncoding('gpt2') }),
+    ).rejects.toThrow(/layer 'h.0.attn.c_attn' is 'int8'/);
+  }, 120_000);
   it('rejects layers in a format llama.cpp does not get from here', async () => {
     const gpt = model(2);
     quantizeModel(gpt, { format: 'int8' });

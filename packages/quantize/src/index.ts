@@ -16,11 +16,13 @@ export {
   resolveQuantizeOptions,
 } from './formats/types.js';
 export { QuantizedLinear, type QuantizedLinearOptions, partKey } from './linear.js';
+export { QuantizedEmbedding, type QuantizedEmbeddingOptions } from './embedding.js';
 export {
   dequantizeModel,
   type QuantizedLayerInfo,
   type QuantizeModelOptions,
   type QuantizeModelResult,
+  quantizedEmbeddings,
   quantizedLayers,
   quantizeModel,
   tiedEmbedding,

@@ -7,7 +7,7 @@ import { EncoderDecoder, GPT, llamaConfig } from '@llmkit/transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQuantized, saveQuantized } from './io.js';
 import { QuantizedLinear } from './linear.js';
-import { quantizedLayers, quantizeModel } from './model.js';
+import { quantizedEmbeddings, quantizedLayers, quantizeModel } from './model.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -26,6 +26,18 @@ describe('saveQuantized / loadQuantized', () => {
       'GPT int4 g32 with a quantized tied head',
       gpt,
       { format: 'int4', groupSize: 32, lmHead: true },
+      (m: GPT) => m.forward(ids).logits,
+    ],
+    [
+      'GPT q8_0 with quantized embeddings and the tied head on them',
+      gpt,
+      { format: 'q8_0', embeddings: true },
+      (m: GPT) => m.forward(ids).logits,
+    ],
+    [
+      'GPT int4 g32 asymmetric with quantized wte, float wpe',
+      gpt,
+      { format: 'int4', groupSize: 32, symmetric: false, embeddings: true, skip: ['wpe'] },
       (m: GPT) => m.forward(ids).logits,
     ],
     [
@@ -76,6 +88,23 @@ describe('saveQuantized / loadQuantized', () => {
         expect(pb.options).toEqual(pa.options);
         for (const part of Object.keys(pa.parts)) expect(pb.parts[part]).toEqual(pa.parts[part]);
       }
+      const [ta, tb] = [quantizedEmbeddings(model), quantizedEmbeddings(loaded)];
+      expect(tb.map(([n]) => n)).toEqual(ta.map(([n]) => n));
+      expect(ta.length).toBe(
+        (options as unknown as { embeddings?: boolean }).embeddings
+          ? label.includes('float wpe')
+            ? 1
+            : 2
+          : 0,
+      );
+      for (let i = 0; i < ta.length; i++) {
+        const [pa, pb] = [ta[i][1].quantizedWeightSync(), tb[i][1].quantizedWeightSync()];
+        expect(pb.options).toEqual(pa.options);
+        for (const part of Object.keys(pa.parts)) expect(pb.parts[part]).toEqual(pa.parts[part]);
+      }
+      // A head tied to a quantized wte has no tensors of its own.
+      if (ta.some(([n]) => n === 'wte'))
+        expect(Object.keys(loaded.stateDict()).filter((k) => k.startsWith('lm_head'))).toEqual([]);
     });
   }
 });
@@ -159,6 +188,30 @@ describe('bad quantized folders', () => {
     });
     await expect(loadQuantized(missing)).rejects.toThrow(
       /lacks 'h.1.attn.c_proj.weight' \(int8 \[64,64\]\)/,
+    );
+  });
+  it('a quantized embedding whose config disagrees with the model or its tensors', async () => {
+    const model = gpt();
+    quantizeModel(model, { format: 'q4_0', embeddings: true });
+    const path = join(dir, 'embeddings');
+    await saveQuantized(model, path);
+    const config = JSON.parse(await readFile(join(path, 'quantization.json'), 'utf8'));
+    expect(Object.keys(config.embeddings)).toEqual(['wte', 'wpe']);
+    config.embeddings.wte.shape = [41, 64];
+    await writeFile(join(path, 'quantization.json'), JSON.stringify(config));
+    await expect(loadQuantized(path)).rejects.toThrow(
+      /gives embedding 'wte' shape \[41,64\], but the model's table is \[40,64\]/,
+    );
+    config.embeddings.wte.shape = [40, 64];
+    config.embeddings.wte.format = 'q8_0';
+    await writeFile(join(path, 'quantization.json'), JSON.stringify(config));
+    await expect(loadQuantized(path)).rejects.toThrow(
+      /'wte.weight' is uint8 \[40,36\], but a 'q8_0' embedding \[40,64\] needs uint8 \[40,68\]/,
+    );
+    config.embeddings = { 'h.0.ln_1': config.embeddings.wte };
+    await writeFile(join(path, 'quantization.json'), JSON.stringify(config));
+    await expect(loadQuantized(path)).rejects.toThrow(
+      /lists embedding 'h.0.ln_1', which is not an Embedding of this GPT/,
     );
   });
   it('damaged bytes', async () => {

@@ -1,10 +1,12 @@
 // Quantized checkpoints: a folder with `config.json` (transformer's checkpoint config, so the
 // architecture is rebuilt as `load` does), `quantization.json` (the format options and the
-// [out, in] shape of every quantized layer) and `model.safetensors` (float tensors as float32,
+// [out, in] shape of every quantized layer, and of every quantized embedding table; a head tied to
+// a quantized `wte` has no tensors of its own) and `model.safetensors` (float tensors as float32,
 // packed parts in their own dtypes: U8, I8, F16, BF16, F32 scales). The folder is written with
 // writeFolderAtomic: on any failure nothing is left behind. Loading checks every part's dtype and
 // shape against the config before building anything.
 import {
+  Embedding,
   fromValues,
   Linear,
   type Module,
@@ -28,12 +30,14 @@ import { checkParts } from './formats/index.js';
 import {
   type PackedArray,
   partSpecs,
+  type QuantizedWeight,
   type QuantizeOptions,
   type ResolvedQuantizeOptions,
   resolveQuantizeOptions,
 } from './formats/types.js';
+import { QuantizedEmbedding } from './embedding.js';
 import { partKey, QuantizedLinear } from './linear.js';
-import { quantizedLayers } from './model.js';
+import { quantizedEmbeddings, quantizedLayers } from './model.js';
 
 /** The `quantization.json` of a quantized checkpoint. */
 export interface QuantizationConfig {
@@ -43,6 +47,11 @@ export interface QuantizationConfig {
   version: 1;
   /** Each quantized layer by dotted name: its options and `[outFeatures, inFeatures]`. */
   layers: Record<string, ResolvedQuantizeOptions & { shape: [number, number] }>;
+  /**
+   * Each quantized embedding table by dotted name (`wte`, `wpe`): its options and
+   * `[numEmbeddings, embeddingDim]`; absent when the tables are float.
+   */
+  embeddings?: Record<string, ResolvedQuantizeOptions & { shape: [number, number] }>;
 }
 
 /** transformer's config description, with this package's error class for a non-model. */
@@ -67,7 +76,8 @@ function describe(model: TransformerModel): CheckpointConfig {
 export async function saveQuantized(model: TransformerModel, dir: string): Promise<void> {
   const description = describe(model);
   const layers = quantizedLayers(model);
-  if (layers.length === 0)
+  const tables = quantizedEmbeddings(model);
+  if (layers.length === 0 && tables.length === 0)
     throw new QuantizeError(
       'invalid_argument',
       'saveQuantized: the model has no QuantizedLinear layer; quantize it with quantizeModel first (float models save with transformer.save)',
@@ -75,6 +85,12 @@ export async function saveQuantized(model: TransformerModel, dir: string): Promi
   const config: QuantizationConfig = { format: 'llmkit-quantize', version: 1, layers: {} };
   for (const [name, layer] of layers)
     config.layers[name] = { ...layer.options, shape: [layer.outFeatures, layer.inFeatures] };
+  if (tables.length) config.embeddings = {};
+  for (const [name, table] of tables)
+    (config.embeddings as NonNullable<QuantizationConfig['embeddings']>)[name] = {
+      ...table.options,
+      shape: [table.numEmbeddings, table.embeddingDim],
+    };
   const entries: Record<string, SafetensorsEntry> = {};
   for (const [name, t] of Object.entries(model.stateDict())) {
     if (name in entries) continue;
@@ -154,11 +170,14 @@ export async function loadQuantized(
   if (
     config.format !== 'llmkit-quantize' ||
     config.version !== 1 ||
-    typeof config.layers !== 'object'
+    typeof config.layers !== 'object' ||
+    config.layers === null ||
+    (config.embeddings !== undefined &&
+      (typeof config.embeddings !== 'object' || config.embeddings === null))
   )
     throw new QuantizeError(
       'corrupt_file',
-      `${where}: quantization.json has format ${JSON.stringify(config.format)} version ${JSON.stringify(config.version)}, expected "llmkit-quantize" version 1 with a layers object`,
+      `${where}: quantization.json has format ${JSON.stringify(config.format)} version ${JSON.stringify(config.version)}, expected "llmkit-quantize" version 1 with a layers object (and optionally an embeddings object)`,
     );
   let bytes: Uint8Array;
   try {
@@ -174,7 +193,10 @@ export async function loadQuantized(
   const { tensors } = parseSafetensors(bytes);
   const model = withoutInit(() => modelFromCheckpointConfig(description));
   try {
-    const layers = buildLayers(model, config, tensors, options.backend);
+    const layers: [string, Module][] = [
+      ...buildLayers(model, config, tensors, options.backend),
+      ...buildTables(model, config, tensors, options.backend),
+    ];
     for (const [name, layer] of layers) attach(model, name, layer);
     const rest: Record<string, Tensor> = {};
     const packed = new Set(
@@ -223,17 +245,7 @@ function buildLayers(
   const modules = new Map(model.namedModules());
   const out: [string, QuantizedLinear][] = [];
   for (const [name, layer] of Object.entries(config.layers)) {
-    const { shape, ...rest } = layer ?? {};
-    let resolved: ResolvedQuantizeOptions;
-    try {
-      resolved = resolveQuantizeOptions(rest as QuantizeOptions);
-    } catch (error) {
-      throw new QuantizeError(
-        'corrupt_file',
-        `${where}: quantization.json layer '${name}': ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    const { shape, resolved } = readEntry(name, layer, 'layer');
     const module = modules.get(name);
     const tiedHead =
       name === 'lm_head' && module === undefined && model instanceof GPT && model.lm_head === null;
@@ -253,24 +265,7 @@ function buildLayers(
         'corrupt_file',
         `${where}: quantization.json gives layer '${name}' shape ${JSON.stringify(shape)}, but the model's layer is [${expected.join(',')}]`,
       );
-    const parts: Record<string, PackedArray> = {};
-    for (const [part, spec] of Object.entries(partSpecs(resolved, expected))) {
-      const key = `${name}.${partKey(part)}`;
-      const entry = tensors[key];
-      if (!entry)
-        throw new QuantizeError(
-          'corrupt_file',
-          `${where}: model.safetensors lacks '${key}' (${spec.dtype} [${spec.shape.join(',')}]) of a '${resolved.format}' layer`,
-        );
-      if (entry.dtype !== spec.dtype || entry.shape.join(',') !== spec.shape.join(','))
-        throw new QuantizeError(
-          'corrupt_file',
-          `${where}: '${key}' is ${entry.dtype} [${entry.shape.join(',')}], but a '${resolved.format}' layer [${expected.join(',')}] needs ${spec.dtype} [${spec.shape.join(',')}]`,
-        );
-      parts[part] = entry.data as PackedArray;
-    }
-    const weight = { options: resolved, shape: expected, parts };
-    checkParts(weight, `${where}: layer '${name}'`);
+    const weight = readPacked(name, resolved, expected, tensors, 'layer');
     const bias = tensors[`${name}.bias`];
     const biasTensor = bias
       ? fromValues(bias.data, bias.shape, { dtype: bias.dtype, backend })
@@ -285,7 +280,82 @@ function buildLayers(
   return out;
 }
 
-function attach(model: Module, name: string, layer: QuantizedLinear): void {
+/** QuantizedEmbedding tables from the file's parts, checked against quantization.json and the model. */
+function buildTables(
+  model: Module,
+  config: QuantizationConfig,
+  tensors: Record<string, SafetensorsEntry>,
+  backend: string | undefined,
+): [string, QuantizedEmbedding][] {
+  const modules = new Map(model.namedModules());
+  return Object.entries(config.embeddings ?? {}).map(([name, entry]) => {
+    const { shape, resolved } = readEntry(name, entry, 'embedding');
+    const module = modules.get(name);
+    if (!(module instanceof Embedding))
+      throw new QuantizeError(
+        'corrupt_file',
+        `loadQuantized: quantization.json lists embedding '${name}', which is not an Embedding of this ${model.constructor.name}`,
+      );
+    const expected: [number, number] = [module.numEmbeddings, module.embeddingDim];
+    if (!Array.isArray(shape) || shape[0] !== expected[0] || shape[1] !== expected[1])
+      throw new QuantizeError(
+        'corrupt_file',
+        `loadQuantized: quantization.json gives embedding '${name}' shape ${JSON.stringify(shape)}, but the model's table is [${expected.join(',')}]`,
+      );
+    const table = readPacked(name, resolved, expected, tensors, 'embedding');
+    return [name, new QuantizedEmbedding(table, { backend })];
+  });
+}
+
+/** One entry of quantization.json: its shape and resolved options (`corrupt_file` if bad). */
+function readEntry(
+  name: string,
+  entry: unknown,
+  kind: 'layer' | 'embedding',
+): { shape: unknown; resolved: ResolvedQuantizeOptions } {
+  const { shape, ...rest } = (entry ?? {}) as Record<string, unknown>;
+  try {
+    return { shape, resolved: resolveQuantizeOptions(rest as unknown as QuantizeOptions) };
+  } catch (error) {
+    throw new QuantizeError(
+      'corrupt_file',
+      `loadQuantized: quantization.json ${kind} '${name}': ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** The packed parts of `name` from the file, each checked for dtype and shape. */
+function readPacked(
+  name: string,
+  resolved: ResolvedQuantizeOptions,
+  expected: [number, number],
+  tensors: Record<string, SafetensorsEntry>,
+  kind: 'layer' | 'embedding',
+): QuantizedWeight {
+  const where = 'loadQuantized';
+  const parts: Record<string, PackedArray> = {};
+  for (const [part, spec] of Object.entries(partSpecs(resolved, expected))) {
+    const key = `${name}.${partKey(part)}`;
+    const entry = tensors[key];
+    if (!entry)
+      throw new QuantizeError(
+        'corrupt_file',
+        `${where}: model.safetensors lacks '${key}' (${spec.dtype} [${spec.shape.join(',')}]) of a '${resolved.format}' ${kind}`,
+      );
+    if (entry.dtype !== spec.dtype || entry.shape.join(',') !== spec.shape.join(','))
+      throw new QuantizeError(
+        'corrupt_file',
+        `${where}: '${key}' is ${entry.dtype} [${entry.shape.join(',')}], but a '${resolved.format}' ${kind} [${expected.join(',')}] needs ${spec.dtype} [${spec.shape.join(',')}]`,
+      );
+    parts[part] = entry.data as PackedArray;
+  }
+  const weight = { options: resolved, shape: expected, parts };
+  checkParts(weight, `${where}: ${kind} '${name}'`);
+  return weight;
+}
+
+function attach(model: Module, name: string, layer: Module): void {
   const dot = name.lastIndexOf('.');
   const parent =
     dot < 0 ? model : (new Map(model.namedModules()).get(name.slice(0, dot)) as Module);

@@ -3,13 +3,19 @@
 // frozen, as QLoRA's base): dx = dy W, the same kernel with `transposed`. Backends without the
 // kernel get W decoded on the host for each call (a float copy that lives for one product).
 import {
+  add,
+  cast,
+  cat,
+  contiguous,
   fromValues,
   matmul,
+  mul,
+  narrow,
   noGrad,
   reshape,
   type Tensor,
-  contiguous,
   transpose,
+  zeros,
 } from '@llmkit/core-tensor';
 import {
   defineGradient,
@@ -18,7 +24,12 @@ import {
   runKernel,
 } from '@llmkit/core-tensor/backend';
 import { dequantizeWeight } from './formats/index.js';
-import type { QuantizedWeight } from './formats/types.js';
+import {
+  partSpecs,
+  type QuantizedWeight,
+  type ResolvedQuantizeOptions,
+  SCALE_BLOCK,
+} from './formats/types.js';
 
 const OP = 'quantizedLinear';
 
@@ -36,6 +47,44 @@ function run(
 export function kernelAttributes(weight: Pick<QuantizedWeight, 'options'>): KernelAttributes {
   const { format, groupSize, symmetric } = weight.options;
   return { format, groupSize, symmetric, transposed: false };
+}
+
+/**
+ * The packed parts of a `shape` weight in kernel order ({@link partSpecs} order, read with
+ * `part(name)`), with nf4's doubly quantized scales expanded to float32 absmax; `temporary` holds
+ * what the caller disposes after the product.
+ */
+export function kernelParts(
+  options: ResolvedQuantizeOptions,
+  shape: readonly [number, number],
+  part: (name: string) => Tensor,
+): { parts: Tensor[]; temporary: Tensor[] } {
+  if (!options.doubleQuantization)
+    return { parts: Object.keys(partSpecs(options, shape)).map(part), temporary: [] };
+  const absmax = expandScales(part('absmax_quantized'), part('absmax_scales'), part('absmax_mean'));
+  return { parts: [part('weight'), absmax], temporary: [absmax] };
+}
+
+/** absmax [N, K/G] = q * scale[block / 256] + mean, from nf4's doubly quantized scales. */
+function expandScales(quantized: Tensor, scales: Tensor, mean: Tensor): Tensor {
+  const blocks = quantized.size;
+  const groups = scales.size;
+  let q = cast(reshape(quantized, [blocks]), 'float32');
+  if (groups * SCALE_BLOCK > blocks) {
+    const pad = zeros([groups * SCALE_BLOCK - blocks], { backend: q.backend.name });
+    const padded = cat([q, pad]);
+    q.dispose();
+    pad.dispose();
+    q = padded;
+  }
+  const grouped = reshape(q, [groups, SCALE_BLOCK]);
+  const scaled = mul(grouped, reshape(scales, [groups, 1]));
+  const shifted = add(scaled, mean);
+  const flat = reshape(shifted, [groups * SCALE_BLOCK]);
+  const kept = narrow(flat, 0, 0, blocks);
+  const out = reshape(kept, quantized.shape);
+  for (const t of [q, grouped, scaled, shifted, flat, kept]) t.dispose();
+  return out;
 }
 
 /**

@@ -3,19 +3,7 @@
 // inside the kernel. W is frozen: it is a buffer, not a parameter, and only x gets a gradient, so
 // adapters (QLoRA) train over it. The bias stays a float parameter. State-dict keys: `weight`
 // (the main packed part) and `weight_<part>` for the others (`weight_scales`, `weight_absmax`...).
-import {
-  add,
-  cast,
-  cat,
-  fromValues,
-  Linear,
-  Module,
-  mul,
-  narrow,
-  reshape,
-  type Tensor,
-  zeros,
-} from '@llmkit/core-tensor';
+import { add, fromValues, Linear, Module, type Tensor } from '@llmkit/core-tensor';
 import { QuantizeError } from './errors.js';
 import { checkParts, dequantizeWeight, quantizeWeight } from './formats/index.js';
 import {
@@ -25,9 +13,8 @@ import {
   type QuantizedWeight,
   type QuantizeOptions,
   type ResolvedQuantizeOptions,
-  SCALE_BLOCK,
 } from './formats/types.js';
-import { kernelAttributes, quantizedMatmul } from './kernel.js';
+import { kernelAttributes, kernelParts, quantizedMatmul } from './kernel.js';
 
 /** The state-dict name of packed part `part`: `weight` or `weight_<part>`. */
 export function partKey(part: string): string {
@@ -112,18 +99,6 @@ export class QuantizedLinear extends Module {
     return this.stateDict()[partKey(name)];
   }
 
-  /** The packed parts in kernel order, with nf4's doubly quantized scales expanded to float32. */
-  private kernelParts(): { parts: Tensor[]; temporary: Tensor[] } {
-    if (!this.options.doubleQuantization)
-      return { parts: this.partNames.map((n) => this.part(n)), temporary: [] };
-    const absmax = expandScales(
-      this.part('absmax_quantized'),
-      this.part('absmax_scales'),
-      this.part('absmax_mean'),
-    );
-    return { parts: [this.part('weight'), absmax], temporary: [absmax] };
-  }
-
   /** `[..., inFeatures] -> [..., outFeatures]`. */
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures)
@@ -131,7 +106,11 @@ export class QuantizedLinear extends Module {
         'invalid_argument',
         `QuantizedLinear.forward: input [${x.shape.join(',')}] does not end in inFeatures ${this.inFeatures}`,
       );
-    const { parts, temporary } = this.kernelParts();
+    const { parts, temporary } = kernelParts(
+      this.options,
+      [this.outFeatures, this.inFeatures],
+      (name) => this.part(name),
+    );
     const y = quantizedMatmul(
       x,
       parts,
@@ -185,26 +164,4 @@ export class QuantizedLinear extends Module {
   weightBytes(): number {
     return packedBytes(this.options, [this.outFeatures, this.inFeatures]);
   }
-}
-
-/** absmax [N, K/G] = q * scale[block / 256] + mean, from nf4's doubly quantized scales. */
-function expandScales(quantized: Tensor, scales: Tensor, mean: Tensor): Tensor {
-  const blocks = quantized.size;
-  const groups = scales.size;
-  let q = cast(reshape(quantized, [blocks]), 'float32');
-  if (groups * SCALE_BLOCK > blocks) {
-    const pad = zeros([groups * SCALE_BLOCK - blocks], { backend: q.backend.name });
-    const padded = cat([q, pad]);
-    q.dispose();
-    pad.dispose();
-    q = padded;
-  }
-  const grouped = reshape(q, [groups, SCALE_BLOCK]);
-  const scaled = mul(grouped, reshape(scales, [groups, 1]));
-  const shifted = add(scaled, mean);
-  const flat = reshape(shifted, [groups * SCALE_BLOCK]);
-  const kept = narrow(flat, 0, 0, blocks);
-  const out = reshape(kept, quantized.shape);
-  for (const t of [q, grouped, scaled, shifted, flat, kept]) t.dispose();
-  return out;
 }

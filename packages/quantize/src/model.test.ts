@@ -1,8 +1,17 @@
-import { Linear, type Module, manualSeed, noGrad, type Tensor } from '@llmkit/core-tensor';
+import {
+  Embedding,
+  Linear,
+  type Module,
+  manualSeed,
+  noGrad,
+  type Tensor,
+} from '@llmkit/core-tensor';
 import { Encoder, EncoderDecoder, GPT, llamaConfig } from '@llmkit/transformer';
 import { describe, expect, it } from 'vitest';
+import { QuantizedEmbedding } from './embedding.js';
 import { QuantizedLinear } from './linear.js';
-import { dequantizeModel, quantizedLayers, quantizeModel } from './model.js';
+import { dequantizeModel, quantizedEmbeddings, quantizedLayers, quantizeModel } from './model.js';
+import { weightBytes } from './report.js';
 
 const ids = [[1, 5, 2, 7, 3, 9]];
 const models: [string, () => Module, (m: Module) => Tensor][] = [
@@ -141,6 +150,7 @@ describe('quantizeModel', () => {
     const { layers } = quantizeModel(model, { format: 'int8' });
     expect(layers[0]).toEqual({
       name: 'h.0.attn.c_attn',
+      kind: 'linear',
       shape: [144, 48],
       floatBytes: 144 * 48 * 4,
       packedBytes: 144 * 48 + 144 * 4,
@@ -151,5 +161,99 @@ describe('quantizeModel', () => {
     expect(() => quantizeModel(model, { format: 'int8', groupsize: 3 } as never)).toThrow(
       /unknown option "groupsize"; did you mean groupSize/,
     );
+  });
+
+  it('embeddings: wte and wpe become packed tables, the tied head reads wte, logits stay close', async () => {
+    for (const format of ['int8', 'q8_0', 'int4', 'q4_0'] as const) {
+      manualSeed(5);
+      const model = new GPT({
+        vocabSize: 40,
+        blockSize: 16,
+        nLayer: 2,
+        nHead: 2,
+        nEmbd: 64,
+      }).eval();
+      const floatOut = await values(noGrad(() => model.forward(ids).logits));
+      const result = quantizeModel(model, { format, embeddings: true });
+      expect(result.layers.filter((l) => l.kind === 'embedding').map((l) => l.name)).toEqual([
+        'wte',
+        'wpe',
+      ]);
+      expect(model.wte).toBeInstanceOf(QuantizedEmbedding);
+      expect(model.wpe).toBeInstanceOf(QuantizedEmbedding);
+      expect(model.lm_head).toBeNull(); // still tied: one packed tensor for lookup and head
+      expect(quantizedEmbeddings(model).map(([n]) => n)).toEqual(['wte', 'wpe']);
+      // Nothing float of rank 2 is left: every matrix and table is packed.
+      expect(model.namedParameters().filter(([, p]) => p.rank === 2)).toEqual([]);
+      expect(Object.keys(model.stateDict()).filter((k) => k.startsWith('wte'))).toEqual(
+        format === 'int8' || format === 'int4'
+          ? ['wte.weight', 'wte.weight_scales']
+          : ['wte.weight'],
+      );
+      const out = await values(noGrad(() => model.forward(ids).logits));
+      expect(relativeError(out, floatOut)).toBeLessThan(format.endsWith('8') ? 0.01 : 0.15);
+      // The head multiplies by wte's packed rows: the dequantized model (a float tied wte)
+      // gives the same logits up to float rounding.
+      const table = (model.wte as unknown as QuantizedEmbedding).dequantize();
+      expect(dequantizeModel(model)).toBe(result.layers.length);
+      expect(model.wte).toBeInstanceOf(Embedding);
+      expect(model.wpe).toBeInstanceOf(Embedding);
+      expect(Array.from(await model.wte.weight.data())).toEqual(Array.from(await table.data()));
+      expect(model.lm_head).toBeNull();
+      const back = await values(noGrad(() => model.forward(ids).logits));
+      expect(relativeError(back, out)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('embeddings: weights memory about 1/4 (int8, q8_0) and 1/7 (q4_0) of f32', () => {
+    // A GPT-2-proportioned model (wte about a third of the weights), small enough for a test.
+    const config = { vocabSize: 4096, blockSize: 256, nLayer: 2, nHead: 4, nEmbd: 256 };
+    const ratios: Record<string, number> = {};
+    for (const format of ['int8', 'q8_0', 'int4', 'q4_0'] as const) {
+      manualSeed(6);
+      const model = new GPT(config);
+      const before = weightBytes(model);
+      const result = quantizeModel(model, { format, embeddings: true });
+      const after = weightBytes(model);
+      // What is left float: norms and biases (1-D), each counted once.
+      const float = model.namedParameters().reduce((sum, [, p]) => sum + 4 * p.size, 0);
+      const packed = result.layers.reduce((sum, l) => sum + l.packedBytes, 0);
+      expect(after).toBe(packed + float);
+      ratios[format] = after / before;
+      model.dispose();
+    }
+    // int8: 8 bits + a float per row; q8_0 8.5 bits; int4 g32 5 bits; q4_0 4.5 bits.
+    expect(ratios.int8).toBeGreaterThan(0.25);
+    expect(ratios.int8).toBeLessThan(0.26);
+    expect(ratios.q8_0).toBeGreaterThan(0.265);
+    expect(ratios.q8_0).toBeLessThan(0.275);
+    expect(ratios.int4).toBeGreaterThan(0.156);
+    expect(ratios.int4).toBeLessThan(0.165);
+    expect(ratios.q4_0).toBeGreaterThan(0.14);
+    expect(ratios.q4_0).toBeLessThan(0.15);
+    // The float default keeps the tables: int8 of the same model is far from 1/4.
+    const model = new GPT(config);
+    const before = weightBytes(model);
+    quantizeModel(model, { format: 'int8' });
+    expect(weightBytes(model) / before).toBeGreaterThan(0.5);
+    expect(model.wte).toBeInstanceOf(Embedding);
+  }, 60_000);
+
+  it('embeddings: skip keeps a table float, and other architectures are refused', () => {
+    const model = new GPT({ vocabSize: 40, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 64 });
+    const result = quantizeModel(model, { format: 'q4_0', embeddings: true, skip: ['wpe'] });
+    expect(result.skipped).toEqual(['wpe']);
+    expect(model.wpe).toBeInstanceOf(Embedding);
+    expect(model.wte).toBeInstanceOf(QuantizedEmbedding);
+    const encoder = new Encoder({ vocabSize: 40, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 64 });
+    expect(() => quantizeModel(encoder, { format: 'int8', embeddings: true })).toThrow(
+      /embeddings: true quantizes a GPT's wte and wpe; this model is a Encoder/,
+    );
+    expect(quantizedLayers(encoder)).toEqual([]);
+    const narrow = new GPT({ vocabSize: 40, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 48 });
+    expect(() =>
+      quantizeModel(narrow, { format: 'q8_0', embeddings: true, skip: /h\..*/ }),
+    ).toThrow(/embedding 'wte': groupSize 32 of 'q8_0' does not divide the width 48/);
+    expect(narrow.wte).toBeInstanceOf(Embedding);
   });
 });
