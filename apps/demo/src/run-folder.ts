@@ -7,6 +7,9 @@
 //     checkpoint-0002000/              the trainer's state (weights, optimizer, trainer.json), the
 //     loss.svg                         newest few, and its loss curve
 //
+// The --out of `llmkit quantize` is a model folder too: config.json, quantization.json and the
+// packed model.safetensors (loadQuantized of @llmkit/quantize opens it) plus the run.json.
+//
 // Version 1 folders (before the model folder; run.json without `format`) have the same run.json
 // fields less `format`, `version` and (for language models) `task`, and only checkpoints; they
 // open the same way. The model config and tokenizer stay in run.json because checkpoints exist
@@ -14,6 +17,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withoutInit } from '@llmkit/core-tensor';
+import { isQuantizedCheckpoint, loadQuantized } from '@llmkit/quantize';
 import { CharTokenizer, type CharTokenizerJson } from '@llmkit/tokenizer';
 import { listCheckpoints, loadCheckpoint } from '@llmkit/trainer';
 import { type EncoderConfig, GPT, type GPTConfig, load, save } from '@llmkit/transformer';
@@ -165,13 +169,24 @@ export interface OpenedLanguageModel {
   step: number | null;
 }
 
+/** Options of {@link openLanguageModel}. */
+export interface OpenLanguageModelOptions {
+  /**
+   * Also open a quantized model folder (the --out of llmkit quantize: a quantization.json beside
+   * config.json) with @llmkit/quantize's loadQuantized (default false: commands that train refuse it).
+   */
+  quantized?: boolean;
+}
+
 /**
  * Opens the language model of a run folder, in eval mode: its newest checkpoint (what a run
- * stopped early or resumed has), or the model folder when the checkpoints are gone.
+ * stopped early or resumed has), or the model folder when the checkpoints are gone, or (with
+ * `quantized`) the quantized model of an llmkit quantize folder.
  */
 export async function openLanguageModel(
   dir: string,
   flag = '--checkpoint',
+  options: OpenLanguageModelOptions = {},
 ): Promise<OpenedLanguageModel> {
   const run = readRun(dir, flag);
   if (run.task !== 'language-model')
@@ -187,7 +202,23 @@ export async function openLanguageModel(
   const steps = await listCheckpoints(dir);
   let model: GPT;
   let step: number | null = null;
-  if (steps.length > 0) {
+  if (await isQuantizedCheckpoint(dir)) {
+    if (!options.quantized)
+      throw new CliError(
+        `${flag} ${dir}: a quantized model (llmkit quantize wrote it); this command needs a float run folder (llmkit sample and eval open quantized ones)`,
+      );
+    const loaded = await loadQuantized(dir).catch((error: Error) => {
+      throw new CliError(`${flag} ${dir}: ${error.message}`, {
+        code: 'corrupt_file',
+        cause: error,
+      });
+    });
+    if (!(loaded instanceof GPT))
+      throw new CliError(
+        `${flag} ${dir}: config.json holds a ${loaded.constructor.name}; expected a GPT`,
+      );
+    model = loaded;
+  } else if (steps.length > 0) {
     let built: GPT;
     try {
       built = withoutInit(() => new GPT(run.model)); // the checkpoint's weights replace them

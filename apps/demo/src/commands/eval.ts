@@ -9,8 +9,10 @@ import { openLanguageModel, readRun, trainingText } from '../run-folder.js';
 export const EVAL_HELP = `usage: llmkit eval --checkpoint DIR [--data FILE] [--max-tokens N] [--batch-size N]
                   [--backend NAME] [--json]
 
-Measures validation loss and perplexity of a run folder written by \`llmkit train\` (or finetune).
-  --checkpoint DIR   the run folder (its newest checkpoint is evaluated, or its model folder)
+Measures validation loss and perplexity of a run folder written by \`llmkit train\` (or finetune),
+or of a quantized model folder written by \`llmkit quantize\`.
+  --checkpoint DIR   the run folder (its newest checkpoint is evaluated, or its model folder), or
+                     a quantized model folder (llmkit quantize --out)
   --data FILE        text to evaluate, all of it (default: the last 10% of the text the run was
                      trained on: its validation split)
   --max-tokens N     evaluate at most the first N tokens of that text
@@ -54,7 +56,9 @@ export async function evaluate(args: string[]): Promise<Record<string, number | 
     throw new CliError(
       `--checkpoint ${dir}: a classification run; llmkit eval measures language models (its accuracy is in the finetune summary)`,
     );
-  const { run, model, tokenizer, blockSize, step } = await openLanguageModel(dir);
+  const { run, model, tokenizer, blockSize, step } = await openLanguageModel(dir, '--checkpoint', {
+    quantized: true,
+  });
   let text: string;
   let source: string;
   if (values.data === undefined) {

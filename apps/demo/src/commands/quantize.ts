@@ -9,13 +9,16 @@ import { integerFlag, parseFlags } from '../flags.js';
 import { openLanguageModel, trainingText } from '../run-folder.js';
 
 export const QUANTIZE_HELP = `usage: llmkit quantize --checkpoint DIR --format FORMAT --out DIR [--group-size N]
-                      [--max-tokens N] [--backend NAME] [--json]
+                      [--embeddings] [--max-tokens N] [--backend NAME] [--json]
 
 Quantizes the Linear layers of a language model (a run folder of \`llmkit train\` or finetune)
-and reports weight bytes and validation loss / perplexity before and after.
+and reports weight bytes and validation loss / perplexity before and after. llmkit sample and
+llmkit eval open the folder it writes.
   --checkpoint DIR   the run folder
   --format FORMAT    int8, int4, nf4, q8_0 or q4_0 (also fp16, bf16)
   --group-size N     weights per scale for int4 (32, 64 or 128; default 32) and nf4 (default 64)
+  --embeddings       quantize the embedding tables (wte, wpe) too; the tied head then reads
+                     wte's packed rows (default: embeddings and head stay float)
   --out DIR          the quantized model folder (config.json, quantization.json,
                      model.safetensors; loadQuantized of @llmkit/quantize opens it) plus run.json
   --max-tokens N     evaluate at most the first N validation tokens (default: all of them)
@@ -28,6 +31,7 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
     checkpoint: { type: 'string' },
     format: { type: 'string' },
     'group-size': { type: 'string' },
+    embeddings: { type: 'boolean', default: false },
     out: { type: 'string' },
     'max-tokens': { type: 'string' },
     backend: { type: 'string' },
@@ -64,7 +68,7 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
     .slice(0, maxTokens);
   const report = quantizeWithReport(
     model,
-    { format, ...(groupSize ? { groupSize } : {}) },
+    { format, ...(groupSize ? { groupSize } : {}), embeddings: values.embeddings },
     { tokens, batchSize: 16 },
   );
   const out = resolve(values.out);
@@ -74,6 +78,7 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
   const summary = {
     format,
     layers: report.quantization.layers.length,
+    embeddings: values.embeddings,
     weightBytesBefore: report.bytesBefore,
     weightBytesAfter: report.bytesAfter,
     layerBytesBefore: report.layerBytesBefore,

@@ -10,10 +10,11 @@ import { openChatModel, streamText } from '../serve/chat-model.js';
 export const SAMPLE_HELP = `usage: llmkit sample (--checkpoint DIR | --model DIR) [--prompt TEXT] [--max-new-tokens N]
                     [--temperature T] [--top-k K] [--top-p P] [--greedy] [--seed N] [--backend NAME]
 
-Generates text from a model trained with \`llmkit train\` (DIR is its --out folder), or from a
-Hugging Face model folder (GPT-2, Llama, Qwen: config.json, model.safetensors, tokenizer.json),
-streaming it.
-  --checkpoint DIR      the run folder (its newest checkpoint, or its model folder)
+Generates text from a model trained with \`llmkit train\` (DIR is its --out folder, or the --out
+folder of \`llmkit quantize\`), or from a Hugging Face model folder (GPT-2, Llama, Qwen:
+config.json, model.safetensors, tokenizer.json), streaming it.
+  --checkpoint DIR      the run folder (its newest checkpoint, or its model folder), or a
+                        quantized model folder (llmkit quantize --out)
   --model DIR           a Hugging Face folder (or a run folder)
   --prompt TEXT         text to continue (default: a newline)
   --max-new-tokens N    characters to generate (default 500)
@@ -80,7 +81,11 @@ export async function sample(args: string[]): Promise<void> {
     process.stdout.write('\n');
     return;
   }
-  const { model, tokenizer, blockSize } = await openLanguageModel(resolve(values.checkpoint!));
+  const { model, tokenizer, blockSize } = await openLanguageModel(
+    resolve(values.checkpoint!),
+    '--checkpoint',
+    { quantized: true },
+  );
   let promptIds: number[];
   try {
     promptIds = tokenizer.encode(values.prompt!);

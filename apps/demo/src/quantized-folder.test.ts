@@ -1,0 +1,92 @@
+// llmkit sample and llmkit eval on the --out folder of llmkit quantize (a quantization.json beside
+// config.json): the CLI finds the quantization config and opens the packed model.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '@llmkit/backend-cpu/register';
+import { getBackend, setBackend } from '@llmkit/core-tensor';
+import { loadQuantized, quantizedEmbeddings, quantizedLayers } from '@llmkit/quantize';
+import { CharTokenizer } from '@llmkit/tokenizer';
+import type { GPT } from '@llmkit/transformer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateText } from './generate.js';
+import { openLanguageModel } from './run-folder.js';
+import { lastJson, llmkit } from './testing/run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'llmkit-quantized-folder-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+await setBackend(getBackend().name);
+
+const text = join(dir, 'text.txt');
+const run = join(dir, 'run');
+beforeAll(() => {
+  writeFileSync(text, 'Now is the winter of our discontent made glorious summer.\n'.repeat(60));
+  const trained = llmkit('train', '--data', text, '--max-steps', '3', '--out', run, '--json');
+  expect(trained.status, trained.stderr).toBe(0);
+}, 300_000);
+
+describe('llmkit sample and eval open quantized folders', () => {
+  for (const [format, embeddings] of [
+    ['q8_0', false],
+    ['int4', true],
+  ] as const) {
+    it(`${format}${embeddings ? ' with --embeddings' : ''}: eval measures the quantized model, sample continues with it`, async () => {
+      const out = join(dir, `${format}-${embeddings}`);
+      const quantized = llmkit(
+        'quantize',
+        '--checkpoint',
+        run,
+        '--format',
+        format,
+        '--out',
+        out,
+        '--json',
+        ...(embeddings ? ['--embeddings'] : []),
+      );
+      expect(quantized.status, quantized.stderr).toBe(0);
+      const report = lastJson(quantized.stdout);
+      const evaluated = llmkit('eval', '--checkpoint', out, '--json');
+      expect(evaluated.status, evaluated.stderr).toBe(0);
+      const summary = lastJson(evaluated.stdout);
+      // The same validation split as quantize's report, on the model as loaded from the folder.
+      expect(summary.tokens).toBe(report.tokens - 1);
+      expect(summary.loss).toBeCloseTo(report.lossAfter, 3);
+      expect(summary.step).toBeNull();
+
+      const model = (await loadQuantized(out)) as GPT;
+      expect(quantizedLayers(model).length).toBeGreaterThan(0);
+      expect(quantizedEmbeddings(model).length).toBe(embeddings ? 2 : 0);
+      const { tokenizer } = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
+      const chars = CharTokenizer.fromJSON(tokenizer);
+      const prompt = chars.encode('Now is');
+      // What sample prints: the greedy continuation, by the CLI's own generation code.
+      const expected = await generateText(model.eval(), chars, model.config.blockSize, prompt, {
+        maxNewTokens: 24,
+      });
+      expect(expected.length).toBe(24);
+      const sampled = llmkit(
+        'sample',
+        '--checkpoint',
+        out,
+        '--prompt',
+        'Now is',
+        '--greedy',
+        '--max-new-tokens',
+        '24',
+      );
+      expect(sampled.status, sampled.stderr).toBe(0);
+      expect(sampled.stdout).toBe(`${expected}\n`);
+    }, 300_000);
+  }
+
+  it('commands that need a float model refuse a quantized folder with a clear error', async () => {
+    const out = join(dir, 'refused');
+    const quantized = llmkit('quantize', '--checkpoint', run, '--format', 'int8', '--out', out);
+    expect(quantized.status, quantized.stderr).toBe(0);
+    await expect(openLanguageModel(out)).rejects.toThrow(
+      /a quantized model \(llmkit quantize wrote it\); this command needs a float run folder/,
+    );
+    const opened = await openLanguageModel(out, '--checkpoint', { quantized: true });
+    expect(quantizedLayers(opened.model).length).toBeGreaterThan(0);
+  }, 300_000);
+});
