@@ -27,6 +27,18 @@ export {
   type PpoTrainerResult,
   trainPpo,
 } from './ppo/trainer.js';
+export {
+  type ClassifierConfig,
+  type ClassifierEpochMetrics,
+  type ClassifierTrainerOptions,
+  classifierAccuracy,
+  type LabelledText,
+  loadClassifier,
+  MeanPooledClassifier,
+  type SavedClassifierConfig,
+  saveClassifier,
+  trainClassifier,
+} from './reward/classifier.js';
 export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
 export {
   classifierReward,
@@ -36,6 +48,13 @@ export {
   scalarReward,
   trainRewardModel,
 } from './reward/trainer.js';
+export {
+  CompactVocabulary,
+  type CompactVocabularyJson,
+  type CompactVocabularyOptions,
+  PAD_ID,
+  UNKNOWN_ID,
+} from './reward/vocabulary.js';
 export { type Rollout, type RolloutSampling, sampleRollout } from './rollout.js';
 export {
   batchIndices,
