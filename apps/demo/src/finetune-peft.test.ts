@@ -61,6 +61,19 @@ describe('llmkit finetune --method', () => {
     expect(Object.keys(merged.stateDict()).some((k) => k.includes('lora'))).toBe(false);
   });
 
+  it('qlora: trainable_percent counts the quantized base weights as parameters, as PEFT does', async () => {
+    const run = tune(join(dir, 'qlora'), '--method', 'qlora', '--r', '4', '--alpha', '8');
+    expect(run.status, run.stderr).toBe(0);
+    const summary = lastJson(run.stdout) as Record<string, number | string>;
+    const { nLayer, nEmbd } = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')).config;
+    const trainable = nLayer * 4 * (nEmbd + 3 * nEmbd);
+    expect(summary.trainable_parameters).toBe(trainable);
+    // the base's every weight (packed to nf4 or not) plus the adapter's
+    const all = (await load(base)).parameterCount() + trainable;
+    expect(summary.trainable_percent).toBe(+((100 * trainable) / all).toFixed(3));
+    expect(existsSync(join(dir, 'qlora', 'adapter', 'adapter_model.safetensors'))).toBe(true);
+  });
+
   it('prompt-tuning: writes only the adapter', () => {
     const out = join(dir, 'prompt');
     const run = tune(out, '--method', 'prompt-tuning');

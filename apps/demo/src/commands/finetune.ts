@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { manualSeed } from '@llmkit/core-tensor';
+import { manualSeed, type Tensor } from '@llmkit/core-tensor';
 import { getPeftModel, type PeftConfig, PeftModel, saveAdapter } from '@llmkit/peft';
 import { CHATML_TEMPLATE, encodingToJSON, PLAIN_TEMPLATE, trainBpe } from '@llmkit/tokenizer';
 import {
@@ -177,13 +177,35 @@ function adapt(model: GPT, flags: PeftFlags): GPT | PeftModel<GPT> {
   }
 }
 
+/** The base model's parameters and their count, taken before {@link adapt} quantizes or wraps it. */
+interface BaseCount {
+  parameters: ReadonlySet<Tensor>;
+  count: number;
+}
+
+/**
+ * The parameters of the tuned model as PEFT's print_trainable_parameters counts them: every weight
+ * of the base (QLoRA's packed nf4 weights are buffers, not parameters, yet each is still one
+ * weight) plus the adapter's own tensors.
+ */
+function allParameterCount(base: BaseCount, tuned: GPT | PeftModel<GPT>): number {
+  const added = tuned.parameters().filter((p) => !base.parameters.has(p));
+  return base.count + added.reduce((n, p) => n + p.size, 0);
+}
+
 /** Writes the tuned model (and adapter) and returns the PEFT part of the summary. */
-async function writeTuned(out: string, from: string, model: GPT, tuned: GPT | PeftModel<GPT>) {
+async function writeTuned(
+  out: string,
+  from: string,
+  model: GPT,
+  tuned: GPT | PeftModel<GPT>,
+  base: BaseCount,
+) {
   const trainable = tuned
     .parameters()
     .filter((p) => p.requiresGrad)
     .reduce((n, p) => n + p.size, 0);
-  const all = tuned.parameterCount();
+  const all = allParameterCount(base, tuned);
   const summary: Record<string, number | string> = {
     trainable_parameters: trainable,
     trainable_percent: +((100 * trainable) / all).toFixed(3),
@@ -221,6 +243,11 @@ async function instruction(
     throw new CliError((error as Error).message);
   }
   const { run, model, tokenizer, blockSize: modelBlockSize } = await openLanguageModel(from);
+  // counted before adapting: QLoRA turns the base's Linear weights into packed buffers
+  const baseCount: BaseCount = {
+    parameters: new Set(model.parameters()),
+    count: model.parameterCount(),
+  };
   const tuned = adapt(model, peftFlags);
   // prompt tuning's virtual tokens take room from the context
   const blockSize = modelBlockSize - (peftFlags.method === 'prompt-tuning' ? VIRTUAL_TOKENS : 0);
@@ -293,7 +320,7 @@ async function instruction(
     validation.length > 1
       ? (await evaluateTokens(tuned as GPT, validation, blockSize, 16)).loss
       : Number.NaN;
-  const written = await writeTuned(common.out, from, model, tuned);
+  const written = await writeTuned(common.out, from, model, tuned, baseCount);
   return summarise('instruction', result, {
     replay,
     base_val_loss: +base.toFixed(4),
