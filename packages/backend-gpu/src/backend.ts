@@ -9,7 +9,7 @@ import type {
 } from '@llmkit/core-tensor/backend';
 import { TensorError } from '@llmkit/core-tensor';
 import { typedArrayMatches } from '@llmkit/core-tensor/backend';
-import { GpuBuffer, GpuBufferPool, wordsPerElement } from './buffers.js';
+import { GpuBuffer, GpuBufferPool, storedBytes } from './buffers.js';
 import { type DeviceOptions, openDevice } from './device.js';
 import { WebGpuError } from './errors.js';
 import { KERNELS } from './kernels/index.js';
@@ -50,19 +50,17 @@ function debugFromEnvironment(): boolean {
   return env?.LLMKIT_WEBGPU_DEBUG === '1';
 }
 
-/** Converts a typed array of `dtype` to the words the GPU stores (see buffers.ts). */
+/**
+ * Converts a typed array of `dtype` to the words the GPU stores (see buffers.ts): the bytes
+ * themselves, padded to whole words; bool (Uint8Array on the host) widens to a word each.
+ */
 function toWords(dtype: DType, data: TypedArray): Uint32Array {
-  switch (dtype) {
-    case 'float32':
-    case 'int32':
-    case 'float64':
-    case 'int64':
-      return new Uint32Array(data.buffer, data.byteOffset, (data.byteLength / 4) | 0);
-    case 'int8':
-      return new Uint32Array(Int32Array.from(data as Int8Array).buffer);
-    default:
-      return Uint32Array.from(data as Uint8Array | Uint16Array);
-  }
+  if (dtype === 'bool') return Uint32Array.from(data as Uint8Array);
+  if (data.byteLength % 4 === 0 && data.byteOffset % 4 === 0)
+    return new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  const words = new Uint32Array(Math.ceil(data.byteLength / 4));
+  new Uint8Array(words.buffer).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return words;
 }
 
 /** Converts stored words back to the typed array of `dtype`. */
@@ -77,12 +75,14 @@ function fromWords(dtype: DType, bytes: ArrayBuffer, size: number): TypedArray {
     case 'int64':
       return new BigInt64Array(bytes, 0, size);
     case 'int8':
-      return Int8Array.from(new Int32Array(bytes, 0, size));
+      return new Int8Array(bytes.slice(0, size));
     case 'float16':
     case 'bfloat16':
-      return Uint16Array.from(new Uint32Array(bytes, 0, size));
-    default:
+      return new Uint16Array(bytes.slice(0, 2 * size));
+    case 'bool':
       return Uint8Array.from(new Uint32Array(bytes, 0, size));
+    default:
+      return new Uint8Array(bytes.slice(0, size));
   }
 }
 
@@ -144,7 +144,7 @@ export async function createWebGpuBackend(
     },
     async read(buffer: BackendBuffer) {
       const source = checkBuffer(buffer);
-      const bytes = source.size * 4 * wordsPerElement(source.dtype);
+      const bytes = storedBytes(source.dtype, source.size);
       if (bytes === 0) {
         runtime.throwIfFailed();
         return fromWords(source.dtype, new ArrayBuffer(0), 0);
@@ -180,8 +180,8 @@ export async function createWebGpuBackend(
         if (!aliased.includes(input)) return input;
         const copy = pool.allocate(input.dtype, input.buffer.size);
         temporaries.push(copy);
-        const bytes = input.buffer.size * 4 * wordsPerElement(input.dtype);
-        runtime.copy((input.buffer as GpuBuffer).gpu, 0, copy.gpu, 0, Math.ceil(bytes / 4) * 4);
+        const bytes = storedBytes(input.dtype, input.buffer.size);
+        runtime.copy((input.buffer as GpuBuffer).gpu, 0, copy.gpu, 0, bytes);
         return { ...input, buffer: copy };
       });
       kernel(runtime, fresh, outputs, attributes);

@@ -1,14 +1,29 @@
-// GPU buffers of the webgpu backend and their pool. Every element is stored as one 32-bit word
-// (two for float64 and int64): WGSL has no 8- or 16-bit storage types without extensions, and
-// word-per-element keeps every kernel's indexing plain. Bool/int8/uint8/float16/bfloat16 thus
-// take 4 bytes on the GPU; they are storage-only types that are cast before computing.
+// GPU buffers of the webgpu backend and their pool. Elements are stored at their own width:
+// float32/int32 one 32-bit word each, float64/int64 two, and the 8- and 16-bit storage types
+// packed into words little-endian (int8/uint8 four a word, float16/bfloat16 two), so packed
+// quantized weights and half-precision checkpoints take their real size on the GPU. WGSL has no
+// 8- or 16-bit storage types without extensions: kernels read those lanes with shifts and write
+// them with atomic and/or (see packed-wgsl.ts). bool is a compute type and keeps a word per
+// element.
 import type { DType } from '@llmkit/core-tensor';
 import type { BackendBuffer, BackendMemory } from '@llmkit/core-tensor/backend';
 import { WebGpuError } from './errors.js';
 
-/** 32-bit words per element of each dtype on the GPU. */
+/** 32-bit words per element of the one- and two-word dtypes (packed types: see lanesPerWord). */
 export function wordsPerElement(dtype: DType): number {
   return dtype === 'float64' || dtype === 'int64' ? 2 : 1;
+}
+
+/** Elements a 32-bit word holds: 4 for int8/uint8, 2 for float16/bfloat16, 1 otherwise. */
+export function lanesPerWord(dtype: DType): number {
+  if (dtype === 'int8' || dtype === 'uint8') return 4;
+  if (dtype === 'float16' || dtype === 'bfloat16') return 2;
+  return 1;
+}
+
+/** Bytes `size` elements of `dtype` take on the GPU (whole words). */
+export function storedBytes(dtype: DType, size: number): number {
+  return 4 * Math.ceil(size / lanesPerWord(dtype)) * wordsPerElement(dtype);
 }
 
 /** A webgpu-backend buffer: the GPU buffer plus bookkeeping. */
@@ -57,7 +72,7 @@ export class GpuBufferPool {
         `webgpu: cannot allocate ${size} elements of ${dtype}`,
       );
     }
-    const bytes = sizeClass(size * 4 * wordsPerElement(dtype));
+    const bytes = sizeClass(storedBytes(dtype, size));
     if (bytes > this.maxBufferBytes) {
       throw new WebGpuError(
         'out_of_memory',

@@ -1,9 +1,10 @@
 // The quantized GPT-2 fixture on webgpu: gpt2-tiny (../shared/fixtures) quantized by
-// @llmkit/quantize (every Linear and the tied head) on the js reference backend, saved, loaded
-// onto webgpu, and run there through the quantizedMatmul kernel. Its logits must match the js
-// backend's quantized forward within 1e-4 (the tolerance core-tensor's conformance suite gives
-// quantizedMatmul, which the cpu backend meets against js too), and KV-cached greedy decoding
-// (the matrix-vector path, M = 1) must give the same ids.
+// @llmkit/quantize (every Linear and the tied head; int8, int4 g32, nf4 with and without double
+// quantization, q8_0, q4_0) on the js reference backend, saved, loaded onto webgpu, and run
+// there through the quantizedMatmul kernel. Its logits must match the js backend's quantized
+// forward within 1e-4 (the tolerance core-tensor's conformance suite gives quantizedMatmul,
+// which the cpu backend meets against js too), and KV-cached greedy decoding (the
+// matrix-vector path, M = 1) must give the same ids.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,6 +36,7 @@ const FORMATS: QuantizeModelOptions[] = [
   { format: 'int8' },
   { format: 'int4', groupSize: 32 },
   { format: 'nf4' },
+  { format: 'nf4', doubleQuantization: true },
   { format: 'q8_0' },
   { format: 'q4_0' },
 ];
@@ -77,13 +79,13 @@ describe.skipIf(!gpu)('webgpu quantizedMatmul', () => {
 
 describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
   for (const options of FORMATS) {
-    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}`;
+    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}${options.doubleQuantization ? ' double' : ''}`;
     it(`${name}: logits match the js backend's quantized forward, greedy ids are equal`, async () => {
       const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
       const flat = Array.from(await reference.input_ids.to('int32').data<Int32Array>());
       const [B, T] = reference.input_ids.shape;
       const rows = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
-      const dir = join(folder, options.format);
+      const dir = join(folder, name.replace(' ', '-'));
 
       await setBackend('js');
       const cpuModel = await loadPretrained(fixture);

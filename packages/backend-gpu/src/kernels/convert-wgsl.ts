@@ -1,7 +1,7 @@
-// WGSL conversions between the stored forms of every dtype and f32/i32 values, used by `cast`.
-// Stored forms (one u32 word per element, two for 64-bit types): float32 bits, int32 and int8
-// as (sign-extended) i32, uint8 and bool as u32, float16/bfloat16 as their 16 bits, and the
-// little-endian word pairs of float64 and int64.
+// WGSL conversions between the word forms of every dtype and f32/i32 values, used by `cast`.
+// Word forms (what packed-wgsl.ts's load_X returns and store_O takes; two words for 64-bit
+// types): float32 bits, int32 and int8 as (sign-extended) i32, uint8 and bool as u32,
+// float16/bfloat16 as their 16 bits, and the little-endian word pairs of float64 and int64.
 import type { DType } from '@llmkit/core-tensor';
 
 export const CONVERT_WGSL = /* wgsl */ `
@@ -119,8 +119,9 @@ export function readExpression(
 }
 
 /**
- * WGSL statements storing value `v` (of kind f or i) as `dtype` at element `o` of `O`.
- * int64 read as an f32 goes through i64ToF32 (handled by the caller).
+ * WGSL statements storing value `v` (of kind f or i) as `dtype` at element `o` of `O`: through
+ * `store_O` (packed-wgsl.ts) for one-word forms, as a word pair for float64/int64. int64 read as
+ * an f32 goes through i64ToF32 (handled by the caller).
  */
 export function writeStatements(dtype: DType, kind: 'f' | 'i'): string {
   const asF = kind === 'f' ? 'v' : 'f32(v)';
@@ -128,21 +129,21 @@ export function writeStatements(dtype: DType, kind: 'f' | 'i'): string {
   const nonZero = kind === 'f' ? '(bitcast<u32>(v) & 0x7fffffffu) != 0u' : 'v != 0';
   switch (dtype) {
     case 'float32':
-      return `O[o] = bitcast<u32>(${asF});`;
+      return `store_O(o, bitcast<u32>(${asF}));`;
     case 'float16':
-      return `O[o] = f32ToF16(${asF});`;
+      return `store_O(o, f32ToF16(${asF}));`;
     case 'bfloat16':
-      return `O[o] = f32ToBf16(${asF});`;
+      return `store_O(o, f32ToBf16(${asF}));`;
     case 'float64':
       return `let d = f32ToF64(${asF}); O[2u * o] = d.x; O[2u * o + 1u] = d.y;`;
     case 'int32':
-      return `O[o] = bitcast<u32>(${asI});`;
+      return `store_O(o, bitcast<u32>(${asI}));`;
     case 'int8':
-      return `O[o] = bitcast<u32>((${asI} << 24u) >> 24u);`;
+      return `store_O(o, bitcast<u32>(${asI}));`;
     case 'uint8':
-      return `O[o] = bitcast<u32>(${asI}) & 0xffu;`;
+      return `store_O(o, bitcast<u32>(${asI}));`;
     case 'bool':
-      return `O[o] = select(0u, 1u, ${nonZero});`;
+      return `store_O(o, select(0u, 1u, ${nonZero}));`;
     case 'int64': {
       if (kind === 'i')
         return 'O[2u * o] = bitcast<u32>(v); O[2u * o + 1u] = select(0u, 0xffffffffu, v < 0);';

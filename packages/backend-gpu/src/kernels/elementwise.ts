@@ -8,11 +8,12 @@ import {
   toFloat16Bits,
   type UnaryOp,
 } from '@llmkit/core-tensor/backend';
-import { type GpuBuffer, wordsPerElement } from '../buffers.js';
+import { type GpuBuffer, lanesPerWord, wordsPerElement } from '../buffers.js';
 import { WebGpuError } from '../errors.js';
 import { type Runtime, grid } from '../runtime.js';
 import { ENTRY_256, MATH_WGSL, PARAMS_WGSL, STRIDED_WGSL, sizeOf, stridedParams } from '../wgsl.js';
 import { CONVERT_WGSL, readExpression, writeStatements } from './convert-wgsl.js';
+import { loadWgsl, storageKey, storeWgsl } from './packed-wgsl.js';
 
 const gpuOf = (t: KernelTensor) => (t.buffer as GpuBuffer).gpu;
 
@@ -35,9 +36,17 @@ export function fill(rt: Runtime, out: KernelTensor, value: number): void {
       pattern = [Number(big & 0xffffffffn), Number(big >> 32n)];
       break;
     }
-    default:
-      pattern = [encodeWord(out.dtype, value), 0];
+    default: {
+      // Packed types repeat the element in every lane, so fill writes whole words (its output
+      // is a fresh buffer: lanes past the last element are padding).
+      const word = encodeWord(out.dtype, value) >>> 0;
+      const lanes = lanesPerWord(out.dtype);
+      if (lanes === 4) pattern = [((word & 0xff) * 0x01010101) >>> 0, 0];
+      else if (lanes === 2) pattern = [((word & 0xffff) * 0x10001) >>> 0, 0];
+      else pattern = [word, 0];
+    }
   }
+  const count = Math.ceil(n / lanesPerWord(out.dtype));
   rt.run({
     kernel: 'fill',
     key: `fill:${words}`,
@@ -48,8 +57,8 @@ ${ENTRY_256}
   ${words === 2 ? 'O[2u * id] = p(1u); O[2u * id + 1u] = p(2u);' : 'O[id] = p(1u);'}
 }`,
     buffers: [gpuOf(out)],
-    params: [n, pattern[0], pattern[1]],
-    workgroups: grid(n),
+    params: [count, pattern[0], pattern[1]],
+    workgroups: grid(count),
   });
 }
 
@@ -99,15 +108,15 @@ export function copy(rt: Runtime, x: KernelTensor, out: KernelTensor): void {
   const words = wordsPerElement(out.dtype);
   rt.run({
     kernel: 'copy',
-    key: `copy:${words}`,
+    key: `copy:${storageKey(out.dtype)}`,
     shader: () => `${PARAMS_WGSL}${STRIDED_WGSL}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${loadWgsl('X', 1, out.dtype)}
+${storeWgsl('O', 2, out.dtype)}
 ${ENTRY_256}
   if (id >= p(0u)) { return; }
   let src = stridedOffset(id, 8u);
   let dst = stridedOffset(id, 15u);
-  ${words === 2 ? 'O[2u * dst] = X[2u * src]; O[2u * dst + 1u] = X[2u * src + 1u];' : 'O[dst] = X[src];'}
+  ${words === 2 ? 'O[2u * dst] = X[2u * src]; O[2u * dst + 1u] = X[2u * src + 1u];' : 'store_O(dst, load_X(src));'}
 }`,
     buffers: [gpuOf(x), gpuOf(out)],
     params: stridedParams([x, out], out.shape, 'copy'),
@@ -119,7 +128,7 @@ ${ENTRY_256}
 export function cast(rt: Runtime, x: KernelTensor, out: KernelTensor): void {
   const n = sizeOf(out.shape);
   if (n === 0) return;
-  let read = readExpression(x.dtype, 'X[src]', 'vec2<u32>(X[2u * src], X[2u * src + 1u])');
+  let read = readExpression(x.dtype, 'load_X(src)', 'vec2<u32>(X[2u * src], X[2u * src + 1u])');
   const toFloat = ['float32', 'float16', 'bfloat16', 'float64'].includes(out.dtype);
   if (x.dtype === 'int64' && toFloat) {
     read = { kind: 'f', expr: 'i64ToF32(X[2u * src], X[2u * src + 1u])' };
@@ -132,8 +141,8 @@ export function cast(rt: Runtime, x: KernelTensor, out: KernelTensor): void {
     kernel: 'cast',
     key: `cast:${x.dtype}:${out.dtype}`,
     shader: () => `${PARAMS_WGSL}${STRIDED_WGSL}${CONVERT_WGSL}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
-@group(0) @binding(2) var<storage, read_write> O: array<u32>;
+${loadWgsl('X', 1, x.dtype)}
+${storeWgsl('O', 2, out.dtype)}
 ${ENTRY_256}
   if (id >= p(0u)) { return; }
   let src = stridedOffset(id, 8u);
@@ -318,12 +327,12 @@ export function where(
   const words = wordsPerElement(out.dtype);
   rt.run({
     kernel: 'where',
-    key: `where:${words}`,
+    key: `where:${storageKey(out.dtype)}`,
     shader: () => `${PARAMS_WGSL}${STRIDED_WGSL}
 @group(0) @binding(1) var<storage, read> C: array<u32>;
-@group(0) @binding(2) var<storage, read> A: array<u32>;
-@group(0) @binding(3) var<storage, read> B: array<u32>;
-@group(0) @binding(4) var<storage, read_write> O: array<u32>;
+${loadWgsl('A', 2, out.dtype)}
+${loadWgsl('B', 3, out.dtype)}
+${storeWgsl('O', 4, out.dtype)}
 ${ENTRY_256}
   if (id >= p(0u)) { return; }
   let keep = C[stridedOffset(id, 8u)] != 0u;
@@ -332,7 +341,7 @@ ${ENTRY_256}
   ${
     words === 2
       ? 'O[2u * id] = select(B[2u * ib], A[2u * ia], keep); O[2u * id + 1u] = select(B[2u * ib + 1u], A[2u * ia + 1u], keep);'
-      : 'O[id] = select(B[ib], A[ia], keep);'
+      : 'store_O(id, select(load_B(ib), load_A(ia), keep));'
   }
 }`,
     buffers: [gpuOf(condition), gpuOf(a), gpuOf(b), gpuOf(out)],

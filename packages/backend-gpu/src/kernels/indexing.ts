@@ -8,6 +8,7 @@ import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError } from '../errors.js';
 import { type Runtime, grid } from '../runtime.js';
 import { ENTRY_256, MAX_RANK, PARAMS_WGSL, contiguousStrides, sizeOf } from '../wgsl.js';
+import { loadWgsl, storageKey, storeWgsl } from './packed-wgsl.js';
 
 const gpuOf = (t: KernelTensor) => (t.buffer as GpuBuffer).gpu;
 
@@ -41,6 +42,10 @@ fn validId(id: i32) -> bool {
   return false;
 }
 `;
+
+// gather of a two-word dtype (float64, int64).
+const WIDE_GATHER = `if (!validId(a.id)) { O[2u * id] = 0u; O[2u * id + 1u] = 0u; return; }
+  O[2u * id] = X[2u * a.into]; O[2u * id + 1u] = X[2u * a.into + 1u];`;
 
 const ATOMIC_ADD_WGSL = /* wgsl */ `
 fn atomicAddF32(i: u32, v: f32) {
@@ -100,20 +105,20 @@ export function gather(
     strides: contiguousStrides(out.shape),
     offset: 0,
   });
+  const wide = x.dtype === 'float64' || x.dtype === 'int64';
   rt.run({
     kernel: 'gather',
-    key: `gather:${x.dtype === 'float64' || x.dtype === 'int64' ? 2 : 1}`,
+    key: `gather:${storageKey(x.dtype)}`,
     shader: () => `${PARAMS_WGSL}
-@group(0) @binding(1) var<storage, read> X: array<u32>;
+${loadWgsl('X', 1, x.dtype)}
 @group(0) @binding(2) var<storage, read> I: array<u32>;
-@group(0) @binding(3) var<storage, read_write> O: array<u32>;
+${storeWgsl('O', 3, x.dtype)}
 @group(0) @binding(4) var<storage, read_write> FLAG: array<atomic<u32>>;
 ${ADDRESS_WGSL}
 ${ENTRY_256}
   if (id >= p(0u)) { return; }
   let a = address(id);
-  if (!validId(a.id)) { O[id] = 0u; return; }
-  ${x.dtype === 'float64' || x.dtype === 'int64' ? 'O[2u * id] = X[2u * a.into]; O[2u * id + 1u] = X[2u * a.into + 1u];' : 'O[id] = X[a.into];'}
+  ${wide ? WIDE_GATHER : 'if (!validId(a.id)) { store_O(id, 0u); return; }\n  store_O(id, load_X(a.into));'}
 }`,
     buffers: [gpuOf(x), gpuOf(index), gpuOf(out)],
     params,

@@ -1,10 +1,13 @@
 // WGSL decoders of the packed weight formats of `quantizedMatmul`: for each format one function
 // `weight(n, k) -> f32`, the element W[n, k] of the [N, K] weight, read straight from the packed
 // parts (bound as W0, W1, W2) so no float copy of W is ever made. Layouts are core-tensor's
-// (js/quantized.ts). Every element is one u32 word on this backend (see buffers.ts): a uint8
-// part holds one byte a word, an int8 part its sign-extended value, a float16/bfloat16 part its
-// 16 bits, float32 parts their bits. Parameter words used: K @2, groupSize @3, part offsets @6-8.
+// (js/quantized.ts). Parts are stored packed as on the host (buffers.ts: four bytes or two
+// halves a word), read element by element with packed-wgsl.ts's `load_W<i>`, which returns a
+// byte as 0..255, an int8 sign-extended, a half as its 16 bits and a float32 as its bits.
+// Parameter words used: K @2, groupSize @3, part offsets (in elements) @6-8.
+import type { DType } from '@llmkit/core-tensor';
 import { NF4_CODE } from '@llmkit/core-tensor/backend';
+import { loadWgsl } from './packed-wgsl.js';
 
 /** The packed formats of `quantizedMatmul`. */
 export type QuantizedFormat = 'fp16' | 'bf16' | 'int8' | 'int4' | 'nf4' | 'q8_0' | 'q4_0';
@@ -13,7 +16,7 @@ export type QuantizedFormat = 'fp16' | 'bf16' | 'int8' | 'int4' | 'nf4' | 'q8_0'
 export const BLOCK_BYTES = { q8_0: 34, q4_0: 18 } as const;
 
 /** The dtype of each part a format takes, in kernel order (`symmetric` matters for int4). */
-export function partDTypes(format: QuantizedFormat, symmetric: boolean): string[] {
+export function partDTypes(format: QuantizedFormat, symmetric: boolean): DType[] {
   switch (format) {
     case 'fp16':
       return ['float16'];
@@ -45,7 +48,7 @@ fn halfToF32(h: u32) -> f32 {
   if (e == 31u) { return bitcast<f32>(sign | 0x7f800000u | (m << 13u)); }
   return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
 }
-// A byte word read as int8 (two's complement).
+// A byte (0..255) read as int8 (two's complement).
 fn int8Of(b: u32) -> f32 { return f32(bitcast<i32>(b << 24u) >> 24u); }
 `;
 
@@ -59,23 +62,23 @@ function nf4Table(): string {
 function body(format: QuantizedFormat, symmetric: boolean): string {
   switch (format) {
     case 'fp16':
-      return 'return halfToF32(W0[p(6u) + n * p(2u) + k]);';
+      return 'return halfToF32(load_W0(p(6u) + n * p(2u) + k));';
     case 'bf16':
-      return 'return bitcast<f32>(W0[p(6u) + n * p(2u) + k] << 16u);';
+      return 'return bitcast<f32>(load_W0(p(6u) + n * p(2u) + k) << 16u);';
     case 'int8':
-      return 'return f32(bitcast<i32>(W0[p(6u) + n * p(2u) + k])) * bitcast<f32>(W1[p(7u) + n]);';
+      return 'return f32(bitcast<i32>(load_W0(p(6u) + n * p(2u) + k))) * bitcast<f32>(load_W1(p(7u) + n));';
     case 'int4':
     case 'nf4': {
       // Two codes a byte, element 2i in the high nibble; one scale per group of G along k.
-      const scale = 'bitcast<f32>(W1[p(7u) + group])';
+      const scale = 'bitcast<f32>(load_W1(p(7u) + group))';
       const value =
         format === 'nf4'
           ? `NF4[code] * ${scale}`
           : symmetric
             ? `(f32(code) - 8.0) * ${scale}`
-            : `f32(code) * ${scale} + bitcast<f32>(W2[p(8u) + group])`;
+            : `f32(code) * ${scale} + bitcast<f32>(load_W2(p(8u) + group))`;
       return `let K = p(2u);
-  let byte = W0[p(6u) + (n * K + k) / 2u];
+  let byte = load_W0(p(6u) + (n * K + k) / 2u);
   let code = select(byte >> 4u, byte & 15u, (k & 1u) == 1u);
   let group = n * (K / p(3u)) + k / p(3u);
   return ${value};`;
@@ -86,12 +89,12 @@ function body(format: QuantizedFormat, symmetric: boolean): string {
       // q8_0: 32 int8 values; q4_0: byte j holds element j (low nibble) and j + 16 (high).
       const value =
         format === 'q8_0'
-          ? `let byte = W0[at + 2u + j];
+          ? `let byte = load_W0(at + 2u + j);
   return int8Of(byte) * d;`
-          : `let byte = W0[at + 2u + (j & 15u)];
+          : `let byte = load_W0(at + 2u + (j & 15u));
   return (f32(select(byte & 15u, byte >> 4u, j >= 16u)) - 8.0) * d;`;
       return `let at = p(6u) + (n * (p(2u) / 32u) + k / 32u) * ${BLOCK_BYTES[format]}u;
-  let d = halfToF32(W0[at] | (W0[at + 1u] << 8u));
+  let d = halfToF32(load_W0(at) | (load_W0(at + 1u) << 8u));
   let j = k % 32u;
   ${value}`;
     }
@@ -103,9 +106,7 @@ function body(format: QuantizedFormat, symmetric: boolean): string {
  * parameter block and x at binding 1 are the caller's; the output binds after the parts).
  */
 export function weightWgsl(format: QuantizedFormat, symmetric: boolean): string {
-  const parts = partDTypes(format, symmetric).map(
-    (_, i) => `@group(0) @binding(${i + 2}) var<storage, read> W${i}: array<u32>;`,
-  );
+  const parts = partDTypes(format, symmetric).map((dtype, i) => loadWgsl(`W${i}`, i + 2, dtype));
   return `${parts.join('\n')}
 ${HELPERS_WGSL}
 ${format === 'nf4' ? nf4Table() : ''}
