@@ -1,10 +1,11 @@
 // The quantized GPT-2 fixture on webgpu: gpt2-tiny (../shared/fixtures) quantized by
-// @llmkit/quantize (every Linear and the tied head; int8, int4 g32, nf4 with and without double
-// quantization, q8_0, q4_0) on the js reference backend, saved, loaded onto webgpu, and run
-// there through the quantizedMatmul kernel. Its logits must match the js backend's quantized
-// forward within 1e-4 (the tolerance core-tensor's conformance suite gives quantizedMatmul,
-// which the cpu backend meets against js too), and KV-cached greedy decoding (the
-// matrix-vector path, M = 1) must give the same ids.
+// @llmkit/quantize (every Linear and the tied head in int8, int4 g32, nf4 with and without
+// double quantization, q8_0 and q4_0; and q4_0 with packed embeddings, whose lookups gather
+// packed rows) on the js reference backend, saved, loaded onto webgpu, and run there through
+// the quantizedMatmul kernel. Its logits must match the js backend's quantized forward within
+// 1e-4 (the tolerance core-tensor's conformance suite gives quantizedMatmul, which the cpu
+// backend meets against js too), and KV-cached greedy decoding (the matrix-vector path, M = 1)
+// must give the same ids.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,13 +33,17 @@ if (!present)
 const backend = await testBackend();
 const gpu = typeof backend === 'string' ? undefined : backend;
 
+// Every Linear and the tied head quantized (9 products a forward: c_attn, attn.c_proj, c_fc and
+// mlp.c_proj per layer, and the head), or with `embeddings` the packed wte serving lookup and
+// head and a packed wpe (8 Linears, 2 lookups decoded by the kernel, the head: 11 products).
 const FORMATS: QuantizeModelOptions[] = [
-  { format: 'int8' },
-  { format: 'int4', groupSize: 32 },
-  { format: 'nf4' },
-  { format: 'nf4', doubleQuantization: true },
-  { format: 'q8_0' },
-  { format: 'q4_0' },
+  { format: 'int8', lmHead: true },
+  { format: 'int4', groupSize: 32, lmHead: true },
+  { format: 'nf4', lmHead: true },
+  { format: 'nf4', doubleQuantization: true, lmHead: true },
+  { format: 'q8_0', lmHead: true },
+  { format: 'q4_0', lmHead: true },
+  { format: 'q4_0', embeddings: true },
 ];
 const TOLERANCE = 1e-4;
 const NEW_TOKENS = 8;
@@ -79,18 +84,19 @@ describe.skipIf(!gpu)('webgpu quantizedMatmul', () => {
 
 describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
   for (const options of FORMATS) {
-    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}${options.doubleQuantization ? ' double' : ''}`;
+    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}${options.doubleQuantization ? ' double' : ''}${options.embeddings ? ' embeddings' : ''}`;
+    const products = options.embeddings ? 11 : 9;
     it(`${name}: logits match the js backend's quantized forward, greedy ids are equal`, async () => {
       const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
       const flat = Array.from(await reference.input_ids.to('int32').data<Int32Array>());
       const [B, T] = reference.input_ids.shape;
       const rows = Array.from({ length: B }, (_, b) => flat.slice(b * T, (b + 1) * T));
-      const dir = join(folder, name.replace(' ', '-'));
+      const dir = join(folder, name.replaceAll(' ', '-'));
 
       await setBackend('js');
       const cpuModel = await loadPretrained(fixture);
-      const { layers } = quantizeModel(cpuModel, { ...options, lmHead: true });
-      expect(layers.length).toBe(9); // c_attn, c_proj, c_fc, mlp c_proj per layer, and the head
+      quantizeModel(cpuModel, options);
+      const layers = quantizedLayers(cpuModel).length;
       const expected = await noGrad(() => cpuModel.forward(rows)).logits.data<Float32Array>();
       const [expectedIds] = await cpuModel.generate([rows[0]], { maxNewTokens: NEW_TOKENS });
       await saveQuantized(cpuModel, dir);
@@ -100,11 +106,11 @@ describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
       const calls = countKernel('quantizedMatmul');
       try {
         const model = (await loadQuantized(dir, { backend: 'webgpu' })) as GPT;
-        expect(quantizedLayers(model).length).toBe(9);
+        expect(quantizedLayers(model).length).toBe(layers);
         const { logits } = noGrad(() => model.forward(rows));
         expect(logits.backend.name).toBe('webgpu');
-        // Every quantized layer ran the kernel (no host decoding into a float weight).
-        expect(calls.count).toBe(9);
+        // Every quantized product ran the kernel (no host decoding into a float weight).
+        expect(calls.count).toBe(products);
         const actual = await logits.data<Float32Array>();
         expect(actual.length).toBe(expected.length);
         let worst = 0;
