@@ -17,6 +17,7 @@ import {
   MeanPooledClassifier,
   saveClassifier,
   trainClassifier,
+  trainRewardModel,
 } from '@llmkit/rlhf';
 import { getEncoding } from '@llmkit/tokenizer';
 
@@ -107,5 +108,61 @@ export async function sentimentReward({
     cached,
     trainSeconds,
     dir,
+  };
+}
+
+/**
+ * Preference pairs from the sentiment sentences: each positive sentence chosen over a negative
+ * one (prompt ""), from the same train / held-out split as the classifier's.
+ */
+export function sentimentPairs(dataDir) {
+  const toPairs = (sentences) => {
+    const positive = sentences.filter((s) => s.label === 1);
+    const negative = sentences.filter((s) => s.label === 0);
+    return Array.from({ length: Math.min(positive.length, negative.length) }, (_, i) => ({
+      prompt: '',
+      chosen: positive[i].text,
+      rejected: negative[i].text,
+    }));
+  };
+  const { train, heldOut } = sentimentSentences(dataDir);
+  return { train: toPairs(train), heldOut: toPairs(heldOut) };
+}
+
+/**
+ * A Bradley-Terry reward model (trainRewardModel of @llmkit/rlhf) on {@link sentimentPairs}: a
+ * scalar-headed MeanPooledClassifier (numLabels 1) over the same compact GPT-2 vocabulary.
+ * Returns the held-out pair accuracy (the share of held-out pairs whose chosen text scores higher).
+ */
+export async function sentimentRewardModel({ dataDir, steps = 300, batchSize = 16, onStep }) {
+  const { train, heldOut } = sentimentPairs(dataDir);
+  const vocabulary = CompactVocabulary.fromTexts(
+    getEncoding('gpt2'),
+    train.flatMap((p) => [p.chosen, p.rejected]),
+  );
+  manualSeed(0);
+  const model = new MeanPooledClassifier({
+    ...CLASSIFIER_SETTINGS.model,
+    vocabSize: vocabulary.vocabSize,
+    numLabels: 1,
+  });
+  const started = performance.now();
+  const { evalAccuracy, history } = await trainRewardModel({
+    model,
+    tokenizer: vocabulary,
+    pairs: train,
+    evalPairs: heldOut,
+    steps,
+    batchSize,
+    optimizer: { lr: 1e-3, weightDecay: 0.01 },
+    onStep,
+  });
+  return {
+    evalAccuracy,
+    trainPairs: train.length,
+    heldOutPairs: heldOut.length,
+    steps,
+    seconds: (performance.now() - started) / 1000,
+    msPerStep: history.reduce((a, m) => a + m.ms, 0) / history.length,
   };
 }

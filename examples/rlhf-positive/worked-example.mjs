@@ -233,10 +233,12 @@ export const DATA_DIR = join(ROOT, '..', 'shared', 'data');
 
 /**
  * The whole worked example: the sentiment reward, the base model, the reward and samples before,
- * then each method trained from the base and evaluated. `log` gets progress lines.
+ * then each method trained from the base (with `settings[method]`, default {@link METHODS}) and
+ * evaluated. `log` gets progress lines.
  */
 export async function runWorkedExample({
   methods = ['ppo', 'grpo', 'dpo'],
+  settings = METHODS,
   dataDir = DATA_DIR,
   modelDir,
   log = () => {},
@@ -258,6 +260,7 @@ export async function runWorkedExample({
     const run = await runMethod(method, model, {
       ...context,
       reference,
+      settings: settings[method],
       onStep: (m) => {
         if (m.step % 10 === 0)
           log(
