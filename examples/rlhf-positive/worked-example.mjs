@@ -37,7 +37,7 @@ export const METHODS = {
     steps: 30,
     batchSize: 32,
     config: { initKlCoefficient: 0.1, adaptiveKl: true, targetKl: 6, epochs: 2, minibatches: 2 },
-    optimizer: { lr: 1e-4 },
+    optimizer: { lr: 2e-4 },
   },
   // 4 prompts x 8 samples per step, the k3 KL in the loss
   grpo: {

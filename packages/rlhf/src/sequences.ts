@@ -21,13 +21,20 @@ export interface TextTokenizer {
  * model wrapping one) fits.
  */
 export interface CausalPolicy extends Module {
-  /** Sizes of the model. */
-  readonly config: { readonly blockSize: number; readonly vocabSize: number };
-  /** Next-token logits `[B, T, V]` of ids `[B, T]` (1 = real token, 0 = padding in the mask). */
+  /** Sizes of the model (`nEmbd`, the hidden width, is what PPO's value head reads). */
+  readonly config: {
+    readonly blockSize: number;
+    readonly vocabSize: number;
+    readonly nEmbd?: number;
+  };
+  /**
+   * Next-token logits `[B, T, V]` of ids `[B, T]` (1 = real token, 0 = padding in the mask) and,
+   * with `returnHiddenState`, the last hidden state `[B, T, nEmbd]` (after the final norm).
+   */
   forward(
     inputIds: readonly (readonly number[])[],
-    options?: { attentionMask?: readonly (readonly number[])[] },
-  ): { logits: Tensor };
+    options?: { attentionMask?: readonly (readonly number[])[]; returnHiddenState?: boolean },
+  ): { logits: Tensor; hiddenState?: Tensor };
   /** Sampling with @llmkit/sampling's loop: prompt plus new tokens per returned row. */
   generate(
     inputIds: readonly (readonly number[])[],

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logSoftmax, noGrad } from '@llmkit/core-tensor';
+import { init, logSoftmax, noGrad, tidy } from '@llmkit/core-tensor';
 import type { GPT } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { frozenCopy, snapshot, tinyGpt, tinyTokenizer } from '../testing/tiny.js';
-import { trainPpo } from './trainer.js';
+import { PolicyWithValueHead, trainPpo } from './trainer.js';
 
 const prompts = ['the', 'a cat', 'we'];
 const reward = (_prompt: string, completion: string) =>
@@ -35,6 +35,56 @@ const base = {
   batchSize: 8,
   optimizer: { lr: 1e-2 },
 };
+
+describe('PolicyWithValueHead', () => {
+  it('reads the last hidden state: value[b, t] = hiddenState[b, t] . w + bias, as Linear(nEmbd, 1)', () => {
+    const policy = tinyGpt(7);
+    const model = new PolicyWithValueHead(policy);
+    expect(model.value_head.weight.shape).toEqual([1, policy.config.nEmbd]);
+    init.normal(model.value_head.weight, 0, 1);
+    init.normal(model.value_head.bias!, 0, 1);
+    const ids = [
+      [1, 2, 3, 4],
+      [5, 6, 0, 0],
+    ];
+    const mask = [
+      [1, 1, 1, 1],
+      [1, 1, 0, 0],
+    ];
+    tidy(() =>
+      noGrad(() => {
+        const { logits, values } = model.forwardWithValues(ids, mask);
+        const reference = policy.forward(ids, { attentionMask: mask, returnHiddenState: true });
+        expect(Array.from(logits.dataSync())).toEqual(Array.from(reference.logits.dataSync()));
+        const h = reference.hiddenState!.dataSync() as Float32Array;
+        const w = model.value_head.weight.dataSync() as Float32Array;
+        const b = (model.value_head.bias!.dataSync() as Float32Array)[0];
+        const C = policy.config.nEmbd;
+        const v = values.dataSync() as Float32Array;
+        expect(values.shape).toEqual([2, 4]);
+        for (let i = 0; i < 8; i++) {
+          let expected = b;
+          for (let c = 0; c < C; c++) expected += h[i * C + c] * w[c];
+          expect(v[i]).toBeCloseTo(expected, 4);
+        }
+      }),
+    );
+  });
+
+  it('rejects a policy without a hidden width or a hidden state, saying what it needs', () => {
+    const policy = tinyGpt(8);
+    const narrowed = Object.assign(Object.create(policy), {
+      config: { blockSize: 8, vocabSize: 30 },
+    });
+    expect(() => new PolicyWithValueHead(narrowed)).toThrow(/config\.nEmbd is undefined/);
+    const noHidden = Object.assign(tinyGpt(8), {
+      forward: (ids: number[][]) => ({ logits: policy.forward(ids).logits }),
+    });
+    expect(() => new PolicyWithValueHead(noHidden).forwardWithValues([[1, 2]], [[1, 1]])).toThrow(
+      /returned no hiddenState/,
+    );
+  });
+});
 
 describe('trainPpo', () => {
   it('raises the reward, trains the value head, and a large KL coefficient keeps the policy near the reference', async () => {

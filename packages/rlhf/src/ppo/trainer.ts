@@ -7,11 +7,11 @@
 //   3. runs `epochs` passes of `minibatches` minibatches of the clipped policy loss plus
 //      valueCoefficient times the clipped value loss;
 //   4. updates the adaptive KL coefficient from the batch's mean sequence KL.
-// The value head: @llmkit/transformer's GPT does not return its hidden states, so the scalar head
-// is a Linear(vocabSize, 1) over the policy's logits at each position (a linear function of the
-// last hidden state through the output head). Its gradients reach the policy's trunk, as with a
-// value head that shares the body (TRL's AutoModelForCausalLMWithValueHead). The head is saved in
-// checkpoints beside the policy (keys `policy.*` and `value_head.*`).
+// The value head, as TRL's AutoModelForCausalLMWithValueHead: a Linear(nEmbd, 1) over the
+// policy's last hidden state (GPT.forward with returnHiddenState: the final norm's output, what
+// the output head reads), one value per position. It shares the policy's body, so the value
+// loss's gradients reach the trunk too. The head is saved in checkpoints beside the policy
+// (keys `policy.*` and `value_head.*`).
 // Dropout is off during the run (eval mode). The reference is `reference` (a frozen copy) or, for
 // a @llmkit/peft model, the policy with adapters disabled.
 import {
@@ -70,25 +70,39 @@ import {
 export class PolicyWithValueHead extends Module {
   /** The language model. */
   readonly policy: CausalPolicy;
-  /** Linear(vocabSize, 1) over the logits, zero-initialised (values start at 0). */
+  /** Linear(nEmbd, 1) over the last hidden state, zero-initialised (values start at 0). */
   readonly value_head: Linear;
 
   constructor(policy: CausalPolicy) {
     super();
+    const width = policy.config.nEmbd;
+    if (!Number.isInteger(width) || (width as number) < 1)
+      throw new RlhfError(
+        'invalid_argument',
+        `PolicyWithValueHead: the policy's config.nEmbd is ${width}; expected the hidden width (a positive integer) for the value head`,
+      );
     this.policy = this.addModule('policy', policy);
-    this.value_head = this.addModule('value_head', new Linear(policy.config.vocabSize, 1));
+    this.value_head = this.addModule('value_head', new Linear(width as number, 1));
     init.zeros(this.value_head.weight);
     if (this.value_head.bias) init.zeros(this.value_head.bias);
   }
 
-  /** Logits `[B, T, V]` and values `[B, T]` of padded ids. */
+  /** Logits `[B, T, V]` and values `[B, T]` (the head over the last hidden state) of padded ids. */
   forwardWithValues(
     inputIds: number[][],
     attentionMask: number[][],
   ): { logits: Tensor; values: Tensor } {
-    const { logits } = this.policy.forward(inputIds, { attentionMask });
-    const [B, T] = logits.shape;
-    return { logits, values: this.value_head.forward(logits).reshape([B, T]) };
+    const { logits, hiddenState } = this.policy.forward(inputIds, {
+      attentionMask,
+      returnHiddenState: true,
+    });
+    if (!hiddenState)
+      throw new RlhfError(
+        'unsupported',
+        'PolicyWithValueHead: the policy returned no hiddenState for returnHiddenState: true; expected a model whose forward returns its last hidden state (as GPT does)',
+      );
+    const [B, T] = hiddenState.shape;
+    return { logits, values: this.value_head.forward(hiddenState).reshape([B, T]) };
   }
 }
 
