@@ -13,6 +13,7 @@ export { GRPO_DEFAULTS, type GrpoConfig, validateGrpoConfig } from './grpo/confi
 export { type GrpoBatch, groupAdvantages, grpoLoss, k3Kl } from './grpo/loss.js';
 export { type GrpoTrainerOptions, type GrpoTrainerResult, trainGrpo } from './grpo/trainer.js';
 export { logSigmoid, sequenceLogProbs, tokenLogProbs } from './log-probs.js';
+export { type AdaptedPolicy, asCausalPolicy, type PolicyModel } from './policy.js';
 export { PPO_DEFAULTS, type PpoConfig, validatePpoConfig } from './ppo/config.js';
 export {
   AdaptiveKlController,

@@ -43,10 +43,19 @@ export interface StepMetrics {
   [name: string]: number;
 }
 
-/** AdamW over `params` (weight decay 0 by default: RLHF runs are short and start from a tuned model). */
+/**
+ * AdamW over the trainable ones of `params` (those with requiresGrad: a PeftModel's adapter, not
+ * its frozen base), weight decay 0 by default (RLHF runs are short and start from a tuned model).
+ */
 export function makeOptimizer(params: Tensor[], options: OptimizerOptions = {}): AdamW {
   const { maxGradNorm: _, ...adam } = options;
-  return new AdamW(params, { lr: 1e-5, weightDecay: 0, ...adam });
+  const trainable = params.filter((p) => p.requiresGrad);
+  if (trainable.length === 0)
+    throw new RlhfError(
+      'invalid_argument',
+      'the policy has no trainable parameters (every parameter has requiresGrad false)',
+    );
+  return new AdamW(trainable, { lr: 1e-5, weightDecay: 0, ...adam });
 }
 
 /**

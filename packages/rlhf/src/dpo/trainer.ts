@@ -9,6 +9,7 @@
 // Not handled: a prompt longer than blockSize (an error names the pair; truncate beforehand).
 import { clipGradNorm, fromValues, narrow, noGrad, type Tensor, tidy } from '@llmkit/core-tensor';
 import { RlhfError } from '../errors.js';
+import { asCausalPolicy, type PolicyModel } from '../policy.js';
 import { sequenceLogProbs } from '../log-probs.js';
 import {
   batchIndices,
@@ -40,8 +41,11 @@ export interface PreferencePair {
 
 /** Options of {@link trainDpo}. */
 export interface DpoTrainerOptions {
-  /** The model to train. */
-  policy: CausalPolicy;
+  /**
+   * The model to train: a GPT, or a @llmkit/peft PeftModel of one (LoRA or IA3: only the adapter
+   * trains, and with no `reference` the policy with adapters disabled is the reference).
+   */
+  policy: PolicyModel;
   /** A frozen reference (never updated); see the module comment for what happens without one. */
   reference?: CausalPolicy;
   /** The preference data. */
@@ -142,7 +146,8 @@ function pairLogProbs(
  */
 export async function trainDpo(options: DpoTrainerOptions): Promise<DpoTrainerResult> {
   const config = validateDpoConfig(options.config);
-  const { policy, tokenizer, steps, batchSize = 8, seed = 0 } = options;
+  const { tokenizer, steps, batchSize = 8, seed = 0 } = options;
+  const policy = asCausalPolicy(options.policy, 'trainDpo');
   checkCounts('trainDpo', { steps, batchSize });
   const rows = tokenizePairs(options.pairs, tokenizer);
   // every pair must fit the model before any work starts

@@ -7,6 +7,7 @@
 // Dropout is off during the run (eval mode). Not handled: rewards per token (outcome rewards only).
 import { clipGradNorm, fromValues, noGrad, type Tensor, tidy } from '@llmkit/core-tensor';
 import { RlhfError } from '../errors.js';
+import { asCausalPolicy, type PolicyModel } from '../policy.js';
 import type { RewardFunction } from '../reward/loss.js';
 import { type RolloutSampling, sampleRollout, tokenizePrompts } from '../rollout.js';
 import {
@@ -32,8 +33,11 @@ import { groupAdvantages, grpoLoss } from './loss.js';
 
 /** Options of {@link trainGrpo}. */
 export interface GrpoTrainerOptions {
-  /** The model to train. */
-  policy: CausalPolicy;
+  /**
+   * The model to train: a GPT, or a @llmkit/peft PeftModel of one (LoRA or IA3: only the adapter
+   * trains, and with no `reference` the policy with adapters disabled is the reference).
+   */
+  policy: PolicyModel;
   /** Frozen reference for the KL term (needed when klCoefficient > 0, unless the policy has adapters). */
   reference?: CausalPolicy;
   /** Prompts to complete. */
@@ -114,7 +118,8 @@ export function hasReference(policy: CausalPolicy, reference: CausalPolicy | und
  */
 export async function trainGrpo(options: GrpoTrainerOptions): Promise<GrpoTrainerResult> {
   const config = validateGrpoConfig(options.config);
-  const { policy, tokenizer, steps, batchSize = 4, iterations = 1, seed = 0 } = options;
+  const { tokenizer, steps, batchSize = 4, iterations = 1, seed = 0 } = options;
+  const policy = asCausalPolicy(options.policy, 'trainGrpo');
   checkCounts('trainGrpo', { steps, batchSize, iterations });
   const sampling = options.sampling ?? {};
   const maxNewTokens = sampling.maxNewTokens ?? 32;

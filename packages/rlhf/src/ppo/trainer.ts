@@ -28,6 +28,7 @@ import {
   tidy,
 } from '@llmkit/core-tensor';
 import { RlhfError } from '../errors.js';
+import { asCausalPolicy, type PolicyModel } from '../policy.js';
 import { hasReference, referenceTokenLogProbs } from '../grpo/trainer.js';
 import { tokenLogProbs } from '../log-probs.js';
 import type { RewardFunction } from '../reward/loss.js';
@@ -108,8 +109,11 @@ export class PolicyWithValueHead extends Module {
 
 /** Options of {@link trainPpo}. */
 export interface PpoTrainerOptions {
-  /** The model to train. */
-  policy: CausalPolicy;
+  /**
+   * The model to train: a GPT, or a @llmkit/peft PeftModel of one (LoRA or IA3: only the adapter
+   * trains, and with no `reference` the policy with adapters disabled is the reference).
+   */
+  policy: PolicyModel;
   /** Frozen reference of the KL penalty (required unless the policy has adapters). */
   reference?: CausalPolicy;
   /** Prompts to complete. */
@@ -167,7 +171,8 @@ function rowsOf(values: Float32Array, T: number, rows: number[], columns: number
  */
 export async function trainPpo(options: PpoTrainerOptions): Promise<PpoTrainerResult> {
   const config = validatePpoConfig(options.config);
-  const { policy, tokenizer, steps, batchSize = 8, seed = 0 } = options;
+  const { tokenizer, steps, batchSize = 8, seed = 0 } = options;
+  const policy = asCausalPolicy(options.policy, 'trainPpo');
   checkCounts('trainPpo', { steps, batchSize });
   if (config.minibatches > batchSize)
     throw new RlhfError(
