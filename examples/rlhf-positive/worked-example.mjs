@@ -60,18 +60,27 @@ export const METHODS = {
 
 /**
  * The pretrained Shakespeare-char GPT and its character tokenizer: `modelDir` when it holds a
- * model, else the shared run, else one trained now with the demo CLI (2,000 steps, cached under
- * os.tmpdir(); about 10 minutes on 2 cores).
+ * model, else the shared run (`sharedModel`), else one trained now with the demo CLI
+ * (`trainSteps` steps, default 2,000, cached under `cacheRoot` in os.tmpdir(); about 10 minutes
+ * on 2 cores).
  */
-export async function baseModel({ modelDir, dataDir, log = () => {} }) {
-  let dir = [modelDir, SHARED_MODEL].find((d) => d && existsSync(join(d, 'config.json')));
+export async function baseModel({
+  modelDir,
+  dataDir,
+  sharedModel = SHARED_MODEL,
+  trainSteps = 2000,
+  cacheRoot = join(tmpdir(), 'llmkit-rlhf-positive'),
+  log = () => {},
+}) {
+  let dir = [modelDir, sharedModel].find((d) => d && existsSync(join(d, 'config.json')));
   if (!dir) {
-    dir = join(tmpdir(), 'llmkit-rlhf-positive', 'shakespeare-char-2000');
+    dir = join(cacheRoot, `shakespeare-char-${trainSteps}`);
     if (!existsSync(join(dir, 'config.json'))) {
       const cli = join(ROOT, 'apps', 'demo', 'dist', 'cli.js');
       if (!existsSync(cli))
         throw new Error(`no pretrained model and no demo CLI at ${cli}: run \`pnpm build\` first`);
-      log(`no pretrained model: training one with the demo CLI into ${dir} (2,000 steps)`);
+      log(`no pretrained model: training one with the demo CLI into ${dir} (${trainSteps} steps)`);
+      // its progress goes to stderr, so the example's stdout stays the report
       const run = spawnSync(
         process.execPath,
         [
@@ -82,11 +91,11 @@ export async function baseModel({ modelDir, dataDir, log = () => {} }) {
           '--preset',
           'shakespeare-char',
           '--max-steps',
-          '2000',
+          String(trainSteps),
           '--out',
           dir,
         ],
-        { stdio: 'inherit' },
+        { stdio: ['ignore', 2, 2] },
       );
       if (run.status !== 0) throw new Error(`llmkit train exited with ${run.status}`);
     }

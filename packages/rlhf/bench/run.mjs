@@ -47,7 +47,18 @@ const rewardModel = await sentimentRewardModel({
 });
 const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
+/** The CPU model and its widest vector ISA (from /proc/cpuinfo where there is one). */
+function describeCpu() {
+  const model = cpus()[0]?.model?.trim() || 'unknown CPU';
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {}
+  const has = (flag) => flags.split(' ').includes(flag);
+  const isa = has('avx512f') ? 'AVX-512' : has('avx2') ? 'AVX2' : '';
+  return isa ? `${model} (${isa})` : model;
+}
+const cpu = describeCpu();
 const backend = core.getBackend().name;
 const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 console.log(
