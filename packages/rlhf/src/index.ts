@@ -34,12 +34,14 @@ export {
   type ClassifierTrainerOptions,
   classifierAccuracy,
   type LabelledText,
-  loadClassifier,
   MeanPooledClassifier,
-  type SavedClassifierConfig,
-  saveClassifier,
   trainClassifier,
 } from './reward/classifier.js';
+export {
+  loadClassifier,
+  type SavedClassifierConfig,
+  saveClassifier,
+} from './reward/classifier-files.js';
 export { bradleyTerryLoss, combineRewards, type RewardFunction } from './reward/loss.js';
 export {
   classifierReward,

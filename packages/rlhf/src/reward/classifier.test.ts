@@ -7,11 +7,10 @@ import type { TextTokenizer } from '../sequences.js';
 import {
   classifierAccuracy,
   type LabelledText,
-  loadClassifier,
   MeanPooledClassifier,
-  saveClassifier,
   trainClassifier,
 } from './classifier.js';
+import { loadClassifier, saveClassifier } from './classifier-files.js';
 import { classifierReward } from './trainer.js';
 import { CompactVocabulary, PAD_ID, UNKNOWN_ID } from './vocabulary.js';
 
