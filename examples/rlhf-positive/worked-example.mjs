@@ -24,8 +24,11 @@ import { GPT, load } from '@llmkit/transformer';
 
 /** The repository root (the example lives in examples/rlhf-positive). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The pretrained model shared on this machine (a `llmkit train --preset shakespeare-char --max-steps 2000` run). */
-export const SHARED_MODEL = '/work/runs/shakespeare-char-2000';
+/**
+ * Where `pnpm llmkit train --data ../shared/data/tinyshakespeare.txt --preset shakespeare-char`
+ * writes its model (`runs/shakespeare-char`, 2,000 steps), used when present.
+ */
+export const SHARED_MODEL = join(ROOT, 'runs', 'shakespeare-char');
 
 /** What every method samples: completions of 32 characters at temperature 1. */
 export const SAMPLING = { maxNewTokens: 32 };
@@ -61,7 +64,7 @@ export const METHODS = {
 /**
  * The pretrained Shakespeare-char GPT and its character tokenizer: `modelDir` when it holds a
  * model, else the shared run (`sharedModel`), else one trained now with the demo CLI
- * (`trainSteps` steps, default 2,000, cached under `cacheRoot` in os.tmpdir(); about 10 minutes
+ * (`trainSteps` steps, default 2,000, cached under `cacheRoot` in os.tmpdir(); about 1.5 minutes
  * on 2 cores).
  */
 export async function baseModel({

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm bench rlhf`: the worked example of issue 17 (examples/rlhf-positive) as a benchmark. A
-// Shakespeare-char GPT (/work/runs/shakespeare-char-2000, or one trained by the demo CLI when
-// that folder is absent) is made to write more positive text with PPO, GRPO and DPO (pairs of
+// Shakespeare-char GPT (--model DIR, else runs/shakespeare-char as `llmkit train --preset
+// shakespeare-char` writes it, else one trained by the demo CLI) is made to write more positive text with PPO, GRPO and DPO (pairs of
 // reference samples ranked by the reward); the reward is the positive-class probability of a
 // sentiment MeanPooledClassifier over GPT-2 tokens (trained once on the bundled sentences, cached
 // under os.tmpdir()). Reported per method: the mean reward of 128 fixed-seed samples before and
@@ -10,7 +10,7 @@
 // (trainRewardModel, a scalar-headed MeanPooledClassifier) trained on sentiment pairs (positive
 // sentence chosen over negative) and its held-out pair accuracy.
 // No peer runs: TRL (the reference implementation) is not installed here and this machine has no
-// network; the comparison is before / after. Options: --methods ppo,grpo,dpo, --quick (a few
+// network; the comparison is before / after. Options: --methods ppo,grpo,dpo, --model DIR, --quick (a few
 // steps per method: checks that the bench runs, not what it measures).
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -28,6 +28,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const methodsArg = args.indexOf('--methods');
 const methods = methodsArg >= 0 ? args[methodsArg + 1].split(',') : ['ppo', 'grpo', 'dpo'];
+const modelArg = args.indexOf('--model');
+const modelDir = modelArg >= 0 ? args[modelArg + 1] : undefined;
 const settings = quick
   ? Object.fromEntries(
       Object.entries(METHODS).map(([name, s]) => [
@@ -39,7 +41,7 @@ const settings = quick
 const log = (line) => console.error(line);
 const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-const out = await runWorkedExample({ methods, settings, log });
+const out = await runWorkedExample({ methods, settings, log, modelDir });
 log('reward model: Bradley-Terry on sentiment pairs');
 const rewardModel = await sentimentRewardModel({
   dataDir: join(root, '..', 'shared', 'data'),
