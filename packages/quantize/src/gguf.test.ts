@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import '@llmkit/backend-cpu/register';
 import { getBackend, init, manualSeed, noGrad, setBackend } from '@llmkit/core-tensor';
 import { getEncoding } from '@llmkit/tokenizer';
-import { GPT } from '@llmkit/transformer';
+import { GPT, load } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportQuantizedGguf } from './gguf.js';
+import { characterVocabulary, exportQuantizedGguf, gpt2Layout } from './gguf.js';
 import { quantizedEmbeddings, quantizedLayers, quantizeModel } from './model.js';
 
 await setBackend(getBackend().name); // cpu when the addon loads: the 50257-token head is slow on js
@@ -87,6 +87,65 @@ describe('exportQuantizedGguf', () => {
   }, 120_000);
 });
 
+/** The GGUF metadata string array `key` (after its name: type 9, item type 8, count, strings). */
+function stringArray(file: Buffer, key: string): string[] {
+  const needle = Buffer.concat([Buffer.alloc(8), Buffer.from(key)]);
+  needle.writeBigUInt64LE(BigInt(key.length));
+  let at = file.indexOf(needle) + needle.length;
+  expect([file.readUInt32LE(at), file.readUInt32LE(at + 4)]).toEqual([9, 8]);
+  const count = Number(file.readBigUInt64LE(at + 8));
+  at += 16;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = Number(file.readBigUInt64LE(at));
+    out.push(file.toString('utf8', at + 8, at + 8 + length));
+    at += 8 + length;
+  }
+  return out;
+}
+
+describe('a character-level model in GGUF', () => {
+  it("characterVocabulary: each character one byte-level token, no merges; gpt2Layout: GPT-2's layout, the same function", async () => {
+    const chars = ['\n', ' ', '!', 'A', 'a', 'é', 'z'];
+    manualSeed(7);
+    const trained = new GPT({
+      vocabSize: chars.length,
+      blockSize: 16,
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 64,
+      bias: false,
+      activation: 'gelu',
+    }).eval();
+    const gpt2 = gpt2Layout(trained);
+    expect(gpt2.config).toMatchObject({ bias: true, qkvBias: true, activation: 'gelu-tanh' });
+    expect(await gpt2.h.at(0).attn.c_attn.bias?.data()).toEqual(new Float32Array(192));
+    const ids = [[0, 3, 4, 1, 6, 5, 2]];
+    const a = await noGrad(() => trained.forward(ids).logits).data<Float32Array>();
+    const b = await noGrad(() => gpt2.forward(ids).logits).data<Float32Array>();
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-3); // tanh GELU
+    quantizeModel(gpt2, { format: 'q8_0', embeddings: true });
+    const path = join(dir, 'chars.gguf');
+    await exportQuantizedGguf(gpt2, path, { tokenizer: characterVocabulary(chars) });
+    const file = readFileSync(path);
+    expect(stringArray(file, 'tokenizer.ggml.tokens')).toEqual([
+      'Ċ',
+      'Ġ',
+      '!',
+      'A',
+      'a',
+      'Ã©',
+      'z',
+    ]);
+    // exportGguf derives merges from the byte strings: only a multi-byte character has one.
+    expect(stringArray(file, 'tokenizer.ggml.merges')).toEqual(['Ã ©']);
+    expect(tensorInfo(file, 'token_embd.weight')).toEqual({ type: 8, dims: [64, 7] });
+    expect(() => characterVocabulary(['a', 'b', 'a'])).toThrow(/chars\[2\] "a" repeats chars\[0\]/);
+    expect(() => characterVocabulary(['ab'])).toThrow(/chars\[0\] is "ab"; expected one character/);
+    expect(() => gpt2Layout(gpt2)).toThrow(/the model is quantized/);
+  }, 120_000);
+});
+
 // llama.cpp itself (opt-in, as @llmkit/transformer's check: node-llama-cpp is ~700 MB):
 // LLMKIT_NODE_LLAMA_CPP=<folder where npm i node-llama-cpp ran>.
 const llamaFolder = process.env.LLMKIT_NODE_LLAMA_CPP;
@@ -104,7 +163,7 @@ describe.skipIf(!haveLlama)('Q8_0 / Q4_0 GGUF in llama.cpp (node-llama-cpp)', ()
       await exportQuantizedGguf(gpt, path, { tokenizer: encoding });
       const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
       const loaded = await llama.loadModel({ modelPath: path });
-      const context = await loaded.createContext({ contextSize: 64 });
+      const context = await loaded.createContext({ contextSize: 64, threads: 1 });
       const prompt = encoding.encode('The quick brown fox');
       const [ours] = await gpt.generate([prompt], { maxNewTokens: 32 });
       const mine = ours.slice(prompt.length);
@@ -150,3 +209,93 @@ describe.skipIf(!haveLlama)('Q8_0 / Q4_0 GGUF in llama.cpp (node-llama-cpp)', ()
     }, 400_000);
   }
 });
+
+// The trained model (opt-in too): LLMKIT_QUANTIZE_RUN=<a llmkit train --preset shakespeare-char
+// run folder>, in GPT-2's layout (gpt2Layout), quantized with its embeddings, written with its
+// character vocabulary; llama.cpp is fed token ids.
+const runFolder = process.env.LLMKIT_QUANTIZE_RUN;
+const haveRun = !!runFolder && existsSync(join(runFolder, 'run.json'));
+if (!haveLlama || !haveRun)
+  console.log(
+    `skipped: llama.cpp on the trained model needs ${[!haveLlama && 'LLMKIT_NODE_LLAMA_CPP=<folder where npm i node-llama-cpp ran>', !haveRun && 'LLMKIT_QUANTIZE_RUN=<a llmkit train run folder>'].filter(Boolean).join(' and ')}`,
+  );
+
+describe.skipIf(!haveLlama || !haveRun)('the trained shakespeare-char model in llama.cpp', () => {
+  for (const format of ['q8_0', 'q4_0'] as const) {
+    it(`${format}: llama.cpp's greedy ids follow llmkit's for 48 tokens from 4 prompts (partings only at near-ties)`, async () => {
+      const require = createRequire(join(llamaFolder as string, 'package.json'));
+      const { getLlama } = await import(require.resolve('node-llama-cpp'));
+      const run = JSON.parse(readFileSync(join(runFolder as string, 'run.json'), 'utf8'));
+      const chars: string[] = run.tokenizer.chars;
+      const gpt = gpt2Layout((await load(runFolder as string)) as GPT).eval();
+      quantizeModel(gpt, { format, embeddings: true });
+      const path = join(dir, `trained-${format}.gguf`);
+      await exportQuantizedGguf(gpt, path, { tokenizer: characterVocabulary(chars) });
+      const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+      const loaded = await llama.loadModel({ modelPath: path });
+      // One thread: a model this small is all thread wake-ups with two on a busy machine.
+      const context = await loaded.createContext({ contextSize: gpt.config.blockSize, threads: 1 });
+      const text = readFileSync(run.data, 'utf8');
+      const validation = text.slice(Math.floor(text.length * 0.9));
+      const report: string[] = [];
+      for (const offset of [0, 10_000, 50_000, 100_000]) {
+        const prompt = Array.from(validation.slice(offset, offset + 16), (c) => chars.indexOf(c));
+        const [ours] = await gpt.generate([prompt], { maxNewTokens: 48 });
+        const result = await follow(gpt, context, prompt, ours.slice(prompt.length));
+        report.push(
+          `prompt at ${offset}: ${result.first < 0 ? 'all 48 equal' : `first ${result.first} equal`}${result.ties.length ? `, near-ties ${result.ties.join(', ')}` : ''}`,
+        );
+        expect(result.ties.length, report.at(-1)).toBeLessThanOrEqual(2);
+        expect(new Set(ours).size).toBeGreaterThan(4);
+      }
+      console.log(`${format}: ${report.join('; ')}`);
+      await context.dispose();
+      await loaded.dispose();
+    }, 600_000);
+  }
+});
+
+/**
+ * Where llama.cpp's greedy continuation parts from llmkit's `mine`: at each parting llmkit's logit
+ * of its own token must beat llama.cpp's token by less than 0.05 (a near-tie: llama.cpp rounds
+ * activations to 8 bits in its Q8_0 / Q4_0 dot products and has its own GELU), and llama.cpp then
+ * continues from llmkit's token. `first` is the first parting (-1: none).
+ */
+async function follow(
+  gpt: GPT,
+  context: {
+    getSequence(): { evaluate(t: number[], o: object): AsyncIterable<number>; dispose(): void };
+  },
+  prompt: number[],
+  mine: number[],
+): Promise<{ first: number; ties: string[] }> {
+  const ties: string[] = [];
+  let first = -1;
+  let at = 0;
+  while (at < mine.length) {
+    const sequence = context.getSequence();
+    const theirs: number[] = [];
+    for await (const token of sequence.evaluate([...prompt, ...mine.slice(0, at)], {
+      temperature: 0,
+      yieldEogToken: true,
+    })) {
+      theirs.push(token);
+      if (theirs.length === mine.length - at) break;
+    }
+    sequence.dispose();
+    const part = theirs.findIndex((id, i) => id !== mine[at + i]);
+    if (part < 0) break;
+    at += part;
+    if (first < 0) first = at;
+    const logits = noGrad(
+      () => gpt.forward([[...prompt, ...mine.slice(0, at)]], { lastOnly: true }).logits,
+    );
+    const row = await logits.data<Float32Array>();
+    logits.dispose();
+    const margin = row[mine[at]] - row[theirs[part]];
+    ties.push(`token ${at} by ${margin.toFixed(4)}`);
+    expect(margin, `parts at token ${at}`).toBeLessThan(0.05);
+    at++;
+  }
+  return { first, ties };
+}

@@ -5,7 +5,8 @@
 // head tied to a quantized wte is written as `output.weight` with wte's blocks (llama.cpp reads
 // the head from `output`). Built on @llmkit/transformer's exportGguf, which handles the gpt2
 // layout, metadata and tokenizer.
-import type { GPT } from '@llmkit/transformer';
+import { init, noGrad, withoutInit } from '@llmkit/core-tensor';
+import { GPT } from '@llmkit/transformer';
 import { type ExportGgufOptions, exportGguf } from '@llmkit/transformer/gguf';
 import { QuantizedEmbedding } from './embedding.js';
 import { QuantizeError } from './errors.js';
@@ -61,4 +62,87 @@ export async function exportQuantizedGguf(
     tensors['lm_head.weight'] = tensors['wte.weight']; // the tied head, from the same blocks
   const main = counts.q4_0 > counts.q8_0 ? 'q4_0' : 'q8_0';
   await exportGguf(model, path, { ...options, tensors, fileType: GGML[main].fileType });
+}
+
+/** What exportGguf reads of its `tokenizer`: the byte-level vocabulary (ranks) and special tokens. */
+export type GgufTokenizer = ExportGgufOptions['tokenizer'];
+
+/**
+ * A GGUF vocabulary for a character-level model (the char tokenizer of `llmkit train`): token id i
+ * is `chars[i]`, written as llama.cpp's byte-level BPE (`tokenizer.ggml.model` "gpt2") reads
+ * tokens: the character's UTF-8 bytes in GPT-2's byte-to-unicode alphabet (`'\n'` is `Ċ`, `' '`
+ * is `Ġ`) and no special tokens; the merge list is empty but for the multi-byte characters
+ * (exportGguf gives `é`, bytes `Ã` `©`, the merge `Ã ©`).
+ * llama.cpp loads it; feed it token ids (its own tokenizer splits text its way). Pass it as
+ * {@link exportQuantizedGguf}'s `tokenizer`; `eosTokenId` defaults to the last character.
+ *
+ * @example
+ * ```ts
+ * const run = JSON.parse(readFileSync('runs/shakespeare-char/run.json', 'utf8'));
+ * await exportQuantizedGguf(gpt2Layout(model), 'model.gguf', { tokenizer: characterVocabulary(run.tokenizer.chars) });
+ * ```
+ */
+export function characterVocabulary(chars: readonly string[]): GgufTokenizer {
+  const bytes = new TextEncoder();
+  const ranks = new Map<string, number>();
+  chars.forEach((char, id) => {
+    if (typeof char !== 'string' || [...char].length !== 1)
+      throw new QuantizeError(
+        'invalid_argument',
+        `characterVocabulary: chars[${id}] is ${JSON.stringify(char)}; expected one character`,
+      );
+    const binary = String.fromCharCode(...bytes.encode(char));
+    if (ranks.has(binary))
+      throw new QuantizeError(
+        'invalid_argument',
+        `characterVocabulary: chars[${id}] ${JSON.stringify(char)} repeats chars[${ranks.get(binary)}]`,
+      );
+    ranks.set(binary, id);
+  });
+  // exportGguf reads these three members of an Encoding (a char vocabulary lacks the other 191 of
+  // the 256 byte tokens an Encoding must have, so it cannot be one).
+  return {
+    vocabSize: chars.length,
+    specialTokens: {},
+    mergeableRanks: () => ranks,
+  } as unknown as GgufTokenizer;
+}
+
+/**
+ * The same model in GPT-2's exact layout, which llama.cpp's `gpt2` architecture (and
+ * exportGguf) needs: zero biases where the model has none (exact: LayerNorm and Linear without a
+ * bias are the ones with a zero bias) and GPT-2's tanh GELU for an erf GELU (the two differ by
+ * at most 4.8e-4 per activation). A new float GPT; the model itself is unchanged. `llmkit train`'s
+ * presets (`bias: false`, `activation: 'gelu'`) export to GGUF through it.
+ *
+ * @example
+ * ```ts
+ * const gpt2 = gpt2Layout(await load('runs/shakespeare-char'));
+ * quantizeModel(gpt2, { format: 'q8_0', embeddings: true });
+ * ```
+ */
+export function gpt2Layout(model: GPT): GPT {
+  const c = model.config;
+  if (c.activation !== 'gelu' && c.activation !== 'gelu-tanh')
+    throw new QuantizeError(
+      'unsupported',
+      `gpt2Layout: activation '${c.activation}' has no GPT-2 equivalent; expected 'gelu' or 'gelu-tanh'`,
+    );
+  if (quantizedLayers(model).length || quantizedEmbeddings(model).length)
+    throw new QuantizeError(
+      'invalid_argument',
+      'gpt2Layout: the model is quantized; convert the float model, then quantize the result',
+    );
+  const { bias: _bias, qkvBias: _qkvBias, activation: _activation, ...rest } = model.config;
+  const out = withoutInit(() => new GPT({ ...rest, bias: true, activation: 'gelu-tanh' }));
+  noGrad(() => {
+    for (const t of out.parameters()) init.zeros(t); // the biases the model lacks stay zero
+    const result = out.loadStateDict(model.stateDict(), { strict: false });
+    if (result.unexpected.length || result.mismatched.length)
+      throw new QuantizeError(
+        'invalid_argument',
+        `gpt2Layout: the model's tensors do not fit GPT-2's layout: ${[...result.unexpected, ...result.mismatched].join(', ')}`,
+      );
+  });
+  return out.train(model.training);
 }

@@ -34,7 +34,13 @@ export {
   type QuantizationConfig,
   saveQuantized,
 } from './io.js';
-export { type ExportQuantizedGgufOptions, exportQuantizedGguf } from './gguf.js';
+export {
+  characterVocabulary,
+  type ExportQuantizedGgufOptions,
+  exportQuantizedGguf,
+  type GgufTokenizer,
+  gpt2Layout,
+} from './gguf.js';
 export {
   type EvaluateLossOptions,
   evaluateLoss,
