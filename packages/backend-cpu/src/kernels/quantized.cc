@@ -1,9 +1,11 @@
 // Quantized matmul kernels (see quantized.h), compiled once per instruction set like every file
 // in binding.gyp's kernel_sources. Each weight row is decoded into a thread-local scratch row (K
-// floats, in L1) with the integer-to-float conversions vectorised (AVX2: 8 lanes, AVX-512: 16),
-// then dotted with every row of x, so a decoded row is reused M times and the packed bytes are
-// read once per product. Threads split the output features (forward) or the K columns (input
-// gradient).
+// floats, in L1) with the integer-to-float conversions vectorised (AVX2: 8 lanes, AVX-512: 16;
+// int4 / nf4 nibbles unpacked 32 at a time), then dotted with every row of x, so a decoded row is
+// reused M times and the packed bytes are read once per product. For a few rows of x (M <= 4, a
+// decoded token) AVX2 / AVX-512 skip the scratch row: each packed row is dotted with x directly
+// and each scale multiplies its group's sum once (fused_matmul). Threads split the output features
+// (forward) or the K columns (input gradient).
 #include <algorithm>
 #include <cstring>
 
@@ -78,6 +80,97 @@ LLMKIT_INLINE void decode_q4_block(const uint8_t* qs, float d, float* out) {
 #endif
 }
 
+// How a 4-bit code becomes a weight: (c - 8) s (symmetric int4), c s + minimum (asymmetric int4),
+// NF4[c] s (nf4).
+enum NibbleMode { kSymmetric, kAsymmetric, kNormalFloat };
+
+LLMKIT_INLINE float decode_nibble(int code, NibbleMode mode, float s, float minimum) {
+  if (mode == kNormalFloat) return kNf4Code[code] * s;
+  if (mode == kAsymmetric) return std::fma(static_cast<float>(code), s, minimum);
+  return (code - 8) * s;
+}
+
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+// 16 codes (bytes 0..15) -> 16 weights. The asymmetric form is one fused multiply-add, as the
+// scalar std::fma, so every path gives the same bits.
+#if defined(LLMKIT_ISA_AVX512)
+LLMKIT_INLINE void decode_codes16(__m128i codes, NibbleMode mode, float s, float minimum,
+                                  float* out) {
+  const __m512i index = _mm512_cvtepu8_epi32(codes);
+  const __m512 scale = _mm512_set1_ps(s);
+  if (mode == kNormalFloat) {
+    const __m512 table = _mm512_loadu_ps(kNf4Code);
+    _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_permutexvar_ps(index, table), scale));
+  } else if (mode == kAsymmetric) {
+    _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(index), scale,
+                                          _mm512_set1_ps(minimum)));
+  } else {
+    const __m512i centred = _mm512_sub_epi32(index, _mm512_set1_epi32(8));
+    _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_cvtepi32_ps(centred), scale));
+  }
+}
+#else
+LLMKIT_INLINE void decode_codes8(__m128i codes, NibbleMode mode, float s, float minimum,
+                                 float* out) {
+  const __m256i index = _mm256_cvtepu8_epi32(codes);
+  const __m256 scale = _mm256_set1_ps(s);
+  if (mode == kNormalFloat) {
+    // 16-entry table from two 8-entry permutes, picked by index > 7.
+    const __m256 low = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kNf4Code), index);
+    const __m256 high = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kNf4Code + 8), index);
+    const __m256 upper = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(7)));
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_blendv_ps(low, high, upper), scale));
+  } else if (mode == kAsymmetric) {
+    _mm256_storeu_ps(out, _mm256_fmadd_ps(_mm256_cvtepi32_ps(index), scale,
+                                          _mm256_set1_ps(minimum)));
+  } else {
+    const __m256i centred = _mm256_sub_epi32(index, _mm256_set1_epi32(8));
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(centred), scale));
+  }
+}
+LLMKIT_INLINE void decode_codes16(__m128i codes, NibbleMode mode, float s, float minimum,
+                                  float* out) {
+  decode_codes8(codes, mode, s, minimum, out);
+  decode_codes8(_mm_srli_si128(codes, 8), mode, s, minimum, out + 8);
+}
+#endif
+
+// 16 packed bytes -> 32 weights. The first code of a byte is its high nibble, so unpacking the
+// high and low nibbles byte by byte gives the codes in order: [hi0, lo0, hi1, lo1, ...].
+LLMKIT_INLINE void decode_nibbles32(const uint8_t* bytes, NibbleMode mode, float s, float minimum,
+                                    float* out) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i fifteen = _mm_set1_epi8(15);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), fifteen);
+  const __m128i low = _mm_and_si128(packed, fifteen);
+  decode_codes16(_mm_unpacklo_epi8(high, low), mode, s, minimum, out);
+  decode_codes16(_mm_unpackhi_epi8(high, low), mode, s, minimum, out + 16);
+}
+#endif
+
+// Columns [k0, k1) of int4 / nf4 row r (k0, k1 multiples of the group) into out, one group at a
+// time; the mode is a template parameter so the inner loops have no branch.
+template <NibbleMode mode>
+void decode_groups(const QuantizedArgs& a, int64_t r, int64_t k0, int64_t k1, float* out) {
+  const uint8_t* packed = static_cast<const uint8_t*>(a.weight) + r * (a.k / 2);
+  const int64_t groups = a.k / a.group;
+  for (int64_t g = k0 / a.group; g < k1 / a.group; g++) {
+    const float s = a.scales[r * groups + g];
+    const float minimum = mode == kAsymmetric ? a.minimums[r * groups + g] : 0.0f;
+    const uint8_t* bytes = packed + g * a.group / 2;
+    float* dst = out + (g * a.group - k0);
+    int64_t j = 0;
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+    for (; j + 16 <= a.group / 2; j += 16)
+      decode_nibbles32(bytes + j, mode, s, minimum, dst + 2 * j);
+#endif
+    for (; j < a.group / 2; j++) {
+      dst[2 * j] = decode_nibble(bytes[j] >> 4, mode, s, minimum);
+      dst[2 * j + 1] = decode_nibble(bytes[j] & 15, mode, s, minimum);
+    }
+  }
+}
+
 // Decodes columns [k0, k1) of weight row r into out[0, k1 - k0). k0 and k1 are multiples of the
 // format's block (32 for q8_0/q4_0, the group for int4/nf4; any for fp16/bf16/int8).
 void decode_row(const QuantizedArgs& a, int64_t r, int64_t k0, int64_t k1, float* out) {
@@ -100,33 +193,11 @@ void decode_row(const QuantizedArgs& a, int64_t r, int64_t k0, int64_t k1, float
       decode_int8(static_cast<const int8_t*>(a.weight) + r * K + k0, a.scales[r], out, k1 - k0);
       return;
     case kInt4:
-    case kNf4: {
-      const uint8_t* packed = static_cast<const uint8_t*>(a.weight) + r * (K / 2);
-      const int64_t groups = K / a.group;
-      for (int64_t g = k0 / a.group; g < k1 / a.group; g++) {
-        const float s = a.scales[r * groups + g];
-        const uint8_t* bytes = packed + g * a.group / 2;
-        float* dst = out + (g * a.group - k0);
-        if (a.format == kNf4) {
-          for (int64_t j = 0; j < a.group / 2; j++) {
-            dst[2 * j] = kNf4Code[bytes[j] >> 4] * s;
-            dst[2 * j + 1] = kNf4Code[bytes[j] & 15] * s;
-          }
-        } else if (a.symmetric) {
-          for (int64_t j = 0; j < a.group / 2; j++) {
-            dst[2 * j] = ((bytes[j] >> 4) - 8) * s;
-            dst[2 * j + 1] = ((bytes[j] & 15) - 8) * s;
-          }
-        } else {
-          const float minimum = a.minimums[r * groups + g];
-          for (int64_t j = 0; j < a.group / 2; j++) {
-            dst[2 * j] = (bytes[j] >> 4) * s + minimum;
-            dst[2 * j + 1] = (bytes[j] & 15) * s + minimum;
-          }
-        }
-      }
+    case kNf4:
+      if (a.format == kNf4) decode_groups<kNormalFloat>(a, r, k0, k1, out);
+      else if (a.symmetric) decode_groups<kSymmetric>(a, r, k0, k1, out);
+      else decode_groups<kAsymmetric>(a, r, k0, k1, out);
       return;
-    }
     case kQ8_0:
     case kQ4_0: {
       const int64_t block_bytes = a.format == kQ8_0 ? 34 : 18;
@@ -147,6 +218,189 @@ void decode_row(const QuantizedArgs& a, int64_t r, int64_t k0, int64_t k1, float
     }
   }
 }
+
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+// Few rows of x (decoding a token: M = 1): the rows of int8, int4, nf4, q8_0 and q4_0 weights are
+// dotted with x straight from the packed bytes, without writing the decoded row, and each scale
+// multiplies its group's sum once: sum_j q_j s x_j = s sum_j q_j x_j (int8, q8_0, q4_0,
+// symmetric int4 with q = c - 8, nf4 with q = NF4[c]), s sum_j c_j x_j + minimum sum_j x_j
+// (asymmetric int4). Rounding differs from decode-then-dot by float error only.
+constexpr int64_t kFusedRows = 4;
+
+#if defined(LLMKIT_ISA_AVX512)
+// 16 codes (bytes) -> their values without the scale.
+template <NibbleMode mode>
+LLMKIT_INLINE __m512 code_values(__m128i codes) {
+  const __m512i index = _mm512_cvtepu8_epi32(codes);
+  if (mode == kNormalFloat) return _mm512_permutexvar_ps(index, _mm512_loadu_ps(kNf4Code));
+  if (mode == kAsymmetric) return _mm512_cvtepi32_ps(index);
+  return _mm512_cvtepi32_ps(_mm512_sub_epi32(index, _mm512_set1_epi32(8)));
+}
+// 16 int8 weights times 16 x, added to acc.
+LLMKIT_INLINE Vec dot_int8_16(const int8_t* q, const float* x, Vec acc) {
+  const __m512i values = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)));
+  acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(values), _mm512_loadu_ps(x), acc.v);
+  return acc;
+}
+// A Q4_0 block's 32 weights (16 bytes: element j low nibble, j + 16 high) times x, added to acc.
+LLMKIT_INLINE Vec dot_q4_32(const uint8_t* qs, const float* x, Vec acc) {
+  const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m512i eight = _mm512_set1_epi32(8), fifteen = _mm512_set1_epi32(15);
+  const __m512i low = _mm512_sub_epi32(_mm512_and_si512(bytes, fifteen), eight);
+  const __m512i high = _mm512_sub_epi32(_mm512_srli_epi32(bytes, 4), eight);
+  acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(low), _mm512_loadu_ps(x), acc.v);
+  acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(high), _mm512_loadu_ps(x + 16), acc.v);
+  return acc;
+}
+// sum over 32 weights (16 packed bytes) of value(c) * x, as a vector, added to acc.
+template <NibbleMode mode>
+LLMKIT_INLINE Vec dot_nibbles32(const uint8_t* bytes, const float* x, Vec acc) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i fifteen = _mm_set1_epi8(15);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), fifteen);
+  const __m128i low = _mm_and_si128(packed, fifteen);
+  acc.v = _mm512_fmadd_ps(code_values<mode>(_mm_unpacklo_epi8(high, low)), _mm512_loadu_ps(x),
+                          acc.v);
+  acc.v = _mm512_fmadd_ps(code_values<mode>(_mm_unpackhi_epi8(high, low)),
+                          _mm512_loadu_ps(x + 16), acc.v);
+  return acc;
+}
+#else
+LLMKIT_INLINE Vec dot_int8_16(const int8_t* q, const float* x, Vec acc) {
+  for (int half = 0; half < 2; half++) {
+    const __m256i values =
+        _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + 8 * half)));
+    acc.v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(values), _mm256_loadu_ps(x + 8 * half), acc.v);
+  }
+  return acc;
+}
+LLMKIT_INLINE Vec dot_q4_32(const uint8_t* qs, const float* x, Vec acc) {
+  const __m256i eight = _mm256_set1_epi32(8), fifteen = _mm256_set1_epi32(15);
+  for (int half = 0; half < 2; half++) {
+    const __m256i bytes =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(qs + 8 * half)));
+    const __m256i low = _mm256_sub_epi32(_mm256_and_si256(bytes, fifteen), eight);
+    const __m256i high = _mm256_sub_epi32(_mm256_srli_epi32(bytes, 4), eight);
+    acc.v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(low), _mm256_loadu_ps(x + 8 * half), acc.v);
+    acc.v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(high), _mm256_loadu_ps(x + 16 + 8 * half), acc.v);
+  }
+  return acc;
+}
+template <NibbleMode mode>
+LLMKIT_INLINE __m256 code_values(__m128i codes) {
+  const __m256i index = _mm256_cvtepu8_epi32(codes);
+  if (mode == kNormalFloat) {
+    const __m256 low = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kNf4Code), index);
+    const __m256 high = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kNf4Code + 8), index);
+    const __m256 upper = _mm256_castsi256_ps(_mm256_cmpgt_epi32(index, _mm256_set1_epi32(7)));
+    return _mm256_blendv_ps(low, high, upper);
+  }
+  if (mode == kAsymmetric) return _mm256_cvtepi32_ps(index);
+  return _mm256_cvtepi32_ps(_mm256_sub_epi32(index, _mm256_set1_epi32(8)));
+}
+template <NibbleMode mode>
+LLMKIT_INLINE Vec dot_nibbles32(const uint8_t* bytes, const float* x, Vec acc) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i fifteen = _mm_set1_epi8(15);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), fifteen);
+  const __m128i low = _mm_and_si128(packed, fifteen);
+  const __m128i first = _mm_unpacklo_epi8(high, low), second = _mm_unpackhi_epi8(high, low);
+  acc.v = _mm256_fmadd_ps(code_values<mode>(first), _mm256_loadu_ps(x), acc.v);
+  acc.v = _mm256_fmadd_ps(code_values<mode>(_mm_srli_si128(first, 8)), _mm256_loadu_ps(x + 8),
+                          acc.v);
+  acc.v = _mm256_fmadd_ps(code_values<mode>(second), _mm256_loadu_ps(x + 16), acc.v);
+  acc.v = _mm256_fmadd_ps(code_values<mode>(_mm_srli_si128(second, 8)), _mm256_loadu_ps(x + 24),
+                          acc.v);
+  return acc;
+}
+#endif
+
+// Row r of an int4 / nf4 weight (group a multiple of 32) dotted with x [K].
+template <NibbleMode mode>
+float dot_nibble_row(const QuantizedArgs& a, int64_t r, const float* x) {
+  const uint8_t* packed = static_cast<const uint8_t*>(a.weight) + r * (a.k / 2);
+  const int64_t groups = a.k / a.group;
+  Vec acc = vset(0), shifted = vset(0);
+  for (int64_t g = 0; g < groups; g++) {
+    const uint8_t* bytes = packed + g * a.group / 2;
+    const float* xs = x + g * a.group;
+    Vec sum = vset(0);
+    for (int64_t j = 0; j < a.group; j += 32) sum = dot_nibbles32<mode>(bytes + j / 2, xs + j, sum);
+    acc = vfma(sum, vset(a.scales[r * groups + g]), acc);
+    if (mode == kAsymmetric) {
+      Vec total = vset(0);
+      for (int64_t j = 0; j < a.group; j += kLanes) total = total + vload(xs + j);
+      shifted = vfma(total, vset(a.minimums[r * groups + g]), shifted);
+    }
+  }
+  return vsum(acc + shifted);
+}
+
+// Row r of an int8 weight dotted with x [K] (any K).
+float dot_int8_row(const QuantizedArgs& a, int64_t r, const float* x) {
+  const int8_t* q = static_cast<const int8_t*>(a.weight) + r * a.k;
+  Vec acc = vset(0);
+  int64_t k = 0;
+  for (; k + 16 <= a.k; k += 16) acc = dot_int8_16(q + k, x + k, acc);
+  float sum = vsum(acc);
+  for (; k < a.k; k++) sum += q[k] * x[k];
+  return sum * a.scales[r];
+}
+
+// Row r of a Q8_0 or Q4_0 weight dotted with x [K]: each block's fp16 d times its sum.
+template <bool q8>
+float dot_block_row(const QuantizedArgs& a, int64_t r, const float* x) {
+  constexpr int64_t block_bytes = q8 ? 34 : 18;
+  const uint8_t* row = static_cast<const uint8_t*>(a.weight) + r * (a.k / 32) * block_bytes;
+  Vec acc = vset(0);
+  for (int64_t b = 0; b < a.k / 32; b++) {
+    const uint8_t* block = row + b * block_bytes;
+    uint16_t bits;
+    std::memcpy(&bits, block, 2);
+    Vec sum = vset(0);
+    if (q8) {
+      const int8_t* q = reinterpret_cast<const int8_t*>(block + 2);
+      sum = dot_int8_16(q + 16, x + b * 32 + 16, dot_int8_16(q, x + b * 32, sum));
+    } else {
+      sum = dot_q4_32(block + 2, x + b * 32, sum);
+    }
+    acc = vfma(sum, vset(half_to_float(bits)), acc);
+  }
+  return vsum(acc);
+}
+
+// Row r dotted with x, for the formats fused_matmul takes.
+float dot_packed_row(const QuantizedArgs& a, int64_t r, const float* x) {
+  switch (a.format) {
+    case kInt8:
+      return dot_int8_row(a, r, x);
+    case kQ8_0:
+      return dot_block_row<true>(a, r, x);
+    case kQ4_0:
+      return dot_block_row<false>(a, r, x);
+    case kNf4:
+      return dot_nibble_row<kNormalFloat>(a, r, x);
+    default:
+      return a.symmetric ? dot_nibble_row<kSymmetric>(a, r, x)
+                         : dot_nibble_row<kAsymmetric>(a, r, x);
+  }
+}
+
+// The fused products for M <= kFusedRows, or false when the format has none.
+bool fused_matmul(const QuantizedArgs& a) {
+  const bool nibbles = (a.format == kInt4 || a.format == kNf4) && a.group % 32 == 0;
+  const bool fused = nibbles || a.format == kInt8 || a.format == kQ8_0 || a.format == kQ4_0;
+  if (a.transposed || a.m > kFusedRows || !fused) return false;
+  const int64_t M = a.m, N = a.n, K = a.k;
+  parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++)
+      for (int64_t m = 0; m < M; m++) a.out[m * N + r] = dot_packed_row(a, r, a.x + m * K);
+  });
+  return true;
+}
+#else
+bool fused_matmul(const QuantizedArgs&) { return false; }
+#endif
 
 // sum_i a[i] * b[i] with four accumulators (the FMA latency, not its throughput, bounds one).
 LLMKIT_INLINE float dot(const float* a, const float* b, int64_t n) {
@@ -179,6 +433,7 @@ void quantized_matmul(const QuantizedArgs& a) {
     else std::fill(a.out, a.out + M * N, 0.0f);
     return;
   }
+  if (fused_matmul(a)) return;
   if (!a.transposed) {
     // Rows of W per task: enough work (~32K weights) to pay for a wake-up.
     const int64_t min_rows = std::max<int64_t>(1, 32768 / K);
