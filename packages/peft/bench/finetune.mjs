@@ -10,38 +10,24 @@ import { DTYPE_BYTES, getBackend, manualSeed } from '@llmkit/core-tensor';
 import { getPeftModel, saveAdapter } from '@llmkit/peft';
 import { causalLanguageModelLoss, TokenWindows, Trainer } from '@llmkit/trainer';
 import { load } from '@llmkit/transformer';
-import { BATCH, CONTEXT, corpora, useFastBackend, validationSplit, windowLoss } from './common.mjs';
+import {
+  BATCH,
+  CONTEXT,
+  corpora,
+  methodsFor,
+  useFastBackend,
+  validationSplit,
+  windowLoss,
+} from './common.mjs';
 
 await useFastBackend();
 
 const [baseDir, method, steps, override] = process.argv.slice(2);
-const { markdown, old } = corpora(baseDir);
+const { domain, text, old, unseen } = corpora(baseDir);
+const METHODS = methodsFor(domain);
 const base = await load(baseDir);
 base.train();
 const total = base.parameterCount();
-
-// each method's config and learning rate (adapters take larger steps than full fine-tuning; LoRA's
-// 2e-2 came from a sweep of 5e-3, 1e-2, 2e-2 on this benchmark)
-const METHODS = {
-  full: { lr: 1e-3 },
-  lora: { lr: 2e-2, config: { method: 'lora', r: 8, alpha: 16, targetModules: ['c_attn'] } },
-  qlora: {
-    lr: 2e-2,
-    config: {
-      method: 'qlora',
-      r: 8,
-      alpha: 16,
-      targetModules: ['c_attn'],
-      format: 'nf4',
-      groupSize: 64,
-    },
-  },
-  ia3: { lr: 3e-2, config: { method: 'ia3' } },
-  'prompt-tuning': {
-    lr: 3e-2,
-    config: { method: 'prompt-tuning', numVirtualTokens: 8, init: 'random' },
-  },
-};
 
 manualSeed(7);
 const spec = { ...METHODS[method], ...(override ? JSON.parse(override) : {}) };
@@ -63,7 +49,7 @@ if (method !== 'none') {
   const trainer = new Trainer({
     model,
     loss: causalLanguageModelLoss,
-    data: new TokenWindows(markdown, { blockSize: CONTEXT, batchSize: BATCH, seed: 42 }),
+    data: new TokenWindows(text, { blockSize: CONTEXT, batchSize: BATCH, seed: 42 }),
     config: {
       maxSteps: Number(steps),
       evalInterval: Number(steps),
@@ -86,11 +72,14 @@ if (spec.config) {
   adapterBytes = statSync(join(dir, 'a', 'adapter_model.safetensors')).size;
   rmSync(dir, { recursive: true, force: true });
 }
-const newLoss = await windowLoss(model, validationSplit(markdown));
+const newLoss = await windowLoss(model, validationSplit(text));
 const oldLoss = await windowLoss(model, validationSplit(old));
 console.log(
   JSON.stringify({
     method,
+    domain,
+    lr: method === 'none' ? null : spec.lr,
+    unseenCharacters: unseen.length,
     backend: getBackend().name,
     quantizedMatmulKernel: getBackend().supports('quantizedMatmul'),
     trainable,

@@ -1,5 +1,5 @@
 // The benchmark's base model: a character GPT pretrained on Tiny Shakespeare (the old domain).
-// node pretrain.mjs OUT_DIR STEPS
+// node pretrain.mjs OUT_DIR STEPS DOMAIN (DOMAIN: markdown or sentiment; it picks the vocabulary)
 import { manualSeed } from '@llmkit/core-tensor';
 import { causalLanguageModelLoss, TokenWindows, Trainer } from '@llmkit/trainer';
 import { GPT, save } from '@llmkit/transformer';
@@ -7,8 +7,8 @@ import { corpora, useFastBackend, MODEL, BATCH } from './common.mjs';
 
 await useFastBackend();
 
-const [out, steps] = process.argv.slice(2);
-const { chars, old } = corpora(out);
+const [out, steps, domain] = process.argv.slice(2);
+const { chars, old } = corpora(out, domain);
 manualSeed(1337);
 const model = new GPT({ vocabSize: chars.length, ...MODEL });
 const trainer = new Trainer({
