@@ -43,6 +43,23 @@ float half_to_float(uint16_t h) {
   return out;
 }
 
+// half_to_float without its branches on the common path (a block scale per 32 weights is hot in
+// the fused products): AVX-512's conversion instruction, else the bits moved into a float's place
+// times 2^112 (exact for normal and subnormal halves), infinities and NaNs the slow way.
+LLMKIT_INLINE float block_scale(uint16_t h) {
+#if defined(LLMKIT_ISA_AVX512)
+  const __m256i bits = _mm256_castsi128_si256(_mm_cvtsi32_si128(h));
+  return _mm_cvtss_f32(_mm512_castps512_ps128(_mm512_cvtph_ps(bits)));
+#else
+  if ((h & 0x7c00) == 0x7c00) return half_to_float(h);
+  const uint32_t moved = static_cast<uint32_t>(h & 0x7fff) << 13;
+  float magnitude;
+  std::memcpy(&magnitude, &moved, 4);
+  magnitude *= 0x1p112f;
+  return (h & 0x8000) ? -magnitude : magnitude;
+#endif
+}
+
 // n int8 values times scale into out.
 LLMKIT_INLINE void decode_int8(const int8_t* q, float scale, float* out, int64_t n) {
   int64_t i = 0;
@@ -364,7 +381,7 @@ float dot_block_row(const QuantizedArgs& a, int64_t r, const float* x) {
     } else {
       sum = dot_q4_32(block + 2, x + b * 32, sum);
     }
-    acc = vfma(sum, vset(half_to_float(bits)), acc);
+    acc = vfma(sum, vset(block_scale(bits)), acc);
   }
   return vsum(acc);
 }
