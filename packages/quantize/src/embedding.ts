@@ -11,6 +11,7 @@ import {
   embedding,
   eye,
   fromValues,
+  keep,
   Module,
   noGrad,
   reshape,
@@ -60,6 +61,8 @@ export class QuantizedEmbedding extends Module {
    */
   readonly weight: Tensor;
   private readonly partNames: string[];
+  // I [C, C], made at the first lookup and kept: building it costs more than a token's lookup.
+  private identity: Tensor | null = null;
 
   constructor(table: QuantizedWeight, options: QuantizedEmbeddingOptions = {}) {
     super();
@@ -128,7 +131,8 @@ export class QuantizedEmbedding extends Module {
     const rowParts = rows.map((r, i) =>
       parts[i].rank === 1 ? reshape(r, [n]) : reshape(r, [n, ...parts[i].shape.slice(1)]),
     );
-    const identity = eye(C, C, { backend: this.weight.backend.name });
+    this.identity ??= keep(eye(C, C, { backend: this.weight.backend.name }));
+    const identity = this.identity;
     const transposed = noGrad(() =>
       quantizedMatmul(identity, rowParts, [n, C], kernelAttributes(this), () =>
         this.readRows(rowParts, n),
@@ -136,7 +140,7 @@ export class QuantizedEmbedding extends Module {
     ); // [C, n]
     const out = contiguous(transpose(transposed));
     const result = reshape(out, [...ids.shape, C]);
-    for (const t of [flat, identity, transposed, out, ...rows, ...rowParts]) t.dispose();
+    for (const t of [flat, transposed, out, ...rows, ...rowParts]) t.dispose();
     return result;
   }
 
@@ -200,6 +204,13 @@ export class QuantizedEmbedding extends Module {
     table.weight.assign(values);
     values.dispose();
     return table;
+  }
+
+  /** Frees the packed table and the identity kept for lookups. */
+  override dispose(): void {
+    super.dispose();
+    this.identity?.dispose();
+    this.identity = null;
   }
 
   /** Bytes of the packed table. */
