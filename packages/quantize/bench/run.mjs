@@ -1,26 +1,37 @@
-// pnpm bench quantize: quality and speed of @llmkit/quantize's formats.
+// pnpm bench quantize: quality, agreement with llama.cpp, and speed of @llmkit/quantize's formats.
 //
 // Quality: the shakespeare-char model of `llmkit train` (run folder from LLMKIT_QUANTIZE_RUN, or
 // trained here with the demo CLI: --preset shakespeare-char --max-steps LLMKIT_QUANTIZE_STEPS,
 // default 2000) evaluated on the whole validation split (the last 10% of tinyshakespeare, as the
-// CLI splits it), float32 and each format; every Linear but the (tied) head is quantized.
+// CLI splits it), float32 and each format: every Linear but the tied head, and (rows "+ emb")
+// also the embeddings with `embeddings: true` (the tied head then reads wte's packed rows).
+// llama.cpp's published deltas (LLaMA-7B, wikitext-2) stand beside Q8_0 and Q4_0.
+// Agreement: the same model in GPT-2's layout (gpt2Layout), q8_0 / q4_0 with embeddings, written
+// as GGUF with its character vocabulary; llama.cpp's greedy ids against llmkit's from 4 prompts.
 // Speed: GPT-2 124M shape, random weights, 32-token prompt, 128 greedy tokens with the KV cache,
-// float32 and int8 / q8_0 / q4_0, best of 3; llama.cpp Q8_0 / Q4_0 on the same weights when
-// LLMKIT_NODE_LLAMA_CPP points at a folder where `npm i node-llama-cpp` ran (about 700 MB).
-// Timings on a shared machine are noisy; each engine shows its best repeat.
+// float32 and int8 / q8_0 / int4 / q4_0 with quantized embeddings, best of 3; llama.cpp Q8_0 /
+// Q4_0 on the same weights, both engines on the same number of threads: LLMKIT_CPU_THREADS (which
+// backend-cpu's thread pool reads too; default all cores). llama.cpp parts need
+// LLMKIT_NODE_LLAMA_CPP (a folder where `npm i node-llama-cpp` ran, about 700 MB).
+// LLMKIT_QUANTIZE_SPEED=0 skips the speed rows, LLMKIT_QUANTIZE_QUALITY=0 the quality and
+// agreement ones. Timings on a shared machine are noisy: the load average is printed, each engine
+// shows its best repeat, and on a busy machine one thread each (LLMKIT_CPU_THREADS=1) is steadier
+// (two threads' barriers stall whenever another process takes a core).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@llmkit/backend-cpu/register';
-import { getBackend, manualSeed, setBackend } from '@llmkit/core-tensor';
+import { getBackend, manualSeed, noGrad, setBackend } from '@llmkit/core-tensor';
 import {
+  characterVocabulary,
+  evaluateLoss,
   exportQuantizedGguf,
-  quantizeWithReport,
-  weightBytes,
+  gpt2Layout,
   quantizeModel,
+  weightBytes,
 } from '@llmkit/quantize';
 import { getEncoding } from '@llmkit/tokenizer';
 import { GPT, load } from '@llmkit/transformer';
@@ -40,16 +51,35 @@ const cpu = (() => {
     return cpus()[0]?.model ?? 'unknown';
   }
 })();
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const startLoad = loadAverage();
+const threads = Number(process.env.LLMKIT_CPU_THREADS ?? cpus().length);
 console.log(
-  `CPU: ${cpu}; backend ${getBackend().name}; shared machine, timings noisy (best of repeats)`,
+  `CPU: ${cpu}; backend ${getBackend().name}, ${threads} thread(s) per engine; load average ${startLoad} at the start`,
 );
+
+let llama = null;
+const folder = process.env.LLMKIT_NODE_LLAMA_CPP;
+if (folder && existsSync(join(folder, 'node_modules', 'node-llama-cpp'))) {
+  const require = createRequire(join(folder, 'package.json'));
+  const { getLlama } = await import(require.resolve('node-llama-cpp'));
+  llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+} else {
+  console.log(
+    'llama.cpp: skipped (set LLMKIT_NODE_LLAMA_CPP=<folder with node-llama-cpp installed>)',
+  );
+}
+const scratch = mkdtempSync(join(tmpdir(), 'llmkit-quantize-bench-'));
 
 // ---- quality ----
 const dataPath = join(root, '..', 'shared', 'data', 'tinyshakespeare.txt');
 let runDir = process.env.LLMKIT_QUANTIZE_RUN;
 const steps = Number(process.env.LLMKIT_QUANTIZE_STEPS ?? 2000);
 if (!runDir) {
-  runDir = mkdtempSync(join(tmpdir(), 'llmkit-quantize-bench-'));
+  runDir = join(scratch, 'run');
   console.log(`training shakespeare-char for ${steps} steps into ${runDir} ...`);
   const result = spawnSync(
     process.execPath,
@@ -63,18 +93,21 @@ if (!runDir) {
       '--max-steps',
       String(steps),
       '--out',
-      join(runDir, 'run'),
+      runDir,
       '--json',
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (result.status !== 0) throw new Error('training failed');
-  runDir = join(runDir, 'run');
 }
 const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+const chars = run.tokenizer.chars;
 const text = readFileSync(run.data && existsSync(run.data) ? run.data : dataPath, 'utf8');
-const index = new Map(run.tokenizer.chars.map((c, i) => [c, i]));
-const validation = Array.from(text.slice(Math.floor(text.length * 0.9)), (c) => index.get(c) ?? 0);
+const index = new Map(chars.map((c, i) => [c, i]));
+const validationText = text.slice(Math.floor(text.length * 0.9));
+const validation = Array.from(validationText, (c) => index.get(c) ?? 0);
+// llama.cpp's published perplexity deltas (README of its quantize tool, LLaMA-7B, wikitext-2).
+const LLAMA_CPP = { q8_0: '+0.0004 ppl (+0.01%)', q4_0: '+0.25 ppl (about +4%)' };
 const formats = [
   { label: 'int8', options: { format: 'int8' }, goal: 0.5 },
   { label: 'int4 g32', options: { format: 'int4', groupSize: 32 }, goal: 3 },
@@ -82,47 +115,141 @@ const formats = [
   { label: 'int4 g32 asym', options: { format: 'int4', groupSize: 32, symmetric: false } },
   { label: 'nf4', options: { format: 'nf4' }, goal: 3 },
   { label: 'nf4 double', options: { format: 'nf4', doubleQuantization: true } },
-  { label: 'q8_0', options: { format: 'q8_0' } },
-  { label: 'q4_0', options: { format: 'q4_0' } },
+  { label: 'q8_0', options: { format: 'q8_0' }, llamaCpp: LLAMA_CPP.q8_0 },
+  { label: 'q4_0', options: { format: 'q4_0' }, llamaCpp: LLAMA_CPP.q4_0 },
   { label: 'fp16', options: { format: 'fp16' } },
   { label: 'bf16', options: { format: 'bf16' } },
+  { label: 'int8 + emb', options: { format: 'int8', embeddings: true }, goal: 0.5 },
+  { label: 'int4 g32 + emb', options: { format: 'int4', embeddings: true }, goal: 3 },
+  { label: 'q8_0 + emb', options: { format: 'q8_0', embeddings: true }, llamaCpp: LLAMA_CPP.q8_0 },
+  { label: 'q4_0 + emb', options: { format: 'q4_0', embeddings: true }, llamaCpp: LLAMA_CPP.q4_0 },
 ];
+const evaluate = (model) => evaluateLoss(model, validation, { batchSize: 32 });
+const measureQuality = process.env.LLMKIT_QUANTIZE_QUALITY !== '0';
+const floatModel = await load(runDir);
+const floatBytes = weightBytes(floatModel);
+const floatLoss = measureQuality ? evaluate(floatModel) : Number.NaN;
+floatModel.dispose();
 const quality = [];
-for (const f of formats) {
+for (const f of measureQuality ? formats : []) {
   const model = await load(runDir);
-  const r = quantizeWithReport(model, f.options, { tokens: validation, batchSize: 32 });
+  quantizeModel(model, f.options);
+  const loss = evaluate(model);
   quality.push({
     format: f.label,
-    layerMB: r.layerBytesAfter / 2 ** 20,
-    layerRatio: r.layerBytesAfter / r.layerBytesBefore,
-    modelRatio: r.bytesAfter / r.bytesBefore,
-    loss: r.lossAfter,
-    lossBefore: r.lossBefore,
-    perplexity: r.perplexityAfter,
-    perplexityBefore: r.perplexityBefore,
-    changePercent: r.perplexityChangePercent,
+    weightMB: weightBytes(model) / 2 ** 20,
+    modelRatio: weightBytes(model) / floatBytes,
+    loss,
+    perplexity: Math.exp(loss),
+    changePercent: 100 * (Math.exp(loss - floatLoss) - 1),
     goal: f.goal,
+    llamaCpp: f.llamaCpp,
   });
   model.dispose();
 }
-const base = quality[0];
-console.log(
-  `\nQuality: shakespeare-char (${run.model.nLayer} layers, ${run.model.nEmbd} wide), ${validation.length} validation characters, run ${runDir}`,
-);
-console.log(
-  `f32: loss ${base.lossBefore.toFixed(4)}, perplexity ${base.perplexityBefore.toFixed(4)}\n`,
-);
-console.log(
-  '| format | quantized layers MiB | vs f32 (layers) | vs f32 (model) | val loss | perplexity | ppl change | goal |',
-);
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-for (const q of quality)
+if (measureQuality) {
   console.log(
-    `| ${q.format} | ${q.layerMB.toFixed(3)} | ${q.layerRatio.toFixed(3)}x | ${q.modelRatio.toFixed(3)}x | ${q.loss.toFixed(4)} | ${q.perplexity.toFixed(4)} | ${q.changePercent >= 0 ? '+' : ''}${q.changePercent.toFixed(2)}% | ${q.goal === undefined ? '' : `<= +${q.goal}% ${q.changePercent <= q.goal ? 'met' : 'MISSED'}`} |`,
+    `\nQuality: shakespeare-char (${run.model.nLayer} layers, ${run.model.nEmbd} wide, ${chars.length} characters), ${validation.length} validation characters, run ${runDir}`,
   );
-console.log(
-  "llama.cpp's published deltas (LLaMA-7B, wikitext-2): Q8_0 +0.0004 ppl, Q4_0 +0.25 ppl (about +4%).",
-);
+  console.log(
+    `f32: weights ${(floatBytes / 2 ** 20).toFixed(3)} MiB, loss ${floatLoss.toFixed(4)}, perplexity ${Math.exp(floatLoss).toFixed(4)}\n`,
+  );
+  console.log(
+    '| format | weights MiB | vs f32 | val loss | perplexity | ppl change | goal | llama.cpp published (LLaMA-7B) |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+  const signed = (x, digits = 2) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+  for (const q of quality)
+    console.log(
+      `| ${q.format} | ${q.weightMB.toFixed(3)} | ${q.modelRatio.toFixed(3)}x | ${q.loss.toFixed(4)} | ${q.perplexity.toFixed(4)} | ${signed(q.changePercent)}% | ${q.goal === undefined ? '' : `<= +${q.goal}% ${q.changePercent <= q.goal ? 'met' : 'MISSED'}`} | ${q.llamaCpp ?? ''} |`,
+    );
+}
+
+// ---- agreement with llama.cpp on the trained model ----
+const agreement = [];
+if (llama && measureQuality) {
+  const promptLength = 16;
+  const newTokens = run.model.blockSize - promptLength;
+  const offsets = [0, 10_000, 50_000, 100_000];
+  for (const format of ['q8_0', 'q4_0']) {
+    const model = gpt2Layout(await load(runDir)).eval();
+    quantizeModel(model, { format, embeddings: true });
+    const path = join(scratch, `trained-${format}.gguf`);
+    await exportQuantizedGguf(model, path, { tokenizer: characterVocabulary(chars) });
+    const loaded = await llama.loadModel({ modelPath: path });
+    // One thread: a model this small is all thread wake-ups with two on a busy machine.
+    const context = await loaded.createContext({ contextSize: run.model.blockSize, threads: 1 });
+    const firsts = [];
+    const margins = [];
+    for (const offset of offsets) {
+      const prompt = Array.from(
+        validationText.slice(offset, offset + promptLength),
+        (c) => index.get(c) ?? 0,
+      );
+      const [ours] = await model.generate([prompt], { maxNewTokens: newTokens });
+      const result = await follow(model, context, prompt, ours.slice(prompt.length));
+      firsts.push(result.first < 0 ? newTokens : result.first);
+      margins.push(...result.margins);
+    }
+    agreement.push({
+      format,
+      prompts: offsets.length,
+      tokens: newTokens,
+      firstPartings: firsts,
+      nearTies: margins.length,
+      largestMargin: margins.length ? Math.max(...margins) : 0,
+    });
+    await context.dispose();
+    await loaded.dispose();
+    model.dispose();
+  }
+  console.log(
+    `\nAgreement: the model above in GPT-2's layout (zero biases, tanh GELU), embeddings quantized, as GGUF with its ${chars.length}-character vocabulary in llama.cpp (ids fed directly); ${agreement[0].prompts} prompts of ${promptLength} validation characters, ${agreement[0].tokens} greedy tokens each`,
+  );
+  console.log(
+    '| format | equal greedy ids before the first parting, per prompt | partings (llama.cpp then continues from llmkit) | largest llmkit logit margin at a parting |',
+  );
+  console.log('| --- | --- | ---: | ---: |');
+  for (const a of agreement)
+    console.log(
+      `| ${a.format} | ${a.firstPartings.join(', ')} (of ${a.tokens}) | ${a.nearTies} | ${a.largestMargin.toFixed(4)} |`,
+    );
+}
+
+/**
+ * Where llama.cpp's greedy continuation of `prompt` parts from llmkit's `mine`: each parting's
+ * margin (llmkit's logit of its token minus that of llama.cpp's), llama.cpp continuing from
+ * llmkit's token after each; `first` is the first parting (-1 none).
+ */
+async function follow(model, context, prompt, mine) {
+  const margins = [];
+  let first = -1;
+  let at = 0;
+  while (at < mine.length) {
+    const sequence = context.getSequence();
+    const theirs = [];
+    for await (const token of sequence.evaluate([...prompt, ...mine.slice(0, at)], {
+      temperature: 0,
+      yieldEogToken: true,
+    })) {
+      theirs.push(token);
+      if (theirs.length === mine.length - at) break;
+    }
+    sequence.dispose();
+    const part = theirs.findIndex((id, i) => id !== mine[at + i]);
+    if (part < 0) break;
+    at += part;
+    if (first < 0) first = at;
+    const logits = noGrad(
+      () => model.forward([[...prompt, ...mine.slice(0, at)]], { lastOnly: true }).logits,
+    );
+    const row = await logits.data();
+    logits.dispose();
+    margins.push(row[mine[at]] - row[theirs[part]]);
+    at++;
+  }
+  return { first, margins };
+}
 
 // ---- speed ----
 const speed = [];
@@ -134,78 +261,100 @@ if (process.env.LLMKIT_QUANTIZE_SPEED !== '0') {
     const m = new GPT({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 });
     return m.eval();
   };
-  const time = async (model, repeats = 3) => {
-    let best = Infinity;
-    let ids;
+  /** Best of `repeats`: seconds to the first token (prompt) and for the other tokens (decode). */
+  const best = async (generate, repeats = 3) => {
+    let result = { total: Infinity };
     for (let r = 0; r < repeats; r++) {
       const started = performance.now();
-      [ids] = await model.generate([prompt], { maxNewTokens: tokens });
-      best = Math.min(best, performance.now() - started);
+      let first = 0;
+      let n = 0;
+      for await (const _ of generate()) {
+        if (++n === 1) first = performance.now();
+        if (n === tokens) break;
+      }
+      const ended = performance.now();
+      if (ended - started < result.total)
+        result = { total: ended - started, prompt: first - started, decode: ended - first };
     }
-    return { seconds: best / 1000, ids: ids.slice(prompt.length) };
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'llmkit-quantize-speed-'));
-  let llama = null;
-  const folder = process.env.LLMKIT_NODE_LLAMA_CPP;
-  if (folder && existsSync(join(folder, 'node_modules', 'node-llama-cpp'))) {
-    const require = createRequire(join(folder, 'package.json'));
-    const { getLlama } = await import(require.resolve('node-llama-cpp'));
-    llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
-  }
-  for (const format of ['f32', 'int8', 'q8_0', 'q4_0']) {
-    const model = make();
-    if (format !== 'f32') quantizeModel(model, { format, lmHead: true });
-    const bytes = weightBytes(model);
-    const ours = await time(model);
-    const row = {
-      engine: `llmkit ${format}`,
-      tokensPerSecond: tokens / ours.seconds,
-      weightMB: bytes / 2 ** 20,
+    return {
+      tokensPerSecond: tokens / (result.total / 1000),
+      decodeTokensPerSecond: (tokens - 1) / (result.decode / 1000),
     };
-    speed.push(row);
+  };
+  const llamaRows = {};
+  for (const format of ['f32', 'int8', 'q8_0', 'int4', 'q4_0']) {
+    const model = make();
+    if (format !== 'f32') quantizeModel(model, { format, embeddings: true });
+    const ours = await best(() => model.stream([prompt], { maxNewTokens: tokens }));
+    speed.push({
+      engine: `llmkit ${format}`,
+      format,
+      ...ours,
+      weightMB: weightBytes(model) / 2 ** 20,
+    });
     if (llama && (format === 'q8_0' || format === 'q4_0')) {
-      const path = join(dir, `${format}.gguf`);
+      const path = join(scratch, `${format}.gguf`);
       await exportQuantizedGguf(model, path, { tokenizer: getEncoding('gpt2') });
       const loaded = await llama.loadModel({ modelPath: path });
-      const context = await loaded.createContext({ contextSize: 256, threads: cpus().length });
-      let best = Infinity;
-      for (let r = 0; r < 3; r++) {
+      const context = await loaded.createContext({ contextSize: 256, threads });
+      const theirs = await best(async function* () {
         const sequence = context.getSequence();
-        const started = performance.now();
-        let n = 0;
-        for await (const _ of sequence.evaluate(prompt, { temperature: 0 }))
-          if (++n === tokens) break;
-        best = Math.min(best, performance.now() - started);
-        sequence.dispose();
-      }
+        try {
+          yield* sequence.evaluate(prompt, { temperature: 0, yieldEogToken: true });
+        } finally {
+          sequence.dispose();
+        }
+      });
       await context.dispose();
       await loaded.dispose();
-      const theirs = {
+      // The file also holds output.weight, a copy of token_embd's blocks (exportGguf writes the
+      // tied head for llama.cpp's gpt2 loader): its weights in memory are the file less that copy.
+      const file = readFileSync(path).length;
+      const head = model.wte.weightBytes();
+      llamaRows[format] = {
         engine: `llama.cpp ${format.toUpperCase()}`,
-        tokensPerSecond: tokens / (best / 1000),
-        weightMB: readFileSync(path).length / 2 ** 20,
+        ...theirs,
+        weightMB: (file - head) / 2 ** 20,
       };
-      speed.push(theirs);
-      row.ratio = row.tokensPerSecond / theirs.tokensPerSecond;
     }
     model.dispose();
   }
-  rmSync(dir, { recursive: true, force: true });
+  // Each llmkit format beside llama.cpp's of the same bits: int8 and q8_0 vs Q8_0, int4 and q4_0 vs Q4_0.
+  const peer = { int8: 'q8_0', q8_0: 'q8_0', int4: 'q4_0', q4_0: 'q4_0' };
+  for (const row of speed) {
+    const theirs = llamaRows[peer[row.format]];
+    if (theirs) {
+      row.vsLlamaCpp = row.decodeTokensPerSecond / theirs.decodeTokensPerSecond;
+      row.peer = theirs.engine;
+    }
+  }
+  for (const format of ['q8_0', 'q4_0'])
+    if (llamaRows[format])
+      speed.splice(speed.findIndex((r) => r.format === format) + 1, 0, llamaRows[format]);
   const f32 = speed[0];
   console.log(
-    `\nSpeed: GPT-2 124M shape (random weights), ${prompt.length}-token prompt, ${tokens} greedy tokens, best of 3`,
+    `\nSpeed: GPT-2 124M shape (random weights), ${prompt.length}-token prompt, ${tokens} greedy tokens with the KV cache, best of 3, ${threads} thread(s) per engine; llmkit formats with quantized embeddings (embeddings: true); load average ${loadAverage()} at the end`,
   );
   console.log(
-    '| engine | tokens/s (prompt + decode) | weights MiB | vs f32 memory | llmkit / llama.cpp |',
+    '| engine | decode tokens/s | tokens/s (prompt + decode) | weights MiB | vs f32 memory | decode vs llama.cpp |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const s of speed)
     console.log(
-      `| ${s.engine} | ${s.tokensPerSecond.toFixed(1)} | ${s.weightMB.toFixed(1)} | ${(s.weightMB / f32.weightMB).toFixed(3)}x | ${s.ratio ? `${s.ratio.toFixed(2)}x` : ''} |`,
-    );
-  if (!llama)
-    console.log(
-      'llama.cpp: skipped (set LLMKIT_NODE_LLAMA_CPP=<folder with node-llama-cpp installed>)',
+      `| ${s.engine} | ${s.decodeTokensPerSecond.toFixed(1)} | ${s.tokensPerSecond.toFixed(1)} | ${s.weightMB.toFixed(1)} | ${(s.weightMB / f32.weightMB).toFixed(3)}x | ${s.vsLlamaCpp ? `${s.vsLlamaCpp.toFixed(2)}x ${s.peer}` : ''} |`,
     );
 }
-console.log(JSON.stringify({ bench: 'quantize', cpu, quality, speed }));
+rmSync(scratch, { recursive: true, force: true });
+console.log(
+  JSON.stringify({
+    bench: 'quantize',
+    cpu,
+    threads,
+    loadAverage: { start: startLoad, end: loadAverage() },
+    run: runDir,
+    f32: { loss: floatLoss, perplexity: Math.exp(floatLoss), weightBytes: floatBytes },
+    quality,
+    agreement,
+    speed,
+  }),
+);
