@@ -4,10 +4,12 @@
 // int4 / nf4 nibbles unpacked 32 at a time), then dotted with every row of x, so a decoded row is
 // reused M times and the packed bytes are read once per product. For a few rows of x (M <= 4, a
 // decoded token) AVX2 / AVX-512 skip the scratch row: each packed row is dotted with x directly
-// and each scale multiplies its group's sum once (fused_matmul). Threads split the output features
+// and each scale multiplies its group's sum once (fused_matmul; for int4 / nf4 x is first
+// reordered even elements then odd ones per 32, so the nibbles need no interleaving). Threads split the output features
 // (forward) or the K columns (input gradient).
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common.h"
 #include "quantized.h"
@@ -245,10 +247,9 @@ void decode_row(const QuantizedArgs& a, int64_t r, int64_t k0, int64_t k1, float
 constexpr int64_t kFusedRows = 4;
 
 #if defined(LLMKIT_ISA_AVX512)
-// 16 codes (bytes) -> their values without the scale.
+// 16 codes (one per 32-bit lane) -> their values without the scale.
 template <NibbleMode mode>
-LLMKIT_INLINE __m512 code_values(__m128i codes) {
-  const __m512i index = _mm512_cvtepu8_epi32(codes);
+LLMKIT_INLINE __m512 code_values(__m512i index) {
   if (mode == kNormalFloat) return _mm512_permutexvar_ps(index, _mm512_loadu_ps(kNf4Code));
   if (mode == kAsymmetric) return _mm512_cvtepi32_ps(index);
   return _mm512_cvtepi32_ps(_mm512_sub_epi32(index, _mm512_set1_epi32(8)));
@@ -269,17 +270,17 @@ LLMKIT_INLINE Vec dot_q4_32(const uint8_t* qs, const float* x, Vec acc) {
   acc.v = _mm512_fmadd_ps(_mm512_cvtepi32_ps(high), _mm512_loadu_ps(x + 16), acc.v);
   return acc;
 }
-// sum over 32 weights (16 packed bytes) of value(c) * x, as a vector, added to acc.
+// sum over 32 weights (16 packed bytes) of value(c) * x, added to acc, with x split as
+// split_halves makes it: byte j's high nibble is element 2j, its low nibble element 2j + 1, so
+// the high nibbles meet x's even elements (xs[0..15]) and the low ones its odd (xs[16..31]).
 template <NibbleMode mode>
-LLMKIT_INLINE Vec dot_nibbles32(const uint8_t* bytes, const float* x, Vec acc) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
-  const __m128i fifteen = _mm_set1_epi8(15);
-  const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), fifteen);
-  const __m128i low = _mm_and_si128(packed, fifteen);
-  acc.v = _mm512_fmadd_ps(code_values<mode>(_mm_unpacklo_epi8(high, low)), _mm512_loadu_ps(x),
-                          acc.v);
-  acc.v = _mm512_fmadd_ps(code_values<mode>(_mm_unpackhi_epi8(high, low)),
-                          _mm512_loadu_ps(x + 16), acc.v);
+LLMKIT_INLINE Vec dot_nibbles32(const uint8_t* bytes, const float* xs, Vec acc) {
+  const __m512i packed =
+      _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)));
+  const __m512i high = _mm512_srli_epi32(packed, 4);
+  const __m512i low = _mm512_and_si512(packed, _mm512_set1_epi32(15));
+  acc.v = _mm512_fmadd_ps(code_values<mode>(high), _mm512_loadu_ps(xs), acc.v);
+  acc.v = _mm512_fmadd_ps(code_values<mode>(low), _mm512_loadu_ps(xs + 16), acc.v);
   return acc;
 }
 #else
@@ -304,8 +305,7 @@ LLMKIT_INLINE Vec dot_q4_32(const uint8_t* qs, const float* x, Vec acc) {
   return acc;
 }
 template <NibbleMode mode>
-LLMKIT_INLINE __m256 code_values(__m128i codes) {
-  const __m256i index = _mm256_cvtepu8_epi32(codes);
+LLMKIT_INLINE __m256 code_values(__m256i index) {
   if (mode == kNormalFloat) {
     const __m256 low = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kNf4Code), index);
     const __m256 high = _mm256_permutevar8x32_ps(_mm256_loadu_ps(kNf4Code + 8), index);
@@ -316,23 +316,31 @@ LLMKIT_INLINE __m256 code_values(__m128i codes) {
   return _mm256_cvtepi32_ps(_mm256_sub_epi32(index, _mm256_set1_epi32(8)));
 }
 template <NibbleMode mode>
-LLMKIT_INLINE Vec dot_nibbles32(const uint8_t* bytes, const float* x, Vec acc) {
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
-  const __m128i fifteen = _mm_set1_epi8(15);
-  const __m128i high = _mm_and_si128(_mm_srli_epi16(packed, 4), fifteen);
-  const __m128i low = _mm_and_si128(packed, fifteen);
-  const __m128i first = _mm_unpacklo_epi8(high, low), second = _mm_unpackhi_epi8(high, low);
-  acc.v = _mm256_fmadd_ps(code_values<mode>(first), _mm256_loadu_ps(x), acc.v);
-  acc.v = _mm256_fmadd_ps(code_values<mode>(_mm_srli_si128(first, 8)), _mm256_loadu_ps(x + 8),
-                          acc.v);
-  acc.v = _mm256_fmadd_ps(code_values<mode>(second), _mm256_loadu_ps(x + 16), acc.v);
-  acc.v = _mm256_fmadd_ps(code_values<mode>(_mm_srli_si128(second, 8)), _mm256_loadu_ps(x + 24),
-                          acc.v);
+LLMKIT_INLINE Vec dot_nibbles32(const uint8_t* bytes, const float* xs, Vec acc) {
+  const __m256i fifteen = _mm256_set1_epi32(15);
+  for (int half = 0; half < 2; half++) {
+    const __m256i packed =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + 8 * half)));
+    acc.v = _mm256_fmadd_ps(code_values<mode>(_mm256_srli_epi32(packed, 4)),
+                            _mm256_loadu_ps(xs + 8 * half), acc.v);
+    acc.v = _mm256_fmadd_ps(code_values<mode>(_mm256_and_si256(packed, fifteen)),
+                            _mm256_loadu_ps(xs + 16 + 8 * half), acc.v);
+  }
   return acc;
 }
 #endif
 
-// Row r of an int4 / nf4 weight (group a multiple of 32) dotted with x [K].
+// x [K] with each 32 elements reordered even ones first, odd ones next:
+// [x0, x2, ..., x30, x1, x3, ..., x31], what dot_nibbles32 reads.
+void split_halves(const float* x, int64_t K, float* out) {
+  for (int64_t c = 0; c < K; c += 32)
+    for (int64_t i = 0; i < 16; i++) {
+      out[c + i] = x[c + 2 * i];
+      out[c + 16 + i] = x[c + 2 * i + 1];
+    }
+}
+
+// Row r of an int4 / nf4 weight (group a multiple of 32) dotted with x [K] (split_halves' order).
 template <NibbleMode mode>
 float dot_nibble_row(const QuantizedArgs& a, int64_t r, const float* x) {
   const uint8_t* packed = static_cast<const uint8_t*>(a.weight) + r * (a.k / 2);
@@ -409,9 +417,16 @@ bool fused_matmul(const QuantizedArgs& a) {
   const bool fused = nibbles || a.format == kInt8 || a.format == kQ8_0 || a.format == kQ4_0;
   if (a.transposed || a.m > kFusedRows || !fused) return false;
   const int64_t M = a.m, N = a.n, K = a.k;
+  std::vector<float> split;  // x reordered for the nibble formats
+  const float* x = a.x;
+  if (nibbles) {
+    split.resize(static_cast<size_t>(M * K));
+    for (int64_t m = 0; m < M; m++) split_halves(a.x + m * K, K, split.data() + m * K);
+    x = split.data();
+  }
   parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++)
-      for (int64_t m = 0; m < M; m++) a.out[m * N + r] = dot_packed_row(a, r, a.x + m * K);
+      for (int64_t m = 0; m < M; m++) a.out[m * N + r] = dot_packed_row(a, r, x + m * K);
   });
   return true;
 }
