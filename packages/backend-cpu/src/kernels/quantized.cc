@@ -245,6 +245,7 @@ void decode_row(const QuantizedArgs& a, int64_t r, int64_t k0, int64_t k1, float
 // symmetric int4 with q = c - 8, nf4 with q = NF4[c]), s sum_j c_j x_j + minimum sum_j x_j
 // (asymmetric int4). Rounding differs from decode-then-dot by float error only.
 constexpr int64_t kFusedRows = 4;
+constexpr int64_t kPrefetchRows = 2;
 
 #if defined(LLMKIT_ISA_AVX512)
 // 16 codes (one per 32-bit lane) -> their values without the scale.
@@ -424,9 +425,21 @@ bool fused_matmul(const QuantizedArgs& a) {
     for (int64_t m = 0; m < M; m++) split_halves(a.x + m * K, K, split.data() + m * K);
     x = split.data();
   }
+  // Bytes of one packed row; the row a few ahead is prefetched, as the hardware's prefetcher alone
+  // leaves the product waiting on memory (weights are read once per token, from DRAM).
+  const int64_t row_bytes = a.format == kInt8   ? K
+                            : a.format == kQ8_0 ? K / 32 * 34
+                            : a.format == kQ4_0 ? K / 32 * 18
+                                                : K / 2;
+  const char* weights = static_cast<const char*>(a.weight);
   parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; r++)
+    for (int64_t r = begin; r < end; r++) {
+      if (r + kPrefetchRows < end) {
+        const char* ahead = weights + (r + kPrefetchRows) * row_bytes;
+        for (int64_t b = 0; b < row_bytes; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
+      }
       for (int64_t m = 0; m < M; m++) a.out[m * N + r] = dot_packed_row(a, r, x + m * K);
+    }
   });
   return true;
 }
