@@ -22,6 +22,8 @@ export async function useFastBackend() {
 
 /** nanoGPT's small character-level CPU configuration (the trainer benchmark's). */
 export const MODEL = { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, dropout: 0 };
+/** Widths the benchmark has swept settings for: 128 (MODEL, 0.81M parameters) and 256 (3.2M). */
+export const WIDTHS = [128, 256];
 export const BATCH = 12;
 /** Fine-tuning and evaluation windows: 8 positions short of blockSize, room for prompt tuning's 8 virtual tokens. */
 export const CONTEXT = MODEL.blockSize - 8;
@@ -34,26 +36,45 @@ export const CONTEXT = MODEL.blockSize - 8;
 // (README: r 8 on c_attn; r 2 on all four Conv1D layers; r 1 on the attention with the tied
 // embedding trained whole; learning rates 5e-3 to 4e-2).
 const ALL_CONV1D = ['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj'];
-const LORA = {
+// keyed by domain and width
+const SETTINGS = {
   // 36 characters of the Markdown are new to the base: LoRA trains the tied embedding and head
   // whole (PEFT's advice for new tokens: modules_to_save), rank 1 on the attention keeps it <= 2%
-  markdown: {
-    lr: 1e-2,
-    r: 1,
-    alpha: 2,
-    targetModules: ['c_attn', 'attn.c_proj'],
-    modulesToSave: ['wte'],
+  'markdown-128': {
+    full: 2e-3,
+    lora: {
+      lr: 1e-2,
+      r: 1,
+      alpha: 2,
+      targetModules: ['c_attn', 'attn.c_proj'],
+      modulesToSave: ['wte'],
+    },
   },
   // English prose, few new characters: rank 2 on attention and MLP alike
-  sentiment: { lr: 1e-2, r: 2, alpha: 4, targetModules: ALL_CONV1D, modulesToSave: [] },
+  'sentiment-128': {
+    full: 1e-3,
+    lora: { lr: 1e-2, r: 2, alpha: 4, targetModules: ALL_CONV1D, modulesToSave: [] },
+  },
+  // twice as wide: 2% leaves room for rank 2 on all four layers beside the embedding
+  'markdown-256': {
+    full: 1e-3,
+    lora: { lr: 5e-3, r: 2, alpha: 8, targetModules: ALL_CONV1D, modulesToSave: ['wte'] },
+  },
 };
-const FULL_LR = { markdown: 2e-3, sentiment: 1e-3 };
 
-/** The methods' learning rates and configs for fine-tuning on `domain`. */
-export function methodsFor(domain) {
-  const { lr, ...lora } = LORA[domain];
+/** The (domain, width) pairs with swept settings, as `domain-width`. */
+export const SWEPT = Object.keys(SETTINGS);
+
+/** The methods' learning rates and configs for fine-tuning a `width`-wide base on `domain`. */
+export function methodsFor(domain, width = MODEL.nEmbd) {
+  const settings = SETTINGS[`${domain}-${width}`];
+  if (!settings)
+    throw new Error(
+      `no swept settings for ${domain} at width ${width}; swept: ${SWEPT.join(', ')}`,
+    );
+  const { lr, ...lora } = settings.lora;
   return {
-    full: { lr: FULL_LR[domain] },
+    full: { lr: settings.full },
     lora: { lr, config: { method: 'lora', ...lora } },
     // the same LoRA over an nf4 base (wte stays float: quantizeModel packs the Linear layers)
     qlora: { lr, config: { method: 'qlora', ...lora, format: 'nf4', groupSize: 64 } },

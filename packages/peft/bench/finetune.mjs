@@ -24,8 +24,8 @@ await useFastBackend();
 
 const [baseDir, method, steps, override] = process.argv.slice(2);
 const { domain, text, old, unseen } = corpora(baseDir);
-const METHODS = methodsFor(domain);
 const base = await load(baseDir);
+const METHODS = methodsFor(domain, base.config.nEmbd);
 base.train();
 const total = base.parameterCount();
 
@@ -78,6 +78,7 @@ console.log(
   JSON.stringify({
     method,
     domain,
+    width: base.config.nEmbd,
     lr: method === 'none' ? null : spec.lr,
     unseenCharacters: unseen.length,
     backend: getBackend().name,

@@ -1,5 +1,6 @@
 // The benchmark's base model: a character GPT pretrained on Tiny Shakespeare (the old domain).
-// node pretrain.mjs OUT_DIR STEPS DOMAIN (DOMAIN: markdown or sentiment; it picks the vocabulary)
+// node pretrain.mjs OUT_DIR STEPS DOMAIN [WIDTH]
+//   DOMAIN: markdown or sentiment (it picks the vocabulary); WIDTH: nEmbd (default MODEL's 128)
 import { manualSeed } from '@llmkit/core-tensor';
 import { causalLanguageModelLoss, TokenWindows, Trainer } from '@llmkit/trainer';
 import { GPT, save } from '@llmkit/transformer';
@@ -7,10 +8,10 @@ import { corpora, useFastBackend, MODEL, BATCH } from './common.mjs';
 
 await useFastBackend();
 
-const [out, steps, domain] = process.argv.slice(2);
+const [out, steps, domain, width] = process.argv.slice(2);
 const { chars, old } = corpora(out, domain);
 manualSeed(1337);
-const model = new GPT({ vocabSize: chars.length, ...MODEL });
+const model = new GPT({ vocabSize: chars.length, ...MODEL, nEmbd: Number(width ?? MODEL.nEmbd) });
 const trainer = new Trainer({
   model,
   loss: causalLanguageModelLoss,

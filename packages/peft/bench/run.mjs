@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// pnpm bench peft [--domain markdown|sentiment|all] [--pretrain-steps N] [--steps N] [--repeats N] [--fresh]
+// pnpm bench peft [--domain markdown|sentiment|all] [--width 128|256] [--pretrain-steps N] [--steps N]
+//                  [--repeats N] [--fresh]
 // A character GPT (nanoGPT's small CPU shape: 4 layers, 4 heads, 128 wide, block 64) pretrained
 // on Tiny Shakespeare, then fine-tuned on a shifted domain: this repository's Markdown (a strong
 // shift: code, tables, characters Shakespeare lacks; the text is the Markdown tracked when the
@@ -11,7 +12,8 @@
 // table). Markdown: full 2e-3; LoRA and QLoRA 1e-2, rank 1 on attn.c_attn and attn.c_proj with the
 // tied embedding trained whole (modules_to_save, PEFT's advice for tokens the base never saw).
 // Sentiment: full 1e-3; LoRA and QLoRA 1e-2, rank 2 on all four Conv1D layers. IA3 and prompt
-// tuning 3e-2 on both.
+// tuning 3e-2 on both. --width 256 (3.2M parameters; swept for the Markdown only): full 1e-3, LoRA
+// 5e-3 with rank 2, alpha 8 on all four Conv1D layers and the embedding whole.
 // Each method runs in its own process (so peak RSS is its own) and reports trainable parameters
 // (% of all the adapted model's parameters, as PEFT's print_trainable_parameters counts them: a
 // modules_to_save copy and the packed nf4 weights count too), weights memory, peak RSS, ms/step
@@ -24,20 +26,33 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DOMAINS, here, methodsFor, sentimentDir, shakespearePath } from './common.mjs';
+import {
+  DOMAINS,
+  here,
+  MODEL,
+  methodsFor,
+  SWEPT,
+  sentimentDir,
+  shakespearePath,
+} from './common.mjs';
 
 const { values } = parseArgs({
   options: {
     domain: { type: 'string', default: 'all' },
+    width: { type: 'string', default: String(MODEL.nEmbd) },
     'pretrain-steps': { type: 'string', default: '2000' },
     steps: { type: 'string', default: '400' },
     repeats: { type: 'string', default: '1' },
     fresh: { type: 'boolean', default: false },
   },
 });
-const domains = values.domain === 'all' ? DOMAINS : [values.domain];
-if (domains.some((d) => !DOMAINS.includes(d))) {
-  console.error(`--domain ${values.domain}: expected ${DOMAINS.join(', ')} or all`);
+const width = Number(values.width);
+const swept = DOMAINS.filter((d) => SWEPT.includes(`${d}-${width}`));
+const domains = values.domain === 'all' ? swept : [values.domain];
+if (domains.length === 0 || domains.some((d) => !swept.includes(d))) {
+  console.error(
+    `--domain ${values.domain} --width ${values.width}: no swept settings; swept (domain-width): ${SWEPT.join(', ')}`,
+  );
   process.exit(2);
 }
 for (const needed of [shakespearePath, ...(domains.includes('sentiment') ? [sentimentDir] : [])]) {
@@ -66,11 +81,14 @@ const methods = ['none', 'full', 'lora', 'qlora', 'ia3', 'prompt-tuning'];
 const summaries = [];
 for (const domain of domains) {
   // the pretrained base is kept between runs of the same length (--fresh trains it again)
-  const baseDir = join(tmpdir(), `llmkit-peft-bench-base-${domain}-${values['pretrain-steps']}`);
+  const baseDir = join(
+    tmpdir(),
+    `llmkit-peft-bench-base-${domain}-w${width}-${values['pretrain-steps']}`,
+  );
   let pretrain = null;
   if (values.fresh || !existsSync(join(baseDir, 'model.safetensors'))) {
     mkdirSync(baseDir, { recursive: true });
-    pretrain = node('pretrain.mjs', [baseDir, values['pretrain-steps'], domain]);
+    pretrain = node('pretrain.mjs', [baseDir, values['pretrain-steps'], domain, String(width)]);
   }
   const results = {};
   for (let repeat = 0; repeat < Number(values.repeats); repeat++) {
@@ -104,9 +122,9 @@ for (const domain of domains) {
     };
   });
   console.log(
-    `\nnew domain: ${domain} (${base.unseenCharacters} characters the base never saw); backend ${base.backend}; quantizedMatmul kernel: ${base.quantizedMatmulKernel}; pretraining: ${pretrain ? `${pretrain.steps} steps, val loss ${pretrain.validationLoss.toFixed(4)}` : `reused ${baseDir}`}; fine-tuning: ${values.steps} steps, batch 12 x 56`,
+    `\nnew domain: ${domain} (${base.unseenCharacters} characters the base never saw); width ${width} (${base.total} parameters); backend ${base.backend}; quantizedMatmul kernel: ${base.quantizedMatmulKernel}; pretraining: ${pretrain ? `${pretrain.steps} steps, val loss ${pretrain.validationLoss.toFixed(4)}` : `reused ${baseDir}`}; fine-tuning: ${values.steps} steps, batch 12 x 56`,
   );
-  const settings = Object.entries(methodsFor(domain)).map(([m, { lr, config }]) => {
+  const settings = Object.entries(methodsFor(domain, width)).map(([m, { lr, config }]) => {
     if (!config?.r) return `${m} lr ${lr}`;
     const saved = config.modulesToSave.length ? `, modules_to_save ${config.modulesToSave}` : '';
     return `${m} lr ${lr} r ${config.r} alpha ${config.alpha} on ${config.targetModules.join(', ')}${saved}`;
@@ -118,11 +136,12 @@ for (const domain of domains) {
   const summary = {
     benchmark: 'peft',
     domain,
+    width,
     cpu,
     loadAverage: load,
     pretrainSteps: Number(values['pretrain-steps']),
     steps: Number(values.steps),
-    methods: methodsFor(domain),
+    methods: methodsFor(domain, width),
     results,
     loraRecovered: gain(lora),
     loraTrainableFraction: lora.trainable / allParameters('lora', lora),
