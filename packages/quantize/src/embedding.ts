@@ -61,6 +61,8 @@ export class QuantizedEmbedding extends Module {
    */
   readonly weight: Tensor;
   private readonly partNames: string[];
+  // the packed table on the host where the device reads back only asynchronously (webgpu)
+  private readonly host: QuantizedWeight | null;
   // I [C, C], made at the first lookup and kept: building it costs more than a token's lookup.
   private identity: Tensor | null = null;
 
@@ -79,6 +81,7 @@ export class QuantizedEmbedding extends Module {
       );
     }
     this.weight = this.part('weight');
+    this.host = this.weight.backend.readSync ? null : table;
   }
 
   /**
@@ -176,8 +179,9 @@ export class QuantizedEmbedding extends Module {
     return y;
   }
 
-  /** The packed table read back to the host (synchronously; cpu and js backends). */
+  /** The packed table on the host (read back synchronously on cpu and js; kept on webgpu). */
   quantizedWeightSync(): QuantizedWeight {
+    if (this.host) return this.host;
     const parts: Record<string, PackedArray> = {};
     for (const name of this.partNames) parts[name] = this.part(name).dataSync() as PackedArray;
     return { options: this.options, shape: this.shape, parts };

@@ -71,8 +71,10 @@ export class QuantizedLinear extends Module {
         `QuantizedLinear: bias shape [${options.bias.shape.join(',')}] does not match outFeatures ${this.outFeatures}`,
       );
     this.bias = options.bias ? this.addParameter('bias', options.bias) : null;
-    // Backends without the kernel decode W on the host; keep the packed bytes there for them.
-    this.host = this.part('weight').backend.supports('quantizedMatmul') ? null : weight;
+    // Backends without the kernel decode W on the host, and backends that read back only
+    // asynchronously (webgpu) could not dequantize synchronously: keep the packed bytes for them.
+    const device = this.part('weight').backend;
+    this.host = device.supports('quantizedMatmul') && device.readSync ? null : weight;
   }
 
   /**
@@ -125,8 +127,9 @@ export class QuantizedLinear extends Module {
     return out;
   }
 
-  /** The packed weight read back to the host (synchronously; cpu and js backends). */
+  /** The packed weight on the host (read back synchronously on cpu and js; kept on webgpu). */
   quantizedWeightSync(): QuantizedWeight {
+    if (this.host) return this.host;
     const parts: Record<string, PackedArray> = {};
     for (const name of this.partNames) parts[name] = this.part(name).dataSync() as PackedArray;
     return { options: this.options, shape: [this.outFeatures, this.inFeatures], parts };
