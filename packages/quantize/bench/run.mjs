@@ -24,7 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@llmkit/backend-cpu/register';
-import { getBackend, manualSeed, noGrad, setBackend } from '@llmkit/core-tensor';
+import { getBackend, manualSeed, setBackend } from '@llmkit/core-tensor';
 import {
   characterVocabulary,
   evaluateLoss,
@@ -35,6 +35,7 @@ import {
 } from '@llmkit/quantize';
 import { getEncoding } from '@llmkit/tokenizer';
 import { GPT, load } from '@llmkit/transformer';
+import { followLlamaCpp } from '../dist/testing/follow-llama-cpp.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 await setBackend(getBackend().name);
@@ -187,7 +188,7 @@ if (llama && measureQuality) {
         (c) => index.get(c) ?? 0,
       );
       const [ours] = await model.generate([prompt], { maxNewTokens: newTokens });
-      const result = await follow(model, context, prompt, ours.slice(prompt.length));
+      const result = await followLlamaCpp(model, context, prompt, ours.slice(prompt.length));
       firsts.push(result.first < 0 ? newTokens : result.first);
       margins.push(...result.margins);
     }
@@ -214,41 +215,6 @@ if (llama && measureQuality) {
     console.log(
       `| ${a.format} | ${a.firstPartings.join(', ')} (of ${a.tokens}) | ${a.nearTies} | ${a.largestMargin.toFixed(4)} |`,
     );
-}
-
-/**
- * Where llama.cpp's greedy continuation of `prompt` parts from llmkit's `mine`: each parting's
- * margin (llmkit's logit of its token minus that of llama.cpp's), llama.cpp continuing from
- * llmkit's token after each; `first` is the first parting (-1 none).
- */
-async function follow(model, context, prompt, mine) {
-  const margins = [];
-  let first = -1;
-  let at = 0;
-  while (at < mine.length) {
-    const sequence = context.getSequence();
-    const theirs = [];
-    for await (const token of sequence.evaluate([...prompt, ...mine.slice(0, at)], {
-      temperature: 0,
-      yieldEogToken: true,
-    })) {
-      theirs.push(token);
-      if (theirs.length === mine.length - at) break;
-    }
-    sequence.dispose();
-    const part = theirs.findIndex((id, i) => id !== mine[at + i]);
-    if (part < 0) break;
-    at += part;
-    if (first < 0) first = at;
-    const logits = noGrad(
-      () => model.forward([[...prompt, ...mine.slice(0, at)]], { lastOnly: true }).logits,
-    );
-    const row = await logits.data();
-    logits.dispose();
-    margins.push(row[mine[at]] - row[theirs[part]]);
-    at++;
-  }
-  return { first, margins };
 }
 
 // ---- speed ----

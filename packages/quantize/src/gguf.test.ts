@@ -9,6 +9,7 @@ import { GPT, load } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { characterVocabulary, exportQuantizedGguf, gpt2Layout } from './gguf.js';
 import { quantizedEmbeddings, quantizedLayers, quantizeModel } from './model.js';
+import { followLlamaCpp, type LlamaCppContext } from './testing/follow-llama-cpp.js';
 
 await setBackend(getBackend().name); // cpu when the addon loads: the 50257-token head is slow on js
 const dir = mkdtempSync(join(tmpdir(), 'llmkit-quantize-gguf-'));
@@ -263,39 +264,13 @@ describe.skipIf(!haveLlama || !haveRun)('the trained shakespeare-char model in l
  */
 async function follow(
   gpt: GPT,
-  context: {
-    getSequence(): { evaluate(t: number[], o: object): AsyncIterable<number>; dispose(): void };
-  },
+  context: LlamaCppContext,
   prompt: number[],
   mine: number[],
 ): Promise<{ first: number; ties: string[] }> {
-  const ties: string[] = [];
-  let first = -1;
-  let at = 0;
-  while (at < mine.length) {
-    const sequence = context.getSequence();
-    const theirs: number[] = [];
-    for await (const token of sequence.evaluate([...prompt, ...mine.slice(0, at)], {
-      temperature: 0,
-      yieldEogToken: true,
-    })) {
-      theirs.push(token);
-      if (theirs.length === mine.length - at) break;
-    }
-    sequence.dispose();
-    const part = theirs.findIndex((id, i) => id !== mine[at + i]);
-    if (part < 0) break;
-    at += part;
-    if (first < 0) first = at;
-    const logits = noGrad(
-      () => gpt.forward([[...prompt, ...mine.slice(0, at)]], { lastOnly: true }).logits,
-    );
-    const row = await logits.data<Float32Array>();
-    logits.dispose();
-    const margin = row[mine[at]] - row[theirs[part]];
-    ties.push(`token ${at} by ${margin.toFixed(4)}`);
-    expect(margin, `parts at token ${at}`).toBeLessThan(0.05);
-    at++;
-  }
+  const { first, at, margins } = await followLlamaCpp(gpt, context, prompt, mine);
+  const ties = margins.map((margin, i) => `token ${at[i]} by ${margin.toFixed(4)}`);
+  for (const [i, margin] of margins.entries())
+    expect(margin, `parts at token ${at[i]}`).toBeLessThan(0.05);
   return { first, ties };
 }
