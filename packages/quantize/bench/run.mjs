@@ -273,14 +273,12 @@ if (process.env.LLMKIT_QUANTIZE_SPEED !== '0') {
       });
       await context.dispose();
       await loaded.dispose();
-      // The file also holds output.weight, a copy of token_embd's blocks (exportGguf writes the
-      // tied head for llama.cpp's gpt2 loader): its weights in memory are the file less that copy.
-      const file = readFileSync(path).length;
-      const head = model.wte.weightBytes();
+      // The tied head is token_embd itself (no output.weight in the file): the file's size is its
+      // weights plus about 1.7 MiB of vocabulary and metadata.
       llamaRows[format] = {
         engine: `llama.cpp ${format.toUpperCase()}`,
         ...theirs,
-        weightMB: (file - head) / 2 ** 20,
+        weightMB: readFileSync(path).length / 2 ** 20,
       };
     }
     model.dispose();

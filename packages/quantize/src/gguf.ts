@@ -2,8 +2,8 @@
 // q4_0 are written as llama.cpp's Q8_0 / Q4_0 tensors, byte for byte the blocks llmkit computes
 // with (the same bytes llama.cpp's reference quantizer makes); quantized embedding tables (wte,
 // wpe) likewise, float ones, norms and biases f32, as llama.cpp's converter keeps 1-D tensors. A
-// head tied to a quantized wte is written as `output.weight` with wte's blocks (llama.cpp reads
-// the head from `output`). Built on @llmkit/transformer's exportGguf, which handles the gpt2
+// head tied to a quantized wte is not written again: llama.cpp's loader reads token_embd for the
+// head when output.weight is absent; a quantized copy of a tied head (`lmHead`) is its own tensor. Built on @llmkit/transformer's exportGguf, which handles the gpt2
 // layout, metadata and tokenizer.
 import { init, noGrad, withoutInit } from '@llmkit/core-tensor';
 import { GPT } from '@llmkit/transformer';
@@ -58,8 +58,6 @@ export async function exportQuantizedGguf(
       data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     };
   }
-  if (model.lm_head === null && tensors['wte.weight'])
-    tensors['lm_head.weight'] = tensors['wte.weight']; // the tied head, from the same blocks
   const main = counts.q4_0 > counts.q8_0 ? 'q4_0' : 'q8_0';
   await exportGguf(model, path, { ...options, tensors, fileType: GGML[main].fileType });
 }

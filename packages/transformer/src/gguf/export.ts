@@ -142,12 +142,10 @@ export async function exportGguf(
     'tokenizer.ggml.eos_token_id': { type: 'uint32', value: eos },
   };
   const parameters: [string, Tensor][] = Object.entries(model.stateDict());
-  if (c.tieWordEmbeddings) parameters.push(['lm_head.weight', model.wte.weight]); // llama.cpp wants `output`
+  // A head tied to wte is not written: llama.cpp's loader reads token_embd for the head when
+  // output.weight is absent (a second copy would double the largest tensor in the file).
   const tensors: GgufTensor[] = [];
-  const written = new Set<string>();
   for (const [name, t] of parameters) {
-    if (written.has(name)) continue; // a head given in `tensors` and the tied `wte` fallback
-    written.add(name);
     const given = options.tensors?.[name];
     if (given) {
       tensors.push({ name: ggufTensorName(name), ...given });

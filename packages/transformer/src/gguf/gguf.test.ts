@@ -94,7 +94,6 @@ describe('exportGguf', () => {
         'position_embd.weight',
         'output_norm.weight',
         'output_norm.bias',
-        'output.weight',
         ...['attn_norm', 'attn_qkv', 'attn_output', 'ffn_norm', 'ffn_up', 'ffn_down'].flatMap(
           (p) => [`blk.0.${p}.weight`, `blk.0.${p}.bias`],
         ),
