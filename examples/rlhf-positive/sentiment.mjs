@@ -1,7 +1,7 @@
 // The sentiment reward of the worked example: a MeanPooledClassifier (@llmkit/rlhf) over GPT-2's
 // tokens (@llmkit/tokenizer's `gpt2` encoding, mapped to a compact vocabulary of the tokens seen
-// in training; texts lower-cased) trained on the bundled Amazon, IMDb and Yelp sentences
-// (3 x 1,000 `sentence<TAB>label`, label 1 = positive). 500 sentences are held out for the
+// in training; texts lower-cased) trained on the Amazon, IMDb and Yelp sentences of UCI's
+// "Sentiment Labelled Sentences" (3 x 1,000 `sentence<TAB>label`, label 1 = positive). 500 sentences are held out for the
 // accuracy. The trained classifier is cached under os.tmpdir() (keyed by its settings and the
 // data's sizes), so the example and `pnpm bench rlhf` train it once (about 30 s on 2 cores).
 import { createHash } from 'node:crypto';
@@ -21,7 +21,8 @@ import {
 } from '@llmkit/rlhf';
 import { getEncoding } from '@llmkit/tokenizer';
 
-const FILES = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt'];
+/** The data set's three files, in `<data>/sentiment/`. */
+export const FILES = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt'];
 /** How the classifier is built and trained (part of the cache key). */
 export const CLASSIFIER_SETTINGS = {
   model: { blockSize: 64, nLayer: 1, nHead: 4, nEmbd: 64, dropout: 0.2, typeVocabSize: 0 },

@@ -244,6 +244,21 @@ export async function runMethod(
 export const DATA_DIR = join(ROOT, '..', 'shared', 'data');
 
 /**
+ * Throws, naming every missing file and where the data sets come from, unless `dataDir` holds
+ * tinyshakespeare.txt and the three files of sentiment/ (checked before any work starts).
+ */
+export function checkDataDir(dataDir, files) {
+  const wanted = ['tinyshakespeare.txt', ...files.map((f) => join('sentiment', f))];
+  const missing = wanted.filter((f) => !existsSync(join(dataDir, f)));
+  if (missing.length > 0)
+    throw new Error(
+      `the worked example's data is missing from ${dataDir}: ${missing.join(', ')}. ` +
+        "Pass --data DIR with Tiny Shakespeare (tinyshakespeare.txt, Karpathy's char-rnn data) and " +
+        'sentiment/ holding the three files of UCI\'s "Sentiment Labelled Sentences" (Kotzias et al. 2015).',
+    );
+}
+
+/**
  * The whole worked example: the sentiment reward, the base model, the reward and samples before,
  * then each method trained from the base (with `settings[method]`, default {@link METHODS}) and
  * evaluated. `log` gets progress lines.
@@ -255,7 +270,8 @@ export async function runWorkedExample({
   modelDir,
   log = () => {},
 } = {}) {
-  const { sentimentReward } = await import('./sentiment.mjs');
+  const { FILES, sentimentReward } = await import('./sentiment.mjs');
+  checkDataDir(dataDir, FILES);
   const sentiment = await sentimentReward({ dataDir, log });
   log(
     `sentiment classifier: held-out accuracy ${(sentiment.accuracy * 100).toFixed(1)}% on ${sentiment.heldOut} sentences${sentiment.cached ? ` (cached: ${sentiment.dir})` : ''}`,

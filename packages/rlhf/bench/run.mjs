@@ -3,7 +3,7 @@
 // Shakespeare-char GPT (--model DIR, else runs/shakespeare-char as `llmkit train --preset
 // shakespeare-char` writes it, else one trained by the demo CLI) is made to write more positive text with PPO, GRPO and DPO (pairs of
 // reference samples ranked by the reward); the reward is the positive-class probability of a
-// sentiment MeanPooledClassifier over GPT-2 tokens (trained once on the bundled sentences, cached
+// sentiment MeanPooledClassifier over GPT-2 tokens (trained once on the sentiment sentences of ../shared/data, cached
 // under os.tmpdir()). Reported per method: the mean reward of 128 fixed-seed samples before and
 // after (the rise), the KL to the reference on the trained policy's samples (nats per sample),
 // and ms per step (mean and best: the machine is shared). Then a Bradley-Terry reward model
@@ -21,8 +21,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 await import(join(root, 'packages', 'backend-cpu', 'dist', 'register.js'));
 const core = await import(join(root, 'packages', 'core-tensor', 'dist', 'index.js'));
 const example = join(root, 'examples', 'rlhf-positive');
-const { METHODS, runWorkedExample } = await import(join(example, 'worked-example.mjs'));
-const { sentimentRewardModel } = await import(join(example, 'sentiment.mjs'));
+const { checkDataDir, DATA_DIR, METHODS, runWorkedExample } = await import(
+  join(example, 'worked-example.mjs')
+);
+const { FILES, sentimentRewardModel } = await import(join(example, 'sentiment.mjs'));
+try {
+  checkDataDir(DATA_DIR, FILES);
+} catch (error) {
+  console.log(`skipped: ${error.message}`);
+  process.exit(0);
+}
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -44,7 +52,7 @@ const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).
 const out = await runWorkedExample({ methods, settings, log, modelDir });
 log('reward model: Bradley-Terry on sentiment pairs');
 const rewardModel = await sentimentRewardModel({
-  dataDir: join(root, '..', 'shared', 'data'),
+  dataDir: DATA_DIR,
   steps: quick ? 10 : 300,
 });
 const loadAfter = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
