@@ -24,6 +24,7 @@
       "src/kernels/softmax.cc",
       "src/kernels/table.cc",
       "src/kernels/quantized.cc",
+      "src/kernels/quantized-activations.cc",
     ],
     "kernel_flags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c++17"],
   },

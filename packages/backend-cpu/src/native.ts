@@ -205,6 +205,7 @@ export interface NativeKernels {
     scales: Float32Array | null,
     minimums: Float32Array | null,
     out: Float32Array,
+    int8Activations: boolean,
   ): void;
   /** Strided unary op (code from {@link UNARY_OPS}); layout as built by the backend. */
   unary(op: number, x: Float32Array, out: Float32Array, layout: Float64Array): void;

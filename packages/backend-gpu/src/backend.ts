@@ -13,6 +13,7 @@ import { GpuBuffer, GpuBufferPool, storedBytes } from './buffers.js';
 import { type DeviceOptions, openDevice } from './device.js';
 import { WebGpuError } from './errors.js';
 import { KERNELS } from './kernels/index.js';
+import { roundActivations, takesInt8Activations } from './kernels/quantized.js';
 import { Runtime } from './runtime.js';
 
 /** Options of {@link createWebGpuBackend}. */
@@ -167,6 +168,16 @@ export async function createWebGpuBackend(
       if (!kernel)
         throw new TensorError('unsupported', `webgpu backend: no kernel named '${name}'`);
       for (const t of [...inputs, ...outputs]) checkBuffer(t.buffer);
+      if (name === 'quantizedMatmul' && takesInt8Activations(attributes)) {
+        // x rounded as 8-bit activations into a temporary, then the product on it
+        const [x, ...parts] = inputs;
+        const rounded = pool.allocate('float32', x.shape[0] * x.shape[1]);
+        roundActivations(runtime, x, rounded);
+        const input = { ...x, buffer: rounded, offset: 0 };
+        kernel(runtime, [input, ...parts], outputs, { ...attributes, activations: 'float32' });
+        pool.release(rounded);
+        return;
+      }
       // WebGPU forbids binding one buffer as both read-only and writable in a launch: inputs
       // that alias an output (outside the in-place kernels) are copied first.
       const aliased =

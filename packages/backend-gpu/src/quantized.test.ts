@@ -5,7 +5,11 @@
 // the quantizedMatmul kernel. Its logits must match the js backend's quantized forward within
 // 1e-4 (the tolerance core-tensor's conformance suite gives quantizedMatmul, which the cpu
 // backend meets against js too), and KV-cached greedy decoding (the matrix-vector path, M = 1)
-// must give the same ids.
+// must give the same ids. q8_0 and q4_0 run with float activations there, and again with their
+// default 8-bit activations (each block of 32 inputs rounded to int8, as llama.cpp does): the
+// two backends' inputs differ by float rounding, so now and then a value on a rounding edge
+// takes the other code, and those runs get a looser bound (the kernel itself is checked exactly
+// by the conformance suite, on the same inputs).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,11 +46,15 @@ const FORMATS: QuantizeModelOptions[] = [
   { format: 'int4', groupSize: 32, lmHead: true },
   { format: 'nf4', lmHead: true },
   { format: 'nf4', doubleQuantization: true, lmHead: true },
+  { format: 'q8_0', lmHead: true, activations: 'float32' },
+  { format: 'q4_0', lmHead: true, activations: 'float32' },
+  { format: 'q4_0', embeddings: true, activations: 'float32' },
   { format: 'q8_0', lmHead: true },
   { format: 'q4_0', lmHead: true },
-  { format: 'q4_0', embeddings: true },
 ];
 const TOLERANCE = 1e-4;
+/** With 8-bit activations: a code flipped on a rounding edge moves logits by about 1e-3. */
+const INT8_TOLERANCE = 2e-2;
 const NEW_TOKENS = 8;
 
 const folder = mkdtempSync(join(tmpdir(), 'llmkit-gpu-quantized-'));
@@ -85,7 +93,8 @@ describe.skipIf(!gpu)('webgpu quantizedMatmul', () => {
 
 describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
   for (const options of FORMATS) {
-    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}${options.doubleQuantization ? ' double' : ''}${options.embeddings ? ' embeddings' : ''}`;
+    const int8 = options.activations === undefined && options.format.startsWith('q');
+    const name = `${options.format}${options.groupSize ? ` g${options.groupSize}` : ''}${options.doubleQuantization ? ' double' : ''}${options.embeddings ? ' embeddings' : ''}${int8 ? ' activations int8' : ''}`;
     const products = options.embeddings ? 11 : 9;
     it(`${name}: logits match the js backend's quantized forward, greedy ids are equal`, async () => {
       const reference = await loadSafetensors(join(fixture, 'reference.safetensors'));
@@ -123,7 +132,7 @@ describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
         console.log(
           `gpt2-tiny ${name} on webgpu: largest |logit - js quantized| = ${worst.toExponential(2)} (largest |logit| ${scale.toFixed(2)})`,
         );
-        expect(worst).toBeLessThan(TOLERANCE);
+        expect(worst).toBeLessThan(int8 ? INT8_TOLERANCE : TOLERANCE);
         const [ids] = await model.generate([rows[0]], { maxNewTokens: NEW_TOKENS });
         expect(ids).toEqual(expectedIds);
         // dequantizing works on a device that reads back only asynchronously (the packed
@@ -135,7 +144,8 @@ describe.skipIf(!gpu || !present)('quantized GPT-2 fixture on webgpu', () => {
         let apart = 0;
         for (let i = 0; i < floats.length; i++)
           apart = Math.max(apart, Math.abs(floats[i] - actual[i]));
-        expect(apart).toBeLessThan(TOLERANCE);
+        // (8-bit activations are not the float model's product)
+        if (!int8) expect(apart).toBeLessThan(TOLERANCE);
       } finally {
         calls.restore();
         await setBackend('js');

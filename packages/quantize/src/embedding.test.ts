@@ -11,6 +11,7 @@ import { createJsBackend, registerBackend } from '@llmkit/core-tensor/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QuantizedEmbedding } from './embedding.js';
 import { dequantizeWeight, quantizeWeight } from './formats/index.js';
+import { roundTripActivations } from './kernel.js';
 import type { QuantizeOptions } from './formats/types.js';
 
 const FORMATS: QuantizeOptions[] = [
@@ -86,11 +87,16 @@ describe('QuantizedEmbedding', () => {
     it(`${name(options)}: attend is x @ dequantize(table)^T (the tied head)`, async () => {
       const packed = quantizeWeight(values(V, C, 2), [V, C], options);
       const table = dequantizeWeight(packed);
-      const x = values(3, C, 3);
+      // q4_0 takes 8-bit activations: the head sees x rounded as Q8_0 per 32 values
+      const x =
+        packed.options.activations === 'int8'
+          ? roundTripActivations(values(3, C, 3), C)
+          : values(3, C, 3);
+      const input = values(3, C, 3);
       for (const backend of BACKENDS) {
         const wte = new QuantizedEmbedding(packed, { backend });
         const y = await noGrad(() =>
-          wte.attend(fromValues(x, [3, C], { backend })),
+          wte.attend(fromValues(input, [3, C], { backend })),
         ).data<Float32Array>();
         expect(y.length).toBe(3 * V);
         for (let m = 0; m < 3; m++)

@@ -137,8 +137,13 @@ export class QuantizedEmbedding extends Module {
     this.identity ??= keep(eye(C, C, { backend: this.weight.backend.name }));
     const identity = this.identity;
     const transposed = noGrad(() =>
-      quantizedMatmul(identity, rowParts, [n, C], kernelAttributes(this), () =>
-        this.readRows(rowParts, n),
+      // the identity's rows decode exactly with float inputs only (8-bit ones would round 1)
+      quantizedMatmul(
+        identity,
+        rowParts,
+        [n, C],
+        { ...kernelAttributes(this), activations: 'float32' },
+        () => this.readRows(rowParts, n),
       ),
     ); // [C, n]
     const out = contiguous(transpose(transposed));

@@ -3,6 +3,8 @@ export { QuantizeError } from './errors.js';
 export { checkParts, dequantizeWeight, nf4Absmax, quantizeWeight } from './formats/index.js';
 export { NF4_CODE } from './formats/nf4.js';
 export {
+  ACTIVATIONS,
+  type Activations,
   GGML_BLOCK_BYTES,
   type PackedArray,
   packedBytes,

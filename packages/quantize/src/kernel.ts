@@ -1,7 +1,10 @@
 // The quantized matmul op: y = x W^T with W in packed parts, on the backend's `quantizedMatmul`
 // kernel (which dequantizes inside the kernel). Its gradient is for x only (the weights are
 // frozen, as QLoRA's base): dx = dy W, the same kernel with `transposed`. Backends without the
-// kernel get W decoded on the host for each call (a float copy that lives for one product).
+// kernel get W decoded on the host for each call (a float copy that lives for one product), and
+// with `activations: 'int8'` x's rows quantized on the host too (the kernel's arithmetic up to
+// float rounding). With 8-bit activations the gradient is the straight-through one: that of
+// the float product.
 import {
   add,
   cast,
@@ -13,16 +16,20 @@ import {
   narrow,
   noGrad,
   reshape,
+  sub,
   type Tensor,
   transpose,
   zeros,
 } from '@llmkit/core-tensor';
 import {
   defineGradient,
+  fromFloat16Bits,
   type KernelAttributes,
   record,
   runKernel,
+  toFloat16Bits,
 } from '@llmkit/core-tensor/backend';
+import { QuantizeError } from './errors.js';
 import { dequantizeWeight } from './formats/index.js';
 import {
   partSpecs,
@@ -43,10 +50,53 @@ function run(
   return runKernel('quantizedMatmul', inputs, [{ shape, dtype }], attributes)[0];
 }
 
+/**
+ * Rows of `[M, K]` values quantized as llama.cpp's Q8_0 activations and decoded again: per 32
+ * values d = fp16(amax / 127), q = round-half-even(x * (127 / amax)), x' = q d (core-tensor's
+ * js/quantized.ts states the arithmetic; K is a multiple of 32).
+ */
+export function roundTripActivations(values: ArrayLike<number>, K: number): Float32Array {
+  if (K % 32)
+    throw new QuantizeError(
+      'invalid_argument',
+      `8-bit activations: K ${K} is not a multiple of the block size 32`,
+    );
+  const out = new Float32Array(values.length);
+  for (let start = 0; start < values.length; start += 32) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(Math.fround(values[start + j])));
+    const scale = amax > 0 ? Math.fround(127 / amax) : 0;
+    const d = fromFloat16Bits(toFloat16Bits(Math.fround(amax / 127)));
+    for (let j = 0; j < 32; j++) {
+      const v = Math.fround(Math.fround(values[start + j]) * scale);
+      let q = Math.round(v);
+      if (q - v === 0.5 && q % 2 !== 0) q -= 1; // half to even
+      out[start + j] = Math.min(127, Math.max(-127, q)) * d;
+    }
+  }
+  return out;
+}
+
+/** x with its value replaced by the quantized round trip, its gradient passed straight through. */
+function straightThrough(x: Tensor, K: number): Tensor {
+  const dense = contiguous(x);
+  const values = roundTripActivations(dense.dataSync<Float32Array | Float64Array>(), K);
+  if (dense !== x) dense.dispose();
+  const rounded = fromValues(values, x.shape, {
+    backend: x.backend.name,
+    dtype: x.dtype,
+  });
+  const shift = noGrad(() => sub(rounded, x));
+  const out = add(x, shift);
+  rounded.dispose();
+  shift.dispose();
+  return out;
+}
+
 /** Kernel attributes of a weight. */
 export function kernelAttributes(weight: Pick<QuantizedWeight, 'options'>): KernelAttributes {
-  const { format, groupSize, symmetric } = weight.options;
-  return { format, groupSize, symmetric, transposed: false };
+  const { format, groupSize, symmetric, activations } = weight.options;
+  return { format, groupSize, symmetric, transposed: false, activations };
 }
 
 /**
@@ -109,7 +159,9 @@ export function quantizedMatmul(
       dtype: x.dtype,
     });
     const weightT = transpose(decoded);
-    const y = matmul(x, weightT);
+    const input = attributes.activations === 'int8' ? straightThrough(x, K) : x;
+    const y = matmul(input, weightT);
+    if (input !== x) input.dispose();
     weightT.dispose();
     decoded.dispose();
     return y;

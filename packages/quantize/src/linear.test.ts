@@ -13,6 +13,7 @@ import { createJsBackend, registerBackend } from '@llmkit/core-tensor/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dequantizeWeight, quantizeWeight } from './formats/index.js';
 import type { QuantizeOptions } from './formats/types.js';
+import { roundTripActivations } from './kernel.js';
 import { QuantizedLinear } from './linear.js';
 
 const FORMATS: QuantizeOptions[] = [
@@ -64,7 +65,7 @@ describe('QuantizedLinear', () => {
     it(`${name(options)}: the kernel equals x @ dequantize(W)^T, with and without the kernel`, async () => {
       const [M, N, K] = [3, 10, 256];
       const w = weights(N, K, 5);
-      const packed = quantizeWeight(w, [N, K], options);
+      const packed = quantizeWeight(w, [N, K], { ...options, activations: 'float32' });
       const expected = reference(weights(M, K, 6), dequantizeWeight(packed), M, N, K);
       for (const backend of ['js', 'js-no-quantized']) {
         const layer = new QuantizedLinear(packed, { backend });
@@ -74,6 +75,60 @@ describe('QuantizedLinear', () => {
       }
     });
   }
+
+  for (const options of [
+    { format: 'int8' },
+    { format: 'int4', groupSize: 64 },
+    { format: 'q8_0' },
+    { format: 'q4_0' },
+  ] as QuantizeOptions[]) {
+    it(`${name(options)} with 8-bit activations: x rounded per 32 as Q8_0, then x' @ dequantize(W)^T`, async () => {
+      const [M, N, K] = [3, 10, 256];
+      const packed = quantizeWeight(weights(N, K, 5), [N, K], { ...options, activations: 'int8' });
+      const x = weights(M, K, 6);
+      x[7] = 1.5; // an outlier sets its block's scale
+      const rounded = roundTripActivations(x, K);
+      const expected = reference(rounded, dequantizeWeight(packed), M, N, K);
+      const float = reference(x, dequantizeWeight(packed), M, N, K);
+      expect(Math.max(...expected.map((e, i) => Math.abs(e - float[i])))).toBeGreaterThan(1e-4);
+      for (const backend of ['js', 'js-no-quantized']) {
+        const layer = new QuantizedLinear(packed, { backend });
+        const input = fromValues(x, [M, K], { backend });
+        const y = await noGrad(() => layer.forward(input)).data<Float32Array>();
+        for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(expected[i], 6);
+      }
+    });
+  }
+
+  it('8-bit activations: the input gradient is the float product’s (straight through)', async () => {
+    const [N, K] = [5, 64];
+    const w = weights(N, K, 9);
+    for (const backend of ['js', 'js-no-quantized']) {
+      const grads = [];
+      for (const activations of ['int8', 'float32'] as const) {
+        const layer = new QuantizedLinear(
+          quantizeWeight(w, [N, K], { format: 'q8_0', activations }),
+          { backend },
+        );
+        const x = fromValues(weights(3, K, 10), [3, K], { backend, requiresGrad: true });
+        layer.forward(x).sum().backward();
+        grads.push(await (x.grad as Tensor).data<Float32Array>());
+      }
+      expect(Array.from(grads[0])).toEqual(Array.from(grads[1]));
+    }
+  });
+
+  it('rejects 8-bit activations for a format or width they do not take', () => {
+    expect(() =>
+      quantizeWeight(weights(2, 64, 1), [2, 64], { format: 'nf4', activations: 'int8' }),
+    ).toThrow("activations 'int8' takes int8, symmetric int4, q8_0 and q4_0, not 'nf4'");
+    expect(() =>
+      quantizeWeight(weights(2, 48, 1), [2, 48], { format: 'int8', activations: 'int8' }),
+    ).toThrow("activations 'int8' quantize inputs in blocks of 32, but the width is 48");
+    expect(() =>
+      quantizeWeight(weights(2, 64, 1), [2, 64], { format: 'int8', activations: 'int4' as 'int8' }),
+    ).toThrow(/activations/);
+  });
 
   it('keeps the leading dimensions and adds the bias', async () => {
     manualSeed(3);
@@ -106,7 +161,11 @@ describe('QuantizedLinear', () => {
   ] as QuantizeOptions[]) {
     it(`${name(options)}: the input gradient matches finite differences (float64)`, () => {
       const [N, K] = [5, 64];
-      const packed = quantizeWeight(weights(N, K, 9), [N, K], options);
+      // float inputs: the 8-bit activations' forward is a step function of x
+      const packed = quantizeWeight(weights(N, K, 9), [N, K], {
+        ...options,
+        activations: 'float32',
+      });
       for (const backend of ['js', 'js-no-quantized']) {
         const layer = new QuantizedLinear(packed, { backend });
         const x = fromValues(weights(3, K, 10), [3, K], { dtype: 'float64', backend });

@@ -14,6 +14,7 @@ import {
   packedBytes,
   type QuantizeOptions,
   type ResolvedQuantizeOptions,
+  QUANTIZE_OPTION_KEYS,
   resolveQuantizeOptions,
 } from './formats/types.js';
 import { QuantizedLinear } from './linear.js';
@@ -94,11 +95,7 @@ function parentOf(model: Module, name: string): [Module, string] {
  */
 export function quantizeModel(model: Module, options: QuantizeModelOptions): QuantizeModelResult {
   const { skip = [], lmHead = false, embeddings = false, ...formatOptions } = options;
-  rejectUnknownKeys(
-    formatOptions,
-    ['format', 'groupSize', 'symmetric', 'doubleQuantization'],
-    'quantizeModel',
-  );
+  rejectUnknownKeys(formatOptions, QUANTIZE_OPTION_KEYS, 'quantizeModel');
   const resolved = resolveQuantizeOptions(formatOptions);
   const targets: [string, Linear][] = [];
   const skipped: string[] = [];

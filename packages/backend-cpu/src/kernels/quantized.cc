@@ -17,6 +17,10 @@
 
 namespace llmkit {
 namespace LLMKIT_NS {
+
+// quantized-activations.cc
+void int8_activation_matmul(const QuantizedArgs& a);
+
 namespace {
 
 // bitsandbytes' NF4 code values (QLoRA).
@@ -476,6 +480,10 @@ void quantized_matmul(const QuantizedArgs& a) {
   if (M == 0 || N == 0 || K == 0) {
     if (a.transposed) std::fill(a.out, a.out + M * K, 0.0f);
     else std::fill(a.out, a.out + M * N, 0.0f);
+    return;
+  }
+  if (a.int8_activations && !a.transposed) {
+    int8_activation_matmul(a);
     return;
   }
   if (fused_matmul(a)) return;

@@ -20,6 +20,10 @@ struct QuantizedArgs {
   bool symmetric = true;
   // false: out [m, n] = x [m, k] @ W^T; true: out [m, k] = x [m, n] @ W.
   bool transposed = false;
+  // Forward products of int8, symmetric int4 (group a multiple of 32), q8_0 and q4_0 weights
+  // only (k a multiple of 32): x quantized to 8 bits in blocks of 32, integer dot products
+  // (llama.cpp's arithmetic; quantized-activations.cc). Ignored when transposed.
+  bool int8_activations = false;
   const float* x = nullptr;
   float* out = nullptr;
   // The packed weight: uint16 bits (fp16/bf16), int8, or bytes (int4, nf4, q8_0, q4_0 blocks).

@@ -1,6 +1,7 @@
 // core-tensor's optional `quantizedMatmul` kernel on the native code (src/kernels/quantized.cc):
 // x @ W^T, or the input gradient x @ W, with W packed as fp16, bf16, int8, int4, nf4, q8_0 or
-// q4_0 (layouts in core-tensor's src/backend/js/quantized.ts). Inputs are contiguous and may
+// q4_0 (layouts in core-tensor's src/backend/js/quantized.ts); attribute `activations: 'int8'`
+// quantizes x to 8 bits in blocks of 32 first (llama.cpp's arithmetic). Inputs are contiguous and may
 // start at an offset. Returns false (the js kernel runs) for float64 inputs or an addon built
 // before the kernel existed.
 import type { NativeKernels } from '../native.js';
@@ -60,6 +61,7 @@ const quantizedMatmul = (
     floatsFrom(scales),
     floatsFrom(minimums),
     floatsFrom(out) as Float32Array,
+    attributes.activations === 'int8',
   );
   return true;
 };

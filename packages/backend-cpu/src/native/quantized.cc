@@ -1,7 +1,7 @@
 // Node-API entry point of the quantized matmul (src/kernels/quantized.h), compiled once.
 // quantizedMatmul(format, m, n, k, group, symmetric, transposed, x, weightBytes, scales?,
-//                 minimums?, out): every array starts at element 0 (the caller passes views);
-// the weight is given as its bytes whatever its element type.
+//                 minimums?, out, int8Activations): every array starts at element 0 (the
+// caller passes views); the weight is given as its bytes whatever its element type.
 #include <node_api.h>
 
 #include "../kernels/quantized.h"
@@ -19,6 +19,7 @@ napi_value QuantizedMatmul(napi_env env, napi_callback_info info) {
   a.group = call.integer(4);
   a.symmetric = call.flag(5);
   a.transposed = call.flag(6);
+  a.int8_activations = call.flag(12);
   if (call.failed()) return nullptr;
   if (a.format >= kQuantFormatCount) call.fail("unknown format %d", a.format);
   const bool grouped = a.format == kInt4 || a.format == kNf4;
@@ -27,6 +28,17 @@ napi_value QuantizedMatmul(napi_env env, napi_callback_info info) {
   }
   if ((a.format == kQ8_0 || a.format == kQ4_0) && a.k % 32) {
     call.fail("k %lld must be a multiple of 32", (long long)a.k);
+  }
+  if (a.int8_activations && !a.transposed) {
+    const bool takes = a.format == kInt8 || a.format == kQ8_0 || a.format == kQ4_0 ||
+                       (a.format == kInt4 && a.symmetric && a.group % 32 == 0);
+    if (!takes) {
+      call.fail("8-bit activations need int8, q8_0, q4_0 or symmetric int4 with a group a "
+                "multiple of 32 weights (format %d, group %lld)",
+                a.format, (long long)a.group);
+    } else if (a.k % 32) {
+      call.fail("8-bit activations need k a multiple of 32, got %lld", (long long)a.k);
+    }
   }
   if (call.failed()) return nullptr;
   const int64_t weights = a.n * a.k;

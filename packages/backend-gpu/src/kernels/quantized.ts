@@ -6,11 +6,14 @@
 // - tiled (every other call): the 64x64-tile GEMM of matmul.ts's small tiling with W's tile
 //   decoded as it is staged, so each weight is decoded once per 64 rows of x.
 // Part offsets are honoured; x and the output are contiguous (the op makes them so).
+// `activations: 'int8'` (forward): the backend first runs roundActivations into a temporary x'
+// (each block of 32 of x quantized as llama.cpp's Q8_0 and decoded, q d), then the product on x'
+// with float arithmetic, which gives the integer sums' result up to float rounding.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import { formatShape } from '@llmkit/utils';
 import type { GpuBuffer } from '../buffers.js';
 import { WebGpuError } from '../errors.js';
-import type { Runtime } from '../runtime.js';
+import { grid, type Runtime } from '../runtime.js';
 import { MATH_WGSL, PARAMS_WGSL, isContiguous, sizeOf } from '../wgsl.js';
 import { fill } from './elementwise.js';
 import { BLOCK_BYTES, partDTypes, type QuantizedFormat, weightWgsl } from './quantized-wgsl.js';
@@ -111,6 +114,80 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
   ${STORE}
 }`;
+}
+
+// One invocation a block of 32: amax, d = fp16(amax / 127) (nearest even, from the bits),
+// q = clamp(round-half-even(x * (127 / amax)), -127, 127), out = q d.
+function roundActivationsShader(): string {
+  return `${PARAMS_WGSL}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> O: array<f32>;
+fn toHalf(f: f32) -> f32 {
+  let bits = bitcast<u32>(f); // f >= 0
+  if (bits >= 0x477ff000u) { return bitcast<f32>(INF_BITS); }
+  if (bits < 0x38800000u) { return round(f * 16777216.0) * 5.9604644775390625e-8; }
+  return bitcast<f32>((bits + 0xfffu + ((bits >> 13u) & 1u)) & 0xffffe000u);
+}
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let b = gid.y * nwg.x * 256u + gid.x;
+  if (b >= p(0u)) { return; }
+  let start = p(1u) + b * 32u;
+  var amax = 0.0;
+  for (var j = 0u; j < 32u; j++) { amax = max(amax, abs(X[start + j])); }
+  // WGSL's division may be off by an ulp or two: one correction step (residual by fma) makes it
+  // the correctly rounded quotient the cpu and js backends use, so codes round the same way
+  var scale = 0.0;
+  if (amax > 0.0) {
+    scale = 127.0 / amax;
+    scale = fma(fma(-scale, amax, 127.0), 1.0 / amax, scale);
+  }
+  var quotient = amax / 127.0;
+  quotient = fma(fma(-quotient, 127.0, amax), 1.0 / 127.0, quotient);
+  let d = toHalf(quotient);
+  for (var j = 0u; j < 32u; j++) {
+    O[b * 32u + j] = clamp(round(X[start + j] * scale), -127.0, 127.0) * d;
+  }
+}`;
+}
+
+/**
+ * x [M, K] (contiguous, K a multiple of 32) rounded as 8-bit activations into `out` [M, K]
+ * (offset 0): the first pass of `quantizedMatmul` with `activations: 'int8'`.
+ */
+export function roundActivations(rt: Runtime, x: KernelTensor, out: GpuBuffer): void {
+  const K = x.shape[1];
+  if (K % 32 !== 0) fail(`activations 'int8' need K a multiple of 32, got ${K}`);
+  const blocks = (x.shape[0] * K) / 32;
+  if (blocks === 0) return;
+  rt.run({
+    kernel: 'quantizedMatmul',
+    key: 'quantizedMatmul:roundActivations',
+    shader: roundActivationsShader,
+    buffers: [gpuOf(x), out.gpu],
+    params: [blocks, x.offset],
+    workgroups: grid(blocks),
+  });
+}
+
+/** Whether a call takes 8-bit activations (and which formats may). */
+export function takesInt8Activations(attrs: KernelAttributes): boolean {
+  if (attrs.activations !== 'int8' || attrs.transposed) return false;
+  const format = String(attrs.format);
+  const symmetric = attrs.symmetric !== false;
+  const group = Number(attrs.groupSize ?? 0);
+  if (
+    !(
+      format === 'int8' ||
+      format === 'q8_0' ||
+      format === 'q4_0' ||
+      (format === 'int4' && symmetric && group % 32 === 0)
+    )
+  )
+    fail(
+      `activations 'int8' take int8, q8_0, q4_0 or symmetric int4 with a group a multiple of 32, got ${format}${format === 'int4' ? ` (symmetric ${symmetric}, group ${group})` : ''}`,
+    );
+  return true;
 }
 
 /** Elements each part of a W [N, K] in `format` must hold, in kernel order. */

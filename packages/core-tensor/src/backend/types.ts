@@ -87,10 +87,12 @@
  *   `p -= lr * wd * p; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  *   p -= lr * (m / (1 - b1^step)) / (sqrt(v / (1 - b2^step)) + eps)`.
  * - `quantizedMatmul` (inputs `[x [M, K], ...packed parts of W [N, K]]`, outputs `[out [M, N]]`;
- *   attrs `{ format, groupSize, symmetric, transposed }`): `out = x @ W^T` with W read from a
- *   packed format (`fp16 bf16 int8 int4 nf4 q8_0 q4_0`, layouts in js/quantized.ts and
- *   @llmkit/quantize), dequantized inside the kernel; with `transposed`, x is `[M, N]` and
- *   `out = x @ W` `[M, K]` (the input gradient). Used by @llmkit/quantize's QuantizedLinear,
+ *   attrs `{ format, groupSize, symmetric, transposed, activations }`): `out = x @ W^T` with W
+ *   read from a packed format (`fp16 bf16 int8 int4 nf4 q8_0 q4_0`, layouts in js/quantized.ts
+ *   and @llmkit/quantize), dequantized inside the kernel; with `transposed`, x is `[M, N]` and
+ *   `out = x @ W` `[M, K]` (the input gradient). `activations: 'int8'` (forward, int8 / int4 /
+ *   q8_0 / q4_0) first quantizes x to 8 bits per 32 values and sums integer products, as
+ *   llama.cpp does (js/quantized.ts states the arithmetic). Used by @llmkit/quantize's QuantizedLinear,
  *   which decodes W on the host when a backend lacks it.
  *
  * @module

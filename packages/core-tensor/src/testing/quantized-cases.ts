@@ -51,7 +51,9 @@ function packedParts(
  * Cases of the `quantizedMatmul` kernel for each float dtype of x: every format on W [6, 128]
  * with M = 1 and 5, then on odd shapes: N = 67 (odd, past one 64-wide tile), K not a multiple of
  * 64 where the format allows it (77 for fp16/bf16/int8, 96 for 32-wide groups and blocks, 192 for
- * 64-wide groups) and M = 3 and 70 (past one 64-row tile).
+ * 64-wide groups) and M = 3 and 70 (past one 64-row tile). Then `activations: 'int8'` (forward
+ * only) for the formats that take it, on the same shapes with K 96 (an odd count of 32-blocks)
+ * and x holding an outlier per row (a block whose scale it sets).
  */
 export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
   const { cases, add } = caseList();
@@ -87,6 +89,38 @@ export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceC
               tol,
             );
           }
+        }
+      }
+    }
+  }
+  const int8Formats: [string, number, number][] = [
+    ['int8', 0, 96],
+    ['int4', 32, 96],
+    ['int4', 64, 192],
+    ['int4', 128, 384],
+    ['q8_0', 32, 96],
+    ['q4_0', 32, 96],
+  ];
+  for (const dtype of floatDTypes) {
+    const tol = dtype === 'float32' ? 1e-4 : 1e-12;
+    for (const [format, groupSize, oddK] of int8Formats) {
+      const shapes: [number, number, number[], string][] = [
+        [6, 128, [1, 5], ''],
+        [67, oddK, [3, 70], ` N=67 K=${oddK}`],
+      ];
+      for (const [N, K, rows, shapeName] of shapes) {
+        for (const M of rows) {
+          const x = m.dense(dtype, [M, K]);
+          const data = x.data as Float32Array | Float64Array;
+          for (let r = 0; r < M; r++) data[r * K + ((r * 37) % K)] *= 20;
+          add(
+            `quantizedMatmul ${dtype} ${format}${groupSize > 1 ? ` g${groupSize}` : ''} activations int8${shapeName} M=${M}`,
+            'quantizedMatmul',
+            [x, ...packedParts(m, format, N, K, groupSize, true)],
+            [m.output(dtype, [M, N])],
+            { format, groupSize, symmetric: true, transposed: false, activations: 'int8' },
+            tol,
+          );
         }
       }
     }

@@ -25,7 +25,31 @@ export interface QuantizeOptions {
   symmetric?: boolean;
   /** nf4 only: quantize the block scales again to int8 (QLoRA's double quantization; default false). */
   doubleQuantization?: boolean;
+  /**
+   * How the inputs of the forward products are taken (see {@link ACTIVATIONS}): `'int8'`
+   * quantizes each input row to 8 bits per 32 values, as llama.cpp's Q8_0, and sums integer
+   * products (the arithmetic llama.cpp uses for its Q8_0 and Q4_0 weights: faster, and its greedy
+   * ids); `'float32'` multiplies the float inputs by the decoded weights. Default `'int8'` for
+   * q8_0 and q4_0, `'float32'` otherwise; `'int8'` takes int8, symmetric int4 and the two ggml
+   * formats, with in-features a multiple of 32. Input gradients always use float32.
+   */
+  activations?: Activations;
 }
+
+/** How a quantized product takes its input: float32, or quantized to int8 per 32 values. */
+export const ACTIVATIONS = ['float32', 'int8'] as const;
+
+/** One of {@link ACTIVATIONS}. */
+export type Activations = (typeof ACTIVATIONS)[number];
+
+/** The fields of {@link QuantizeOptions}. */
+export const QUANTIZE_OPTION_KEYS = [
+  'format',
+  'groupSize',
+  'symmetric',
+  'doubleQuantization',
+  'activations',
+] as const;
 
 /** {@link QuantizeOptions} with every field set. */
 export type ResolvedQuantizeOptions = Required<QuantizeOptions>;
@@ -72,14 +96,14 @@ const DEFAULT_GROUP: Record<QuantFormat, number> = {
  *
  * @example
  * ```ts
- * resolveQuantizeOptions({ format: 'int4' }); // { format: 'int4', groupSize: 32, symmetric: true, doubleQuantization: false }
+ * resolveQuantizeOptions({ format: 'int4' }); // { format: 'int4', groupSize: 32, symmetric: true, doubleQuantization: false, activations: 'float32' }
  * ```
  */
 export function resolveQuantizeOptions(options: QuantizeOptions): ResolvedQuantizeOptions {
   const where = 'quantize';
   if (options === null || typeof options !== 'object')
     throw new QuantizeError('invalid_config', `${where}: options must be an object with a format`);
-  rejectUnknownKeys(options, ['format', 'groupSize', 'symmetric', 'doubleQuantization'], where);
+  rejectUnknownKeys(options, QUANTIZE_OPTION_KEYS, where);
   const format = checkChoice(where, 'format', options.format, QUANT_FORMATS);
   const groupSize = options.groupSize ?? DEFAULT_GROUP[format];
   if (format === 'int4') {
@@ -117,7 +141,19 @@ export function resolveQuantizeOptions(options: QuantizeOptions): ResolvedQuanti
       'invalid_config',
       `${where}: doubleQuantization applies to nf4 only, not '${format}'`,
     );
-  return { format, groupSize, symmetric, doubleQuantization };
+  const ggml = format === 'q8_0' || format === 'q4_0';
+  const activations = checkChoice(
+    where,
+    'activations',
+    options.activations ?? (ggml ? 'int8' : 'float32'),
+    ACTIVATIONS,
+  );
+  if (activations === 'int8' && !(ggml || format === 'int8' || (format === 'int4' && symmetric)))
+    throw new QuantizeError(
+      'invalid_config',
+      `${where}: activations 'int8' takes int8, symmetric int4, q8_0 and q4_0, not '${format}'${format === 'int4' ? ' asymmetric' : ''}`,
+    );
+  return { format, groupSize, symmetric, doubleQuantization, activations };
 }
 
 /** Throws `invalid_argument` unless `columns` splits into whole groups of the format. */
@@ -137,6 +173,11 @@ export function checkShape(
     throw new QuantizeError(
       'invalid_argument',
       `${where}: groupSize ${group} of '${options.format}' does not divide the width ${columns} (shape [${shape.join(',')}]); use a group size that divides it or skip this layer`,
+    );
+  if (options.activations === 'int8' && columns % 32 !== 0)
+    throw new QuantizeError(
+      'invalid_argument',
+      `${where}: activations 'int8' quantize inputs in blocks of 32, but the width is ${columns} (shape [${shape.join(',')}]); use activations 'float32' or skip this layer`,
     );
 }
 

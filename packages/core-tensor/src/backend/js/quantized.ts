@@ -10,7 +10,13 @@
 //   q8_0         [blocks uint8 [N, K/32 * 34]]  per block: fp16 d, 32 int8 q      w = q d
 //   q4_0         [blocks uint8 [N, K/32 * 18]]  per block: fp16 d, 16 bytes; byte j holds
 //                element j (low nibble) and j + 16 (high nibble)           w = (c - 8) d
-import { fromBfloat16Bits, fromFloat16Bits } from '../../dtype.js';
+// Attribute `activations: 'int8'` (forward products of int8, symmetric int4, q8_0 and q4_0, K a
+// multiple of 32): llama.cpp's arithmetic. Each row of x is quantized in blocks of 32 as Q8_0
+// (x86 quantize_row_q8_0: amax = max |x_j|, d = fp16(amax / 127), q_j = round-half-even(x_j *
+// (127 / amax)) in float32), and out = sum over blocks of w_scale * d * sum_j w_code q_j, with
+// w_code the integer code (c - 8 for the 4-bit formats) and w_scale the block's d (q8_0, q4_0),
+// the group's scale (int4) or the row's (int8).
+import { fromBfloat16Bits, fromFloat16Bits, toFloat16Bits } from '../../dtype.js';
 import { TensorError } from '../../errors.js';
 import type { KernelAttributes, KernelTensor } from '../types.js';
 import { dataOf } from './buffer.js';
@@ -101,6 +107,124 @@ function decodeRow(
   }
 }
 
+/** Formats that take `activations: 'int8'`. */
+const INT8_ACTIVATION_FORMATS = ['int8', 'int4', 'q8_0', 'q4_0'];
+
+/** Row x [K] quantized as llama.cpp's Q8_0 activations: codes and each block's fp16-rounded d. */
+function quantizeActivations(
+  X: Float32Array | Float64Array,
+  start: number,
+  K: number,
+): { codes: Int8Array; d: Float64Array } {
+  const codes = new Int8Array(K);
+  const d = new Float64Array(K / 32);
+  for (let b = 0; b < K / 32; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++)
+      amax = Math.max(amax, Math.abs(Math.fround(X[start + b * 32 + j])));
+    const scale = amax > 0 ? Math.fround(127 / amax) : 0;
+    d[b] = fromFloat16Bits(toFloat16Bits(Math.fround(amax / 127)));
+    for (let j = 0; j < 32; j++) {
+      const q = roundHalfEven(Math.fround(Math.fround(X[start + b * 32 + j]) * scale));
+      codes[b * 32 + j] = Math.min(127, Math.max(-127, q));
+    }
+  }
+  return { codes, d };
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Row n of the packed weight as integer codes (c - 8 for the 4-bit formats) and one scale per
+ * block of 32 (int8: the row's scale for every block).
+ */
+function integerRow(
+  format: string,
+  parts: readonly KernelTensor[],
+  n: number,
+  K: number,
+  groupSize: number,
+  codes: Int32Array,
+  scales: Float64Array,
+): void {
+  const data = parts.map((p) => dataOf(p));
+  if (format === 'int8') {
+    const q = data[0] as Int8Array;
+    for (let k = 0; k < K; k++) codes[k] = q[n * K + k];
+    scales.fill((data[1] as Float32Array)[n]);
+    return;
+  }
+  if (format === 'int4') {
+    const packed = data[0] as Uint8Array;
+    const groupScales = data[1] as Float32Array;
+    for (let k = 0; k < K; k++) {
+      const byte = packed[(n * K + k) >> 1];
+      codes[k] = (k & 1 ? byte & 15 : byte >> 4) - 8;
+    }
+    for (let b = 0; b < K / 32; b++)
+      scales[b] = groupScales[n * (K / groupSize) + Math.floor((b * 32) / groupSize)];
+    return;
+  }
+  const bytes = data[0] as Uint8Array;
+  const blockBytes = format === 'q8_0' ? 34 : 18;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < K / 32; b++) {
+    const at = n * (K / 32) * blockBytes + b * blockBytes;
+    scales[b] = fromFloat16Bits(view.getUint16(at, true));
+    for (let j = 0; j < 32; j++) {
+      if (format === 'q8_0') codes[b * 32 + j] = view.getInt8(at + 2 + j);
+      else {
+        const byte = bytes[at + 2 + (j & 15)];
+        codes[b * 32 + j] = (j < 16 ? byte & 15 : byte >> 4) - 8;
+      }
+    }
+  }
+}
+
+function int8ActivationMatmul(
+  format: string,
+  parts: readonly KernelTensor[],
+  x: KernelTensor,
+  X: Float32Array | Float64Array,
+  O: Float32Array | Float64Array,
+  [M, N, K]: [number, number, number],
+  groupSize: number,
+  symmetric: boolean,
+): void {
+  if (
+    !INT8_ACTIVATION_FORMATS.includes(format) ||
+    (format === 'int4' && (!symmetric || groupSize % 32))
+  )
+    throw new TensorError(
+      'invalid_argument',
+      `quantizedMatmul: activations 'int8' need int8, q8_0, q4_0 or symmetric int4 with a group a multiple of 32, got ${format}${format === 'int4' ? ` (symmetric ${symmetric}, group ${groupSize})` : ''}`,
+    );
+  if (K % 32)
+    throw new TensorError(
+      'invalid_argument',
+      `quantizedMatmul: activations 'int8' need K a multiple of 32, got ${K}`,
+    );
+  const rows = Array.from({ length: M }, (_, m) => quantizeActivations(X, x.offset + m * K, K));
+  const codes = new Int32Array(K);
+  const scales = new Float64Array(K / 32);
+  for (let n = 0; n < N; n++) {
+    integerRow(format, parts, n, K, groupSize, codes, scales);
+    for (let m = 0; m < M; m++) {
+      const { codes: q, d } = rows[m];
+      let acc = 0;
+      for (let b = 0; b < K / 32; b++) {
+        let sum = 0;
+        for (let j = b * 32; j < b * 32 + 32; j++) sum += codes[j] * q[j];
+        acc += sum * scales[b] * d[b];
+      }
+      O[m * N + n] = acc;
+    }
+  }
+}
+
 /**
  * `out [M, N] = x [M, K] @ W^T` (attrs.transposed false) or the input gradient
  * `out [M, K] = x [M, N] @ W` (transposed true), W [N, K] packed as `attrs.format`.
@@ -119,6 +243,10 @@ export function quantizedMatmul(
   const K = transposed ? out.shape[1] : x.shape[1];
   const X = dataOf(x) as Float32Array | Float64Array;
   const O = dataOf(out) as Float32Array | Float64Array;
+  if (!transposed && attributes.activations === 'int8') {
+    int8ActivationMatmul(format, parts, x, X, O, [M, N, K], groupSize, symmetric);
+    return;
+  }
   const row = new Float64Array(K);
   if (!transposed) {
     for (let n = 0; n < N; n++) {

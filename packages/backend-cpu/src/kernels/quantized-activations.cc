@@ -1,0 +1,414 @@
+// Quantized products with 8-bit activations (QuantizedArgs::int8_activations), llama.cpp's
+// arithmetic for its Q8_0 / Q4_0 weights: each row of x is quantized in blocks of 32 as Q8_0
+// (llama.cpp's x86 quantize_row_q8_0: amax = max |x_j|, d = amax / 127 kept as fp16, codes
+// q_j = round-half-even(x_j * 127 / amax), in [-127, 127]), and every weight block's integer codes
+// are dotted with x's codes in int32 (exact), each block's sum scaled once:
+//   out[m, n] = sum_b w_scale(n, b) * d(m, b) * sum_{j in b} w_code(n, j) q(m, j)
+// with w_code / w_scale: q8_0 the int8 and the block's fp16 d; q4_0 c - 8 and d; int4 (symmetric)
+// c - 8 and the group's scale; int8 the code and the row's scale. Weights stay packed.
+//
+// Paths: avx512 with VNNI (two blocks per vpdpbusd: 64 products per instruction), avx2 (and
+// avx512 without VNNI: vpmaddubsw + vpmaddwd, one block per step), scalar elsewhere. vpdpbusd and
+// vpmaddubsw multiply unsigned by signed bytes: 4-bit codes c (0..15) go in as they are and
+// 8 sum q is taken off; 8-bit codes go in as w + 128 (vpdpbusd: a xor with 0x80, 128 sum q off)
+// or as |w| against sign(w) q (vpmaddubsw: pairs stay below 2^15). x's codes are laid out in the
+// order the weight bytes unpack to, once per call, so the inner loops shuffle nothing.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common.h"
+#include "quantized.h"
+#include "simd.h"
+
+namespace llmkit {
+namespace LLMKIT_NS {
+
+void int8_activation_matmul(const QuantizedArgs& a);
+
+namespace {
+
+constexpr int64_t kBlock = 32;
+
+// The float value of f rounded to fp16 (nearest even; overflow to infinity), as llama.cpp stores d.
+float round_to_half(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  const uint32_t sign = bits & 0x80000000u, magnitude = bits & 0x7fffffffu;
+  float out;
+  if (magnitude >= 0x7f800000u) return f;  // infinity, NaN
+  if (magnitude >= 0x477ff000u) {          // 65520 and up round to infinity
+    const uint32_t inf = sign | 0x7f800000u;
+    std::memcpy(&out, &inf, 4);
+    return out;
+  }
+  if (magnitude < 0x38800000u) {  // below 2^-14: a multiple of 2^-24
+    float value;
+    std::memcpy(&value, &magnitude, 4);
+    value = std::nearbyint(value * 16777216.0f) * 5.9604644775390625e-8f;
+    return sign ? -value : value;
+  }
+  // 13 mantissa bits dropped, nearest even
+  const uint32_t kept = (magnitude + 0xfffu + ((magnitude >> 13) & 1u)) & ~0x1fffu;
+  const uint32_t result = sign | kept;
+  std::memcpy(&out, &result, 4);
+  return out;
+}
+
+float half_bits_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else {
+    const float value = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
+    return sign ? -value : value;
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+bool four_bit(int format) { return format == kQ4_0 || format == kInt4; }
+
+#if defined(LLMKIT_ISA_AVX512)
+bool has_vnni() {
+  static const bool has = cpu_has("avx512vnni") && vnni_allowed();
+  return has;
+}
+#endif
+
+// How x's codes are laid out and which step the products take.
+enum Path { kScalar, kBlocks /* avx2: a block a step */, kPairs /* avx512 VNNI: two blocks */ };
+
+Path path_for() {
+#if defined(LLMKIT_ISA_AVX512)
+  return has_vnni() ? kPairs : kBlocks;
+#elif defined(LLMKIT_ISA_AVX2)
+  return kBlocks;
+#else
+  return kScalar;
+#endif
+}
+
+// One row of x quantized: codes in the path's order, each block's fp16-rounded d and code sum,
+// and, for the vector paths, per step a bias vector (the code-sum correction in the lane that
+// starts each block) and a d vector (each lane its block's d).
+struct Activations {
+  std::vector<int8_t> codes;
+  std::vector<float> d;
+  std::vector<int32_t> sums;
+  std::vector<int32_t> bias;
+  std::vector<float> dv;
+};
+
+// Position, in a step's code layout, of element j of block `which` (0 or 1 in a pair).
+// 8-bit weights: natural order. 4-bit weights, one block: q4_0 natural (low nibbles are elements
+// 0..15, high 16..31); int4 even elements then odd (a byte's high nibble is element 2i, its low
+// one 2i + 1). A pair (64 codes): the 16-byte quarters are [b0 first half, b1 first half, b0
+// second half, b1 second half], where the halves are as in one block.
+int64_t position(int format, bool pair, int which, int64_t j) {
+  if (!four_bit(format)) return which * kBlock + j;
+  const int64_t in_block = format == kInt4 ? (j & 1) * 16 + (j >> 1) : j;
+  if (!pair) return in_block;
+  const int64_t half = in_block / 16, i = in_block % 16;
+  return half * 32 + which * 16 + i;
+}
+
+void prepare(const float* x, int64_t K, int format, Path path, Activations& out) {
+  const int64_t blocks = K / kBlock;
+  out.codes.assign(static_cast<size_t>(K), 0);
+  out.d.assign(static_cast<size_t>(blocks), 0.0f);
+  out.sums.assign(static_cast<size_t>(blocks), 0);
+  const int64_t pairs = path == kPairs ? blocks / 2 : 0;
+  for (int64_t b = 0; b < blocks; b++) {
+    const float* xb = x + b * kBlock;
+    float amax = 0.0f;
+    for (int64_t j = 0; j < kBlock; j++) amax = std::max(amax, std::fabs(xb[j]));
+    const float scale = amax > 0.0f ? 127.0f / amax : 0.0f;
+    out.d[b] = round_to_half(amax / 127.0f);
+    const bool pair = b < 2 * pairs;
+    const int64_t base = pair ? (b / 2) * 2 * kBlock : b * kBlock;
+    int32_t sum = 0;
+    for (int64_t j = 0; j < kBlock; j++) {
+      const float q = std::min(127.0f, std::max(-127.0f, std::nearbyint(xb[j] * scale)));
+      const int8_t code = static_cast<int8_t>(q);
+      sum += code;
+      out.codes[base + (path == kScalar ? j : position(format, pair, pair ? b % 2 : 0, j))] = code;
+    }
+    out.sums[b] = sum;
+  }
+  if (path == kScalar) return;
+  // the code-sum taken off: 4-bit c - 8 (every path); 8-bit w + 128 on the VNNI pairs only
+  const int32_t offset = four_bit(format) ? 8 : path == kPairs ? 128 : 0;
+  const int64_t steps = pairs + (blocks - 2 * pairs);
+  out.bias.assign(static_cast<size_t>(steps * 16), 0);
+  out.dv.assign(static_cast<size_t>(steps * 16), 0.0f);
+  for (int64_t s = 0; s < steps; s++) {
+    int32_t* bias = out.bias.data() + s * 16;
+    float* dv = out.dv.data() + s * 16;
+    if (s < pairs) {
+      const int64_t b0 = 2 * s, b1 = 2 * s + 1;
+      const int lanes_per_run = four_bit(format) ? 4 : 8;  // lanes a block covers before the other
+      for (int lane = 0; lane < 16; lane++) dv[lane] = out.d[(lane / lanes_per_run) % 2 ? b1 : b0];
+      bias[0] = -offset * out.sums[b0];
+      bias[lanes_per_run] = -offset * out.sums[b1];
+    } else {
+      const int64_t b = 2 * pairs + (s - pairs);
+      for (int lane = 0; lane < 8; lane++) dv[lane] = out.d[b];
+      bias[0] = -offset * out.sums[b];
+    }
+  }
+}
+
+// The weight block b of row r: its codes' address and its scale (1 for int8: the row scale is
+// applied once at the end).
+struct WeightRow {
+  const uint8_t* bytes;
+  const float* group_scales;  // int4
+  int64_t blocks_per_group;
+};
+
+WeightRow weight_row(const QuantizedArgs& a, int64_t r) {
+  const uint8_t* w = static_cast<const uint8_t*>(a.weight);
+  switch (a.format) {
+    case kInt8:
+      return {w + r * a.k, nullptr, 0};
+    case kInt4:
+      return {w + r * (a.k / 2), a.scales + r * (a.k / a.group), a.group / kBlock};
+    case kQ8_0:
+      return {w + r * (a.k / kBlock) * 34, nullptr, 0};
+    default:
+      return {w + r * (a.k / kBlock) * 18, nullptr, 0};
+  }
+}
+
+LLMKIT_INLINE float block_scale(const QuantizedArgs& a, const WeightRow& w, int64_t b) {
+  uint16_t bits;
+  switch (a.format) {
+    case kQ8_0:
+      std::memcpy(&bits, w.bytes + b * 34, 2);
+      return half_bits_to_float(bits);
+    case kQ4_0:
+      std::memcpy(&bits, w.bytes + b * 18, 2);
+      return half_bits_to_float(bits);
+    case kInt4:
+      return w.group_scales[b / w.blocks_per_group];
+    default:
+      return 1.0f;
+  }
+}
+
+// Element j of block b as an integer (c - 8 for the 4-bit formats).
+LLMKIT_INLINE int32_t weight_code(const QuantizedArgs& a, const WeightRow& w, int64_t b,
+                                  int64_t j) {
+  switch (a.format) {
+    case kInt8:
+      return static_cast<int8_t>(w.bytes[b * kBlock + j]);
+    case kQ8_0:
+      return static_cast<int8_t>(w.bytes[b * 34 + 2 + j]);
+    case kQ4_0: {
+      const uint8_t byte = w.bytes[b * 18 + 2 + (j & 15)];
+      return (j < 16 ? byte & 15 : byte >> 4) - 8;
+    }
+    default: {
+      const uint8_t byte = w.bytes[b * 16 + j / 2];
+      return (j & 1 ? byte & 15 : byte >> 4) - 8;
+    }
+  }
+}
+
+float row_scalar(const QuantizedArgs& a, const WeightRow& w, const Activations& x) {
+  float acc = 0.0f;
+  for (int64_t b = 0; b < a.k / kBlock; b++) {
+    int32_t sum = 0;
+    for (int64_t j = 0; j < kBlock; j++) sum += weight_code(a, w, b, j) * x.codes[b * kBlock + j];
+    acc += static_cast<float>(sum) * (block_scale(a, w, b) * x.d[b]);
+  }
+  return acc;
+}
+
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+LLMKIT_INLINE float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Block b's 32 codes as unsigned bytes in one-block order (4-bit: c; 8-bit: the signed w).
+LLMKIT_INLINE __m256i block_bytes(const QuantizedArgs& a, const WeightRow& w, int64_t b) {
+  const __m256i fifteen = _mm256_set1_epi8(15);
+  switch (a.format) {
+    case kInt8:
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b * kBlock));
+    case kQ8_0:
+      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b * 34 + 2));
+    case kQ4_0: {  // [low nibbles, high nibbles]
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.bytes + b * 18 + 2));
+      const __m256i both = _mm256_set_m128i(_mm_srli_epi16(v, 4), v);
+      return _mm256_and_si256(both, fifteen);
+    }
+    default: {  // int4: [high nibbles (even elements), low nibbles (odd)]
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.bytes + b * 16));
+      const __m256i both = _mm256_set_m128i(v, _mm_srli_epi16(v, 4));
+      return _mm256_and_si256(both, fifteen);
+    }
+  }
+}
+
+// One block a step with vpmaddubsw (pairs of u8 x s8 products summed to int16, then to int32).
+float row_blocks(const QuantizedArgs& a, const WeightRow& w, const Activations& x) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const bool nibbles = four_bit(a.format);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < a.k / kBlock; b++) {
+    const __m256i q =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.codes.data() + b * kBlock));
+    const __m256i v = block_bytes(a, w, b);
+    __m256i pairs;
+    if (nibbles) {
+      pairs = _mm256_maddubs_epi16(v, q);
+    } else {  // |w| times q with w's sign: |w| <= 128, |q| <= 127, so a pair stays below 2^15
+      pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(q, v));
+    }
+    __m256i sums = _mm256_madd_epi16(pairs, ones);
+    const __m256i bias =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + b * 16));
+    sums = _mm256_add_epi32(sums, bias);
+    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(block_scale(a, w, b)),
+                                       _mm256_loadu_ps(x.dv.data() + b * 16));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
+  }
+  return hsum8(acc);
+}
+#endif
+
+#if defined(LLMKIT_ISA_AVX512)
+// Two blocks a step with vpdpbusd; an odd last block with its 256-bit form.
+__attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, const WeightRow& w,
+                                                       const Activations& x) {
+  const int64_t blocks = a.k / kBlock, pairs = blocks / 2;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i fifteen = _mm512_set1_epi8(15);
+  const int8_t* codes = x.codes.data();
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t p = 0; p < pairs; p++) {
+    const int64_t b0 = 2 * p;
+    __m512i v;
+    __m512 scale;
+    switch (a.format) {
+      case kInt8:
+        v = _mm512_xor_si512(_mm512_loadu_si512(w.bytes + b0 * kBlock), flip);
+        scale = _mm512_set1_ps(1.0f);
+        break;
+      case kQ8_0: {
+        const uint8_t* block = w.bytes + b0 * 34;
+        const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 36));
+        v = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), flip);
+        uint16_t h0, h1;
+        std::memcpy(&h0, block, 2);
+        std::memcpy(&h1, block + 34, 2);
+        const __m256i halves = _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
+                                                _mm_set1_epi16(static_cast<short>(h0)));
+        scale = _mm512_cvtph_ps(halves);
+        break;
+      }
+      case kQ4_0: {
+        const uint8_t* block = w.bytes + b0 * 18;
+        const __m128i first = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+        const __m128i second = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 20));
+        const __m256i both = _mm256_set_m128i(second, first);
+        const __m512i nibbles =
+            _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
+        v = _mm512_and_si512(nibbles, fifteen);
+        uint16_t h0, h1;
+        std::memcpy(&h0, block, 2);
+        std::memcpy(&h1, block + 18, 2);
+        const __m128i quarter = _mm_unpacklo_epi64(_mm_set1_epi16(static_cast<short>(h0)),
+                                                   _mm_set1_epi16(static_cast<short>(h1)));
+        scale = _mm512_cvtph_ps(_mm256_set_m128i(quarter, quarter));
+        break;
+      }
+      default: {  // int4: [high nibbles (even elements), low nibbles (odd)] of 32 bytes
+        const __m256i bytes =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b0 * 16));
+        const __m512i nibbles =
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(bytes, 4)), bytes, 1);
+        v = _mm512_and_si512(nibbles, fifteen);
+        const float s0 = w.group_scales[b0 / w.blocks_per_group];
+        const float s1 = w.group_scales[(b0 + 1) / w.blocks_per_group];
+        const __m256 quarter = _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0));
+        scale = _mm512_insertf32x8(_mm512_castps256_ps512(quarter), quarter, 1);
+        break;
+      }
+    }
+    const __m512i sums = _mm512_dpbusd_epi32(_mm512_loadu_si512(x.bias.data() + p * 16), v,
+                                             _mm512_loadu_si512(codes + p * 2 * kBlock));
+    const __m512 dv = _mm512_loadu_ps(x.dv.data() + p * 16);
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(scale, dv), acc);
+  }
+  float total = _mm512_reduce_add_ps(acc);
+  if (blocks % 2) {
+    const int64_t b = blocks - 1;
+    __m256i v = block_bytes(a, w, b);
+    if (!four_bit(a.format)) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
+    const __m256i sums = _mm256_dpbusd_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + pairs * 16)), v,
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + b * kBlock)));
+    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(block_scale(a, w, b)),
+                                       _mm256_loadu_ps(x.dv.data() + pairs * 16));
+    total += hsum8(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), scale));
+  }
+  return total;
+}
+#endif
+
+float row_dot(const QuantizedArgs& a, Path path, const WeightRow& w, const Activations& x) {
+#if defined(LLMKIT_ISA_AVX512)
+  if (path == kPairs) return row_pairs(a, w, x);
+#endif
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+  if (path == kBlocks) return row_blocks(a, w, x);
+#endif
+  return row_scalar(a, w, x);
+}
+
+}  // namespace
+
+void int8_activation_matmul(const QuantizedArgs& a) {
+  const int64_t M = a.m, N = a.n, K = a.k;
+  const Path path = path_for();
+  std::vector<Activations> x(static_cast<size_t>(M));
+  for (int64_t m = 0; m < M; m++) prepare(a.x + m * K, K, a.format, path, x[m]);
+  const int64_t row_bytes = a.format == kInt8   ? K
+                            : a.format == kQ8_0 ? K / kBlock * 34
+                            : a.format == kQ4_0 ? K / kBlock * 18
+                                                : K / 2;
+  const char* weights = static_cast<const char*>(a.weight);
+  parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+      // weights are read once per token, from memory: ask for the row two ahead
+      if (r + 2 < end) {
+        const char* ahead = weights + (r + 2) * row_bytes;
+        for (int64_t b = 0; b < row_bytes; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
+      }
+#else
+      (void)weights;
+      (void)row_bytes;
+#endif
+      const WeightRow w = weight_row(a, r);
+      const float row_scale = a.format == kInt8 ? a.scales[r] : 1.0f;
+      for (int64_t m = 0; m < M; m++) a.out[m * N + r] = row_dot(a, path, w, x[m]) * row_scale;
+    }
+  });
+}
+
+}  // namespace LLMKIT_NS
+}  // namespace llmkit
