@@ -9,7 +9,8 @@
 // Agreement: the same model in GPT-2's layout (gpt2Layout), q8_0 / q4_0 with embeddings, written
 // as GGUF with its character vocabulary; llama.cpp's greedy ids against llmkit's from 4 prompts.
 // Speed: GPT-2 124M shape, random weights, 32-token prompt, 128 greedy tokens with the KV cache,
-// float32 and int8 / q8_0 / int4 / q4_0 with quantized embeddings, best of 3; llama.cpp Q8_0 /
+// float32 and int8 / q8_0 / int4 / q4_0 with quantized embeddings (int8 and int4 with float and
+// with 8-bit activations, "a8"; q8_0 and q4_0 with their default 8-bit ones), best of 3; llama.cpp Q8_0 /
 // Q4_0 on the same weights, both engines on the same number of threads: LLMKIT_CPU_THREADS (which
 // backend-cpu's thread pool reads too; default all cores). llama.cpp parts need
 // LLMKIT_NODE_LLAMA_CPP (a folder where `npm i node-llama-cpp` ran, about 700 MB).
@@ -116,6 +117,12 @@ const formats = [
   { label: 'int4 g32 asym', options: { format: 'int4', groupSize: 32, symmetric: false } },
   { label: 'nf4', options: { format: 'nf4' }, goal: 3 },
   { label: 'nf4 double', options: { format: 'nf4', doubleQuantization: true } },
+  { label: 'int8 a8', options: { format: 'int8', activations: 'int8' }, goal: 0.5 },
+  {
+    label: 'int4 g32 a8',
+    options: { format: 'int4', groupSize: 32, activations: 'int8' },
+    goal: 3,
+  },
   { label: 'q8_0', options: { format: 'q8_0' }, llamaCpp: LLAMA_CPP.q8_0 },
   { label: 'q4_0', options: { format: 'q4_0' }, llamaCpp: LLAMA_CPP.q4_0 },
   { label: 'fp16', options: { format: 'fp16' } },
@@ -172,35 +179,49 @@ if (llama && measureQuality) {
   const promptLength = 16;
   const newTokens = run.model.blockSize - promptLength;
   const offsets = [0, 10_000, 50_000, 100_000];
-  for (const format of ['q8_0', 'q4_0']) {
+  // llama.cpp's KV cache is f16 by default; F32 is llmkit's precision
+  for (const [format, kvCache] of [
+    ['q8_0', 'F16'],
+    ['q8_0', 'F32'],
+    ['q4_0', 'F16'],
+    ['q4_0', 'F32'],
+  ]) {
     const model = gpt2Layout(await load(runDir)).eval();
     quantizeModel(model, { format, embeddings: true });
     const path = join(scratch, `trained-${format}.gguf`);
     await exportQuantizedGguf(model, path, { tokenizer: characterVocabulary(chars) });
     const loaded = await llama.loadModel({ modelPath: path });
-    // One thread: a model this small is all thread wake-ups with two on a busy machine.
-    const context = await loaded.createContext({ contextSize: run.model.blockSize, threads: 1 });
-    const firsts = [];
-    const margins = [];
-    for (const offset of offsets) {
-      const prompt = Array.from(
-        validationText.slice(offset, offset + promptLength),
-        (c) => index.get(c) ?? 0,
-      );
-      const [ours] = await model.generate([prompt], { maxNewTokens: newTokens });
-      const result = await followLlamaCpp(model, context, prompt, ours.slice(prompt.length));
-      firsts.push(result.first < 0 ? newTokens : result.first);
-      margins.push(...result.margins);
+    {
+      // One thread: a model this small is all thread wake-ups with two on a busy machine.
+      const context = await loaded.createContext({
+        contextSize: run.model.blockSize,
+        threads: 1,
+        experimentalKvCacheKeyType: kvCache,
+        experimentalKvCacheValueType: kvCache,
+      });
+      const firsts = [];
+      const margins = [];
+      for (const offset of offsets) {
+        const prompt = Array.from(
+          validationText.slice(offset, offset + promptLength),
+          (c) => index.get(c) ?? 0,
+        );
+        const [ours] = await model.generate([prompt], { maxNewTokens: newTokens });
+        const result = await followLlamaCpp(model, context, prompt, ours.slice(prompt.length));
+        firsts.push(result.first < 0 ? newTokens : result.first);
+        margins.push(...result.margins);
+      }
+      agreement.push({
+        format,
+        kvCache,
+        prompts: offsets.length,
+        tokens: newTokens,
+        firstPartings: firsts,
+        nearTies: margins.length,
+        largestMargin: margins.length ? Math.max(...margins) : 0,
+      });
+      await context.dispose();
     }
-    agreement.push({
-      format,
-      prompts: offsets.length,
-      tokens: newTokens,
-      firstPartings: firsts,
-      nearTies: margins.length,
-      largestMargin: margins.length ? Math.max(...margins) : 0,
-    });
-    await context.dispose();
     await loaded.dispose();
     model.dispose();
   }
@@ -208,12 +229,12 @@ if (llama && measureQuality) {
     `\nAgreement: the model above in GPT-2's layout (zero biases, tanh GELU), embeddings quantized, as GGUF with its ${chars.length}-character vocabulary in llama.cpp (ids fed directly); ${agreement[0].prompts} prompts of ${promptLength} validation characters, ${agreement[0].tokens} greedy tokens each`,
   );
   console.log(
-    '| format | equal greedy ids before the first parting, per prompt | partings (llama.cpp then continues from llmkit) | largest llmkit logit margin at a parting |',
+    '| format | llama.cpp KV cache | equal greedy ids before the first parting, per prompt | partings (llama.cpp then continues from llmkit) | largest llmkit logit margin at a parting |',
   );
-  console.log('| --- | --- | ---: | ---: |');
+  console.log('| --- | --- | --- | ---: | ---: |');
   for (const a of agreement)
     console.log(
-      `| ${a.format} | ${a.firstPartings.join(', ')} (of ${a.tokens}) | ${a.nearTies} | ${a.largestMargin.toFixed(4)} |`,
+      `| ${a.format} | ${a.kvCache} | ${a.firstPartings.join(', ')} (of ${a.tokens}) | ${a.nearTies} | ${a.largestMargin.toFixed(4)} |`,
     );
 }
 
@@ -248,13 +269,25 @@ if (process.env.LLMKIT_QUANTIZE_SPEED !== '0') {
     };
   };
   const llamaRows = {};
-  for (const format of ['f32', 'int8', 'q8_0', 'int4', 'q4_0']) {
+  // [label, format, activations]: q8_0 and q4_0 take 8-bit activations by default (llama.cpp's
+  // arithmetic); int8 and int4 run with float activations (their default) and with 8-bit ones
+  const engines = [
+    ['f32', 'f32'],
+    ['int8', 'int8', 'float32'],
+    ['int8 a8', 'int8', 'int8'],
+    ['q8_0', 'q8_0'],
+    ['int4', 'int4', 'float32'],
+    ['int4 a8', 'int4', 'int8'],
+    ['q4_0', 'q4_0'],
+  ];
+  for (const [label, format, activations] of engines) {
     const model = make();
-    if (format !== 'f32') quantizeModel(model, { format, embeddings: true });
+    if (format !== 'f32') quantizeModel(model, { format, embeddings: true, activations });
     const ours = await best(() => model.stream([prompt], { maxNewTokens: tokens }));
     speed.push({
-      engine: `llmkit ${format}`,
+      engine: `llmkit ${label}`,
       format,
+      activations: activations ?? (format === 'f32' ? 'float32' : 'int8'),
       ...ours,
       weightMB: weightBytes(model) / 2 ** 20,
     });
@@ -300,12 +333,12 @@ if (process.env.LLMKIT_QUANTIZE_SPEED !== '0') {
     `\nSpeed: GPT-2 124M shape (random weights), ${prompt.length}-token prompt, ${tokens} greedy tokens with the KV cache, best of 3, ${threads} thread(s) per engine; llmkit formats with quantized embeddings (embeddings: true); load average ${loadAverage()} at the end`,
   );
   console.log(
-    '| engine | decode tokens/s | tokens/s (prompt + decode) | weights MiB | vs f32 memory | decode vs llama.cpp |',
+    '| engine | activations | decode tokens/s | tokens/s (prompt + decode) | weights MiB | vs f32 memory | decode vs llama.cpp |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const s of speed)
     console.log(
-      `| ${s.engine} | ${s.decodeTokensPerSecond.toFixed(1)} | ${s.tokensPerSecond.toFixed(1)} | ${s.weightMB.toFixed(1)} | ${(s.weightMB / f32.weightMB).toFixed(3)}x | ${s.vsLlamaCpp ? `${s.vsLlamaCpp.toFixed(2)}x ${s.peer}` : ''} |`,
+      `| ${s.engine} | ${s.activations ?? 'int8 (Q8_0)'} | ${s.decodeTokensPerSecond.toFixed(1)} | ${s.tokensPerSecond.toFixed(1)} | ${s.weightMB.toFixed(1)} | ${(s.weightMB / f32.weightMB).toFixed(3)}x | ${s.vsLlamaCpp ? `${s.vsLlamaCpp.toFixed(2)}x ${s.peer}` : ''} |`,
     );
 }
 rmSync(scratch, { recursive: true, force: true });

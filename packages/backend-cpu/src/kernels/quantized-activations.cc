@@ -7,8 +7,9 @@
 // with w_code / w_scale: q8_0 the int8 and the block's fp16 d; q4_0 c - 8 and d; int4 (symmetric)
 // c - 8 and the group's scale; int8 the code and the row's scale. Weights stay packed.
 //
-// Paths: avx512 with VNNI (two blocks per vpdpbusd: 64 products per instruction), avx2 (and
-// avx512 without VNNI: vpmaddubsw + vpmaddwd, one block per step), scalar elsewhere. vpdpbusd and
+// Paths: avx512 with VNNI (two blocks a step: 8-bit weights one 512-bit vpdpbusd, 4-bit ones a
+// 256-bit vpdpbusd per nibble half), avx2 and avx512 without VNNI (vpmaddubsw + vpmaddwd, a block
+// a step), scalar elsewhere. vpdpbusd and
 // vpmaddubsw multiply unsigned by signed bytes: 4-bit codes c (0..15) go in as they are and
 // 8 sum q is taken off; 8-bit codes go in as w + 128 (vpdpbusd: a xor with 0x80, 128 sum q off)
 // or as |w| against sign(w) q (vpmaddubsw: pairs stay below 2^15). x's codes are laid out in the
@@ -171,19 +172,29 @@ struct WeightRow {
   const uint8_t* bytes;
   const float* group_scales;  // int4
   int64_t blocks_per_group;
+  int group_shift;  // log2(blocks_per_group) if a power of two (groups of 32, 64, 128), else -1
 };
+
+// int4: the group of block b (a shift for the usual groups: no integer division in the loops)
+LLMKIT_INLINE int64_t group_of(const WeightRow& w, int64_t b) {
+  return w.group_shift >= 0 ? b >> w.group_shift : b / w.blocks_per_group;
+}
 
 WeightRow weight_row(const QuantizedArgs& a, int64_t r) {
   const uint8_t* w = static_cast<const uint8_t*>(a.weight);
   switch (a.format) {
     case kInt8:
-      return {w + r * a.k, nullptr, 0};
-    case kInt4:
-      return {w + r * (a.k / 2), a.scales + r * (a.k / a.group), a.group / kBlock};
+      return {w + r * a.k, nullptr, 0, -1};
+    case kInt4: {
+      const int64_t per_group = a.group / kBlock;
+      int shift = -1;
+      if ((per_group & (per_group - 1)) == 0) shift = __builtin_ctzll(per_group);
+      return {w + r * (a.k / 2), a.scales + r * (a.k / a.group), per_group, shift};
+    }
     case kQ8_0:
-      return {w + r * (a.k / kBlock) * 34, nullptr, 0};
+      return {w + r * (a.k / kBlock) * 34, nullptr, 0, -1};
     default:
-      return {w + r * (a.k / kBlock) * 18, nullptr, 0};
+      return {w + r * (a.k / kBlock) * 18, nullptr, 0, -1};
   }
 }
 
@@ -197,7 +208,7 @@ LLMKIT_INLINE float block_scale(const QuantizedArgs& a, const WeightRow& w, int6
       std::memcpy(&bits, w.bytes + b * 18, 2);
       return half_bits_to_float(bits);
     case kInt4:
-      return w.group_scales[b / w.blocks_per_group];
+      return w.group_scales[group_of(w, b)];
     default:
       return 1.0f;
   }
@@ -289,12 +300,11 @@ float row_blocks(const QuantizedArgs& a, const WeightRow& w, const Activations& 
 #endif
 
 #if defined(LLMKIT_ISA_AVX512)
-// Two blocks a step with vpdpbusd; an odd last block with its 256-bit form.
+// The 8-bit formats two blocks a step with vpdpbusd; an odd last block with its 256-bit form.
 __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, const WeightRow& w,
                                                        const Activations& x) {
   const int64_t blocks = a.k / kBlock, pairs = blocks / 2;
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  const __m512i fifteen = _mm512_set1_epi8(15);
   const int8_t* codes = x.codes.data();
   __m512 acc = _mm512_setzero_ps();
   for (int64_t p = 0; p < pairs; p++) {
@@ -319,34 +329,8 @@ __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, co
         scale = _mm512_cvtph_ps(halves);
         break;
       }
-      case kQ4_0: {
-        const uint8_t* block = w.bytes + b0 * 18;
-        const __m128i first = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
-        const __m128i second = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 20));
-        const __m256i both = _mm256_set_m128i(second, first);
-        const __m512i nibbles =
-            _mm512_inserti64x4(_mm512_castsi256_si512(both), _mm256_srli_epi16(both, 4), 1);
-        v = _mm512_and_si512(nibbles, fifteen);
-        uint16_t h0, h1;
-        std::memcpy(&h0, block, 2);
-        std::memcpy(&h1, block + 18, 2);
-        const __m128i quarter = _mm_unpacklo_epi64(_mm_set1_epi16(static_cast<short>(h0)),
-                                                   _mm_set1_epi16(static_cast<short>(h1)));
-        scale = _mm512_cvtph_ps(_mm256_set_m128i(quarter, quarter));
-        break;
-      }
-      default: {  // int4: [high nibbles (even elements), low nibbles (odd)] of 32 bytes
-        const __m256i bytes =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b0 * 16));
-        const __m512i nibbles =
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_srli_epi16(bytes, 4)), bytes, 1);
-        v = _mm512_and_si512(nibbles, fifteen);
-        const float s0 = w.group_scales[b0 / w.blocks_per_group];
-        const float s1 = w.group_scales[(b0 + 1) / w.blocks_per_group];
-        const __m256 quarter = _mm256_set_m128(_mm_set1_ps(s1), _mm_set1_ps(s0));
-        scale = _mm512_insertf32x8(_mm512_castps256_ps512(quarter), quarter, 1);
-        break;
-      }
+      default:  // the 4-bit formats take row_pairs_nibbles
+        return 0.0f;
     }
     const __m512i sums = _mm512_dpbusd_epi32(_mm512_loadu_si512(x.bias.data() + p * 16), v,
                                              _mm512_loadu_si512(codes + p * 2 * kBlock));
@@ -357,7 +341,7 @@ __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, co
   if (blocks % 2) {
     const int64_t b = blocks - 1;
     __m256i v = block_bytes(a, w, b);
-    if (!four_bit(a.format)) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
+    v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
     const __m256i sums = _mm256_dpbusd_epi32(
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + pairs * 16)), v,
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + b * kBlock)));
@@ -369,9 +353,79 @@ __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, co
 }
 #endif
 
+#if defined(LLMKIT_ISA_AVX512)
+// The 4-bit formats two blocks a step on 256-bit registers: a pair's 32 packed bytes split into
+// their low and high nibbles, each dotted (vpdpbusd) with the 32 codes x's layout puts there, so
+// no 512-bit insert is needed; the scales [s0 x4, s1 x4] come from one permute. Two accumulators.
+__attribute__((target("avx512vnni"))) float row_pairs_nibbles(const QuantizedArgs& a,
+                                                               const WeightRow& w,
+                                                               const Activations& x) {
+  const int64_t blocks = a.k / kBlock, pairs = blocks / 2;
+  const __m256i fifteen = _mm256_set1_epi8(15);
+  const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+  const bool q4 = a.format == kQ4_0;
+  const bool shared_scale = !q4 && w.group_shift > 0;  // int4 groups of 64 or 128
+  const int8_t* codes = x.codes.data();
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  for (int64_t p = 0; p < pairs; p++) {
+    const int64_t b0 = 2 * p;
+    __m256i first, second;  // the nibbles that meet codes [0, 32) and [32, 64) of the pair
+    __m256 scale;
+    if (q4) {
+      const uint8_t* block = w.bytes + b0 * 18;
+      const __m256i both = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + 20),
+                                               reinterpret_cast<const __m128i*>(block + 2));
+      first = _mm256_and_si256(both, fifteen);
+      second = _mm256_and_si256(_mm256_srli_epi16(both, 4), fifteen);
+      uint16_t h0, h1;
+      std::memcpy(&h0, block, 2);
+      std::memcpy(&h1, block + 18, 2);
+      const __m128i halves = _mm_cvtsi32_si128(static_cast<int>(h0 | (uint32_t{h1} << 16)));
+      const __m512 two = _mm512_cvtph_ps(_mm256_castsi128_si256(halves));  // AVX-512F's form
+      scale = _mm256_permutevar8x32_ps(_mm512_castps512_ps256(two), spread);
+    } else {
+      const __m256i bytes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b0 * 16));
+      first = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), fifteen);  // even elements
+      second = _mm256_and_si256(bytes, fifteen);                       // odd elements
+      if (shared_scale) {
+        scale = _mm256_set1_ps(w.group_scales[b0 >> w.group_shift]);
+      } else {
+        const __m128 two = _mm_unpacklo_ps(_mm_set_ss(w.group_scales[group_of(w, b0)]),
+                                           _mm_set_ss(w.group_scales[group_of(w, b0 + 1)]));
+        scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(two), spread);
+      }
+    }
+    const int8_t* xp = codes + p * 2 * kBlock;
+    __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + p * 16));
+    sums =
+        _mm256_dpbusd_epi32(sums, first, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp)));
+    sums = _mm256_dpbusd_epi32(sums, second,
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + 32)));
+    const __m256 weight = _mm256_mul_ps(scale, _mm256_loadu_ps(x.dv.data() + p * 16));
+    if (p & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc1);
+    else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc0);
+  }
+  float total = hsum8(_mm256_add_ps(acc0, acc1));
+  if (blocks % 2) {
+    const int64_t b = blocks - 1;
+    const __m256i sums = _mm256_dpbusd_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + pairs * 16)),
+        block_bytes(a, w, b),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + b * kBlock)));
+    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(block_scale(a, w, b)),
+                                       _mm256_loadu_ps(x.dv.data() + pairs * 16));
+    total += hsum8(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), scale));
+  }
+  return total;
+}
+#endif
+
 float row_dot(const QuantizedArgs& a, Path path, const WeightRow& w, const Activations& x) {
 #if defined(LLMKIT_ISA_AVX512)
-  if (path == kPairs) return row_pairs(a, w, x);
+  if (path == kPairs) {
+    return four_bit(a.format) ? row_pairs_nibbles(a, w, x) : row_pairs(a, w, x);
+  }
 #endif
 #if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
   if (path == kBlocks) return row_blocks(a, w, x);
