@@ -1,6 +1,6 @@
 // llmkit sample and llmkit eval on the --out folder of llmkit quantize (a quantization.json beside
 // config.json): the CLI finds the quantization config and opens the packed model.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@llmkit/backend-cpu/register';
@@ -26,11 +26,13 @@ beforeAll(() => {
 }, 300_000);
 
 describe('llmkit sample and eval open quantized folders', () => {
-  for (const [format, embeddings] of [
-    ['q8_0', false],
-    ['int4', true],
+  // q8_0 takes 8-bit activations by default; int4 asks for them (kept in quantization.json, so
+  // eval on the folder gets the report's loss back)
+  for (const [format, embeddings, activations] of [
+    ['q8_0', false, undefined],
+    ['int4', true, 'int8'],
   ] as const) {
-    it(`${format}${embeddings ? ' with --embeddings' : ''}: eval measures the quantized model, sample continues with it`, async () => {
+    it(`${format}${embeddings ? ' with --embeddings' : ''}${activations ? ` --activations ${activations}` : ''}: eval measures the quantized model, sample continues with it`, async () => {
       const out = join(dir, `${format}-${embeddings}`);
       const quantized = llmkit(
         'quantize',
@@ -42,9 +44,11 @@ describe('llmkit sample and eval open quantized folders', () => {
         out,
         '--json',
         ...(embeddings ? ['--embeddings'] : []),
+        ...(activations ? ['--activations', activations] : []),
       );
       expect(quantized.status, quantized.stderr).toBe(0);
       const report = lastJson(quantized.stdout);
+      expect(report.activations).toBe('int8');
       const evaluated = llmkit('eval', '--checkpoint', out, '--json');
       expect(evaluated.status, evaluated.stderr).toBe(0);
       const summary = lastJson(evaluated.stdout);
@@ -78,6 +82,39 @@ describe('llmkit sample and eval open quantized folders', () => {
       expect(sampled.stdout).toBe(`${expected}\n`);
     }, 300_000);
   }
+
+  it('--activations takes int8 or float32, for the formats that take them', () => {
+    const out = join(dir, 'bad-activations');
+    const wrong = llmkit(
+      'quantize',
+      '--checkpoint',
+      run,
+      '--format',
+      'q4_0',
+      '--activations',
+      'int4',
+      '--out',
+      out,
+    );
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toContain('--activations int4: expected one of float32, int8');
+    const nf4 = llmkit(
+      'quantize',
+      '--checkpoint',
+      run,
+      '--format',
+      'nf4',
+      '--activations',
+      'int8',
+      '--out',
+      out,
+    );
+    expect(nf4.status).not.toBe(0);
+    expect(nf4.stderr).toContain(
+      "activations 'int8' takes int8, symmetric int4, q8_0 and q4_0, not 'nf4'",
+    );
+    expect(existsSync(out)).toBe(false);
+  }, 300_000);
 
   it('commands that need a float model refuse a quantized folder with a clear error', async () => {
     const out = join(dir, 'refused');

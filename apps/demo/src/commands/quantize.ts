@@ -2,14 +2,15 @@
 // validation loss / perplexity before and after, and writes the quantized model folder.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { QUANT_FORMATS, quantizeWithReport, saveQuantized } from '@llmkit/quantize';
+import { ACTIVATIONS, QUANT_FORMATS, quantizeWithReport, saveQuantized } from '@llmkit/quantize';
 import { chooseBackend } from '../backend.js';
 import { CliError } from '../cli-error.js';
 import { integerFlag, parseFlags } from '../flags.js';
 import { openLanguageModel, trainingText } from '../run-folder.js';
 
 export const QUANTIZE_HELP = `usage: llmkit quantize --checkpoint DIR --format FORMAT --out DIR [--group-size N]
-                      [--embeddings] [--max-tokens N] [--backend NAME] [--json]
+                      [--embeddings] [--activations int8|float32] [--max-tokens N]
+                      [--backend NAME] [--json]
 
 Quantizes the Linear layers of a language model (a run folder of \`llmkit train\` or finetune)
 and reports weight bytes and validation loss / perplexity before and after. llmkit sample and
@@ -19,6 +20,9 @@ llmkit eval open the folder it writes.
   --group-size N     weights per scale for int4 (32, 64 or 128; default 32) and nf4 (default 64)
   --embeddings       quantize the embedding tables (wte, wpe) too; the tied head then reads
                      wte's packed rows (default: embeddings and head stay float)
+  --activations A    int8: round each product's inputs to 8 bits per 32 values and multiply in
+                     integers, as llama.cpp does (default for q8_0 and q4_0; int8 and int4
+                     take it too); float32: multiply float inputs (default otherwise)
   --out DIR          the quantized model folder (config.json, quantization.json,
                      model.safetensors; loadQuantized of @llmkit/quantize opens it) plus run.json
   --max-tokens N     evaluate at most the first N validation tokens (default: all of them)
@@ -32,6 +36,7 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
     format: { type: 'string' },
     'group-size': { type: 'string' },
     embeddings: { type: 'boolean', default: false },
+    activations: { type: 'string' },
     out: { type: 'string' },
     'max-tokens': { type: 'string' },
     backend: { type: 'string' },
@@ -50,6 +55,9 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
     throw new CliError(
       `--format ${values.format ?? '(missing)'}: expected one of ${QUANT_FORMATS.join(', ')}`,
     );
+  const activations = values.activations as (typeof ACTIVATIONS)[number] | undefined;
+  if (activations !== undefined && !ACTIVATIONS.includes(activations))
+    throw new CliError(`--activations ${activations}: expected one of ${ACTIVATIONS.join(', ')}`);
   const groupSize =
     values['group-size'] === undefined
       ? undefined
@@ -68,7 +76,12 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
     .slice(0, maxTokens);
   const report = quantizeWithReport(
     model,
-    { format, ...(groupSize ? { groupSize } : {}), embeddings: values.embeddings },
+    {
+      format,
+      ...(groupSize ? { groupSize } : {}),
+      ...(activations ? { activations } : {}),
+      embeddings: values.embeddings,
+    },
     { tokens, batchSize: 16 },
   );
   const out = resolve(values.out);
@@ -79,6 +92,7 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
     format,
     layers: report.quantization.layers.length,
     embeddings: values.embeddings,
+    activations: report.quantization.options.activations,
     weightBytesBefore: report.bytesBefore,
     weightBytesAfter: report.bytesAfter,
     layerBytesBefore: report.layerBytesBefore,
@@ -95,7 +109,7 @@ export async function quantize(args: string[]): Promise<Record<string, unknown> 
   else {
     const mb = (b: number) => `${(b / 2 ** 20).toFixed(3)} MiB`;
     console.log(
-      `quantized ${summary.layers} layers to ${format}: weights ${mb(summary.weightBytesBefore)} -> ${mb(summary.weightBytesAfter)} (layers ${mb(summary.layerBytesBefore)} -> ${mb(summary.layerBytesAfter)})`,
+      `quantized ${summary.layers} layers to ${format} (${summary.activations} activations): weights ${mb(summary.weightBytesBefore)} -> ${mb(summary.weightBytesAfter)} (layers ${mb(summary.layerBytesBefore)} -> ${mb(summary.layerBytesAfter)})`,
     );
     console.log(
       `validation (${tokens.length} tokens): loss ${summary.lossBefore} -> ${summary.lossAfter}, perplexity ${summary.perplexityBefore} -> ${summary.perplexityAfter} (${summary.perplexityChangePercent >= 0 ? '+' : ''}${summary.perplexityChangePercent}%)`,
