@@ -123,6 +123,18 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
         tol * 10,
       );
     }
+    // One query row (a decoded token) over many keys, head widths past a vector: D 40, Dv 48
+    for (const causal of [true, false]) {
+      const [B, H, T, S, D, Dv] = [1, 3, 1, 37, 40, 48];
+      add(
+        `attention ${dtype} one query T=${T} S=${S} D=${D} Dv=${Dv} causal=${causal}`,
+        'attention',
+        [m.dense(dtype, [B, H, T, D]), m.dense(dtype, [B, H, S, D]), m.dense(dtype, [B, H, S, Dv])],
+        [m.output(dtype, [B, H, T, Dv])],
+        { causal, scale: 1 / Math.sqrt(D), hasMask: false },
+        tol * 10,
+      );
+    }
     for (const [T, S, causal] of [
       [4, 4, true],
       [3, 5, true],
