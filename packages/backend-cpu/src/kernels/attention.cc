@@ -70,21 +70,11 @@ float softmax_row(float* row, int64_t limit, int64_t width) {
   return m + std::log(sum);
 }
 
-// sum_d a[d] * b[d] (dim a multiple of kLanes or not).
-LLMKIT_INLINE float dot_row(const float* a, const float* b, int64_t n) {
-  Vec acc = vset(0);
-  int64_t d = 0;
-  for (; d + kLanes <= n; d += kLanes) acc = vfma(vload(a + d), vload(b + d), acc);
-  float sum = vsum(acc);
-  for (; d < n; d++) sum += a[d] * b[d];
-  return sum;
-}
-
 // One query row (decoding a token): scores, softmax and P V as dot products and axpys over the
 // visible keys, without the GEMMs' packing (a GEMM of one row is all overhead).
 float attend_row(const float* q, const float* k, const float* v, float* o, int64_t limit,
                  int64_t dim, int64_t dim_v, float scale, float* p) {
-  for (int64_t j = 0; j < limit; j++) p[j] = scale * dot_row(q, k + j * dim, dim);
+  for (int64_t j = 0; j < limit; j++) p[j] = scale * vdot(q, k + j * dim, dim);
   const float lse = softmax_row(p, limit, limit);
   std::fill(o, o + dim_v, 0.0f);
   for (int64_t j = 0; j < limit; j++) {

@@ -300,6 +300,22 @@ float row_blocks(const QuantizedArgs& a, const WeightRow& w, const Activations& 
 #endif
 
 #if defined(LLMKIT_ISA_AVX512)
+// The odd last block of a row on the VNNI paths (its codes, bias and d follow the pairs'):
+// 256-bit vpdpbusd, 8-bit weights xored with 0x80, 4-bit codes as they are.
+__attribute__((target("avx512vnni"))) float last_block_vnni(const QuantizedArgs& a,
+                                                             const WeightRow& w,
+                                                             const Activations& x) {
+  const int64_t b = a.k / kBlock - 1, step = b / 2;
+  __m256i v = block_bytes(a, w, b);
+  if (!four_bit(a.format)) v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
+  const __m256i sums = _mm256_dpbusd_epi32(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + step * 16)), v,
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.codes.data() + b * kBlock)));
+  const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(block_scale(a, w, b)),
+                                     _mm256_loadu_ps(x.dv.data() + step * 16));
+  return hsum8(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), scale));
+}
+
 // The 8-bit formats two blocks a step with vpdpbusd; an odd last block with its 256-bit form.
 __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, const WeightRow& w,
                                                        const Activations& x) {
@@ -337,19 +353,8 @@ __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, co
     const __m512 dv = _mm512_loadu_ps(x.dv.data() + p * 16);
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(scale, dv), acc);
   }
-  float total = _mm512_reduce_add_ps(acc);
-  if (blocks % 2) {
-    const int64_t b = blocks - 1;
-    __m256i v = block_bytes(a, w, b);
-    v = _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80)));
-    const __m256i sums = _mm256_dpbusd_epi32(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + pairs * 16)), v,
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + b * kBlock)));
-    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(block_scale(a, w, b)),
-                                       _mm256_loadu_ps(x.dv.data() + pairs * 16));
-    total += hsum8(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), scale));
-  }
-  return total;
+  const float total = _mm512_reduce_add_ps(acc);
+  return blocks % 2 ? total + last_block_vnni(a, w, x) : total;
 }
 #endif
 
@@ -406,18 +411,8 @@ __attribute__((target("avx512vnni"))) float row_pairs_nibbles(const QuantizedArg
     if (p & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc1);
     else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc0);
   }
-  float total = hsum8(_mm256_add_ps(acc0, acc1));
-  if (blocks % 2) {
-    const int64_t b = blocks - 1;
-    const __m256i sums = _mm256_dpbusd_epi32(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + pairs * 16)),
-        block_bytes(a, w, b),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + b * kBlock)));
-    const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(block_scale(a, w, b)),
-                                       _mm256_loadu_ps(x.dv.data() + pairs * 16));
-    total += hsum8(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), scale));
-  }
-  return total;
+  const float total = hsum8(_mm256_add_ps(acc0, acc1));
+  return blocks % 2 ? total + last_block_vnni(a, w, x) : total;
 }
 #endif
 
