@@ -4,8 +4,10 @@ import {
   type Module,
   manualSeed,
   noGrad,
+  setBackend,
   type Tensor,
 } from '@llmkit/core-tensor';
+import { createJsBackend, registerBackend } from '@llmkit/core-tensor/backend';
 import { Encoder, EncoderDecoder, GPT, llamaConfig } from '@llmkit/transformer';
 import { describe, expect, it } from 'vitest';
 import { QuantizedEmbedding } from './embedding.js';
@@ -161,6 +163,24 @@ describe('quantizeModel', () => {
     expect(() => quantizeModel(model, { format: 'int8', groupsize: 3 } as never)).toThrow(
       /unknown option "groupsize"; did you mean groupSize/,
     );
+  });
+
+  it('names the way round a backend that reads only asynchronously (webgpu), changing nothing', async () => {
+    registerBackend('js-async', () => {
+      const backend = createJsBackend({ name: 'js-async' });
+      Object.assign(backend, { readSync: undefined }); // as webgpu: data() only
+      return backend;
+    });
+    await setBackend('js-async');
+    try {
+      const model = new GPT({ vocabSize: 40, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 64 });
+      expect(() => quantizeModel(model, { format: 'int8' })).toThrow(
+        "quantizeModel: the model's weights are on 'js-async', which reads only asynchronously; quantize on the cpu or js backend, saveQuantized, then loadQuantized(dir, { backend: 'js-async' })",
+      );
+      expect(quantizedLayers(model)).toHaveLength(0);
+    } finally {
+      await setBackend('js');
+    }
   });
 
   it('embeddings: wte and wpe become packed tables, the tied head reads wte, logits stay close', async () => {

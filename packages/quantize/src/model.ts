@@ -125,6 +125,13 @@ export function quantizeModel(model: Module, options: QuantizeModelOptions): Qua
       tables.push([name, module]);
     }
   }
+  // The weights are read on the host: a backend that reads only asynchronously cannot serve.
+  const first = targets[0]?.[1].weight ?? tables[0]?.[1].weight;
+  if (first && !first.backend.readSync)
+    throw new QuantizeError(
+      'unsupported',
+      `quantizeModel: the model's weights are on '${first.backend.name}', which reads only asynchronously; quantize on the cpu or js backend, saveQuantized, then loadQuantized(dir, { backend: '${first.backend.name}' })`,
+    );
   // A tied head follows a quantized wte; otherwise `lmHead` asks for a quantized copy.
   const tied = tiedEmbedding(model);
   const copyHead = tied !== null && lmHead && !tables.some(([, table]) => table === tied);
