@@ -1,17 +1,18 @@
 // The benchmark's base model: a character GPT pretrained on Tiny Shakespeare (the old domain).
 // node pretrain.mjs OUT_DIR STEPS DOMAIN [WIDTH]
-//   DOMAIN: markdown or sentiment (it picks the vocabulary); WIDTH: nEmbd (default MODEL's 128)
+//   DOMAIN: markdown or sentiment (it picks the vocabulary); WIDTH: a key of SHAPES (default
+//   MODEL's 128; 384 is 6 layers, 6 heads)
 import { manualSeed } from '@llmkit/core-tensor';
 import { causalLanguageModelLoss, TokenWindows, Trainer } from '@llmkit/trainer';
 import { GPT, save } from '@llmkit/transformer';
-import { corpora, useFastBackend, MODEL, BATCH } from './common.mjs';
+import { BATCH, corpora, MODEL, shapeFor, useFastBackend } from './common.mjs';
 
 await useFastBackend();
 
 const [out, steps, domain, width] = process.argv.slice(2);
 const { chars, old } = corpora(out, domain);
 manualSeed(1337);
-const model = new GPT({ vocabSize: chars.length, ...MODEL, nEmbd: Number(width ?? MODEL.nEmbd) });
+const model = new GPT({ vocabSize: chars.length, ...shapeFor(Number(width ?? MODEL.nEmbd)) });
 const trainer = new Trainer({
   model,
   loss: causalLanguageModelLoss,

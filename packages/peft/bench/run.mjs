@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// pnpm bench peft [--domain markdown|sentiment|all] [--width 128|256] [--pretrain-steps N] [--steps N]
-//                  [--repeats N] [--fresh]
+// pnpm bench peft [--domain markdown|sentiment|all] [--width 128|256|384] [--pretrain-steps N]
+//                  [--steps N] [--repeats N] [--fresh]
 // A character GPT (nanoGPT's small CPU shape: 4 layers, 4 heads, 128 wide, block 64) pretrained
 // on Tiny Shakespeare, then fine-tuned on a shifted domain: this repository's Markdown (a strong
 // shift: code, tables, characters Shakespeare lacks; the text is the Markdown tracked when the
@@ -13,7 +13,10 @@
 // tied embedding trained whole (modules_to_save, PEFT's advice for tokens the base never saw).
 // Sentiment: full 1e-3; LoRA and QLoRA 1e-2, rank 2 on all four Conv1D layers. IA3 and prompt
 // tuning 3e-2 on both. --width 256 (3.2M parameters; swept for the Markdown only): full 1e-3, LoRA
-// 5e-3 with rank 2, alpha 8 on all four Conv1D layers and the embedding whole.
+// 5e-3 with rank 2, alpha 8 on all four Conv1D layers and the embedding whole. --width 384
+// (nanoGPT's own shakespeare-char shape: 6 layers, 6 heads, 384 wide, 10.7M parameters; block and
+// batch as above; swept for the Markdown only, pretrained with --pretrain-steps 1000): full 1e-3,
+// LoRA 5e-3 with the issue's rank 8, alpha 16 on attn.c_attn and mlp.c_fc and the embedding whole.
 // Each method runs in its own process (so peak RSS is its own) and reports trainable parameters
 // (% of all the adapted model's parameters, as PEFT's print_trainable_parameters counts them: a
 // modules_to_save copy and the packed nf4 weights count too), weights memory, peak RSS, ms/step
@@ -34,6 +37,7 @@ import {
   SWEPT,
   sentimentDir,
   shakespearePath,
+  shapeFor,
 } from './common.mjs';
 
 const { values } = parseArgs({
@@ -47,6 +51,7 @@ const { values } = parseArgs({
   },
 });
 const width = Number(values.width);
+const shape = shapeFor(width);
 const swept = DOMAINS.filter((d) => SWEPT.includes(`${d}-${width}`));
 const domains = values.domain === 'all' ? swept : [values.domain];
 if (domains.length === 0 || domains.some((d) => !swept.includes(d))) {
@@ -122,7 +127,7 @@ for (const domain of domains) {
     };
   });
   console.log(
-    `\nnew domain: ${domain} (${base.unseenCharacters} characters the base never saw); width ${width} (${base.total} parameters); backend ${base.backend}; quantizedMatmul kernel: ${base.quantizedMatmulKernel}; pretraining: ${pretrain ? `${pretrain.steps} steps, val loss ${pretrain.validationLoss.toFixed(4)}` : `reused ${baseDir}`}; fine-tuning: ${values.steps} steps, batch 12 x 56`,
+    `\nnew domain: ${domain} (${base.unseenCharacters} characters the base never saw); width ${width} (${shape.nLayer} layers, ${shape.nHead} heads, ${base.total} parameters); backend ${base.backend}; quantizedMatmul kernel: ${base.quantizedMatmulKernel}; pretraining: ${pretrain ? `${pretrain.steps} steps, val loss ${pretrain.validationLoss.toFixed(4)}` : `reused ${baseDir}`}; fine-tuning: ${values.steps} steps, batch 12 x 56`,
   );
   const settings = Object.entries(methodsFor(domain, width)).map(([m, { lr, config }]) => {
     if (!config?.r) return `${m} lr ${lr}`;
