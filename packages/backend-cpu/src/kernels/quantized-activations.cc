@@ -361,58 +361,69 @@ __attribute__((target("avx512vnni"))) float row_pairs(const QuantizedArgs& a, co
 #if defined(LLMKIT_ISA_AVX512)
 // The 4-bit formats two blocks a step on 256-bit registers: a pair's 32 packed bytes split into
 // their low and high nibbles, each dotted (vpdpbusd) with the 32 codes x's layout puts there, so
-// no 512-bit insert is needed; the scales [s0 x4, s1 x4] come from one permute. Two accumulators.
-__attribute__((target("avx512vnni"))) float row_pairs_nibbles(const QuantizedArgs& a,
-                                                               const WeightRow& w,
-                                                               const Activations& x) {
-  const int64_t blocks = a.k / kBlock, pairs = blocks / 2;
+// no 512-bit insert is needed; the scales [s0 x4, s1 x4] come from one permute. The format and
+// whether both blocks share a scale (int4 groups of 64, 128) are template parameters, and two
+// pairs a step go to two accumulators, so the loop has no branch.
+template <bool q4, bool shared_scale>
+__attribute__((target("avx512vnni"))) LLMKIT_INLINE __m256 nibble_pair(const WeightRow& w,
+                                                                        const Activations& x,
+                                                                        int64_t p, __m256 acc) {
   const __m256i fifteen = _mm256_set1_epi8(15);
   const __m256i spread = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
-  const bool q4 = a.format == kQ4_0;
-  const bool shared_scale = !q4 && w.group_shift > 0;  // int4 groups of 64 or 128
-  const int8_t* codes = x.codes.data();
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  for (int64_t p = 0; p < pairs; p++) {
-    const int64_t b0 = 2 * p;
-    __m256i first, second;  // the nibbles that meet codes [0, 32) and [32, 64) of the pair
-    __m256 scale;
-    if (q4) {
-      const uint8_t* block = w.bytes + b0 * 18;
-      const __m256i both = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + 20),
-                                               reinterpret_cast<const __m128i*>(block + 2));
-      first = _mm256_and_si256(both, fifteen);
-      second = _mm256_and_si256(_mm256_srli_epi16(both, 4), fifteen);
-      uint16_t h0, h1;
-      std::memcpy(&h0, block, 2);
-      std::memcpy(&h1, block + 18, 2);
-      const __m128i halves = _mm_cvtsi32_si128(static_cast<int>(h0 | (uint32_t{h1} << 16)));
-      const __m512 two = _mm512_cvtph_ps(_mm256_castsi128_si256(halves));  // AVX-512F's form
-      scale = _mm256_permutevar8x32_ps(_mm512_castps512_ps256(two), spread);
+  const int64_t b0 = 2 * p;
+  __m256i first, second;  // the nibbles that meet codes [0, 32) and [32, 64) of the pair
+  __m256 scale;
+  if (q4) {
+    const uint8_t* block = w.bytes + b0 * 18;
+    const __m256i both = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + 20),
+                                             reinterpret_cast<const __m128i*>(block + 2));
+    first = _mm256_and_si256(both, fifteen);
+    second = _mm256_and_si256(_mm256_srli_epi16(both, 4), fifteen);
+    uint16_t h0, h1;
+    std::memcpy(&h0, block, 2);
+    std::memcpy(&h1, block + 18, 2);
+    const __m128i halves = _mm_cvtsi32_si128(static_cast<int>(h0 | (uint32_t{h1} << 16)));
+    const __m512 two = _mm512_cvtph_ps(_mm256_castsi128_si256(halves));  // AVX-512F's form
+    scale = _mm256_permutevar8x32_ps(_mm512_castps512_ps256(two), spread);
+  } else {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b0 * 16));
+    first = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), fifteen);  // even elements
+    second = _mm256_and_si256(bytes, fifteen);                       // odd elements
+    if (shared_scale) {
+      scale = _mm256_set1_ps(w.group_scales[b0 >> w.group_shift]);
     } else {
-      const __m256i bytes =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.bytes + b0 * 16));
-      first = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), fifteen);  // even elements
-      second = _mm256_and_si256(bytes, fifteen);                       // odd elements
-      if (shared_scale) {
-        scale = _mm256_set1_ps(w.group_scales[b0 >> w.group_shift]);
-      } else {
-        const __m128 two = _mm_unpacklo_ps(_mm_set_ss(w.group_scales[group_of(w, b0)]),
-                                           _mm_set_ss(w.group_scales[group_of(w, b0 + 1)]));
-        scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(two), spread);
-      }
+      const __m128 two = _mm_unpacklo_ps(_mm_set_ss(w.group_scales[group_of(w, b0)]),
+                                         _mm_set_ss(w.group_scales[group_of(w, b0 + 1)]));
+      scale = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(two), spread);
     }
-    const int8_t* xp = codes + p * 2 * kBlock;
-    __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + p * 16));
-    sums =
-        _mm256_dpbusd_epi32(sums, first, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp)));
-    sums = _mm256_dpbusd_epi32(sums, second,
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + 32)));
-    const __m256 weight = _mm256_mul_ps(scale, _mm256_loadu_ps(x.dv.data() + p * 16));
-    if (p & 1) acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc1);
-    else acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc0);
   }
+  const int8_t* xp = x.codes.data() + p * 2 * kBlock;
+  __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bias.data() + p * 16));
+  const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp));
+  const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xp + 32));
+  sums = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(sums, first, x0), second, x1);
+  const __m256 weight = _mm256_mul_ps(scale, _mm256_loadu_ps(x.dv.data() + p * 16));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), weight, acc);
+}
+
+template <bool q4, bool shared_scale>
+__attribute__((target("avx512vnni"))) float nibble_row(const QuantizedArgs& a, const WeightRow& w,
+                                                        const Activations& x) {
+  const int64_t blocks = a.k / kBlock, pairs = blocks / 2;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t p = 0;
+  for (; p + 2 <= pairs; p += 2) {
+    acc0 = nibble_pair<q4, shared_scale>(w, x, p, acc0);
+    acc1 = nibble_pair<q4, shared_scale>(w, x, p + 1, acc1);
+  }
+  if (p < pairs) acc0 = nibble_pair<q4, shared_scale>(w, x, p, acc0);
   const float total = hsum8(_mm256_add_ps(acc0, acc1));
   return blocks % 2 ? total + last_block_vnni(a, w, x) : total;
+}
+
+float row_pairs_nibbles(const QuantizedArgs& a, const WeightRow& w, const Activations& x) {
+  if (a.format == kQ4_0) return nibble_row<true, false>(a, w, x);
+  return w.group_shift > 0 ? nibble_row<false, true>(a, w, x) : nibble_row<false, false>(a, w, x);
 }
 #endif
 
