@@ -1,6 +1,6 @@
 // The backend in headless Chromium (Debian's `chromium`, driven by playwright-core): the source
 // is compiled to ESM, served from 127.0.0.1 with an import map, and the page runs GPT-2's
-// forward pass on the gpt2-tiny fixture (or, without ../shared, a small MLP checked against the
+// forward pass on the gpt2-tiny fixture (fixtures/ at the repository root; without it, a small MLP checked against the
 // js backend in the page) on navigator.gpu. Chromium's adapter here is SwiftShader's software
 // Vulkan (flag --enable-unsafe-webgpu); where Chromium offers none, the test says so and skips.
 import { execFileSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const coreDist = join(packageRoot, '../core-tensor/dist');
 const utilsDist = join(packageRoot, '../utils/dist');
-const fixture = join(packageRoot, '../../../shared/fixtures/gpt2-tiny');
+const fixture = join(packageRoot, '../../fixtures/gpt2-tiny');
 const chromiumPath = '/usr/bin/chromium';
 
 function missing(): string | undefined {

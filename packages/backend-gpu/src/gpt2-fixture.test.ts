@@ -1,4 +1,4 @@
-// The GPT-2 fixture (../shared/fixtures/gpt2-tiny: random weights, logits made with PyTorch in
+// The GPT-2 fixture (fixtures/gpt2-tiny at the repository root: random weights, logits made with PyTorch in
 // float64) reproduced on webgpu: logits within 1e-4 and the 12 greedy tokens exactly, both with
 // @llmkit/transformer's loadPretrained (KV-cached generation) and with a forward pass written
 // directly in core-tensor ops (which isolates the backend from the model code).
@@ -20,13 +20,9 @@ import { describe, expect, it } from 'vitest';
 import { gpt2Forward } from './test-support/gpt2.js';
 import { testBackend } from './test-support/harness.js';
 
-const fixture = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/fixtures/gpt2-tiny',
-);
+const fixture = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/gpt2-tiny');
 const present = existsSync(join(fixture, 'model.safetensors'));
-if (!present)
-  console.warn(`gpt2 fixture test skipped: ${fixture} is absent (../shared is not checked out)`);
+if (!present) console.warn(`gpt2 fixture test skipped: ${fixture} is absent`);
 const backend = await testBackend();
 const gpu = typeof backend === 'string' ? undefined : backend;
 

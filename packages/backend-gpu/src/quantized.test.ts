@@ -1,4 +1,4 @@
-// The quantized GPT-2 fixture on webgpu: gpt2-tiny (../shared/fixtures) quantized by
+// The quantized GPT-2 fixture on webgpu: gpt2-tiny (fixtures/ at the repository root) quantized by
 // @llmkit/quantize (every Linear and the tied head in int8, int4 g32, nf4 with and without
 // double quantization, q8_0 and q4_0; and q4_0 with packed embeddings, whose lookups gather
 // packed rows) on the js reference backend, saved, loaded onto webgpu, and run there through
@@ -28,13 +28,9 @@ import { type GPT, loadPretrained } from '@llmkit/transformer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runKernel, testBackend, type ViewSpec } from './test-support/harness.js';
 
-const fixture = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../shared/fixtures/gpt2-tiny',
-);
+const fixture = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/gpt2-tiny');
 const present = existsSync(join(fixture, 'model.safetensors'));
-if (!present)
-  console.warn(`quantized gpt2 test skipped: ${fixture} is absent (../shared is not checked out)`);
+if (!present) console.warn(`quantized gpt2 test skipped: ${fixture} is absent`);
 const backend = await testBackend();
 const gpu = typeof backend === 'string' ? undefined : backend;
 

@@ -6,15 +6,15 @@ import { fileURLToPath } from 'node:url';
 
 /** packages/peft. */
 export const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The shared GPT-2 tiny fixture (`../shared/fixtures/gpt2-tiny` beside the repository). */
-export const GPT2_TINY = join(PACKAGE_ROOT, '..', '..', '..', 'shared', 'fixtures', 'gpt2-tiny');
+/** The GPT-2 tiny fixture (`fixtures/gpt2-tiny` at the repository root). */
+export const GPT2_TINY = join(PACKAGE_ROOT, '..', '..', 'fixtures', 'gpt2-tiny');
 /** The hand-made PEFT adapters for gpt2-tiny (fixtures/make-adapters.py). */
 export const ADAPTER_FIXTURES = join(PACKAGE_ROOT, 'fixtures');
 
-/** True when the shared gpt2-tiny fixture exists; says why tests skip otherwise. */
+/** True when the gpt2-tiny fixture exists; says why tests skip otherwise. */
 export function haveGpt2Tiny(): boolean {
   const ok = existsSync(join(GPT2_TINY, 'model.safetensors'));
-  if (!ok) console.warn(`skipping: fixture ${GPT2_TINY} is absent (../shared is not checked out)`);
+  if (!ok) console.warn(`skipping: fixture ${GPT2_TINY} is absent`);
   return ok;
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as t from '../index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const shared = join(here, '../../../../../shared/fixtures/gpt2-tiny');
+const shared = join(here, '../../../../fixtures/gpt2-tiny');
 
 /** A file with the given header object and `dataLength` zero bytes of data. */
 function build(

@@ -1,4 +1,4 @@
-// Test helpers: where the shared fixtures live, and reading tensors back as plain numbers.
+// Test helpers: where the fixtures live, and reading tensors back as plain numbers.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,13 +7,13 @@ import type { Tensor } from '@llmkit/core-tensor';
 /** The repository root (this file is packages/transformer/src/testing/fixtures.ts). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
-/** The GPT-2 tiny fixture folder (`../shared/fixtures/gpt2-tiny` from the repository root). */
-export const GPT2_TINY = join(REPO_ROOT, '..', 'shared', 'fixtures', 'gpt2-tiny');
+/** The GPT-2 tiny fixture folder (`fixtures/gpt2-tiny` at the repository root, 650 KB). */
+export const GPT2_TINY = join(REPO_ROOT, 'fixtures', 'gpt2-tiny');
 
-/** True when the shared fixtures are present; logs why tests skip otherwise. */
+/** True when the fixture is present; logs why tests skip otherwise. */
 export function haveFixture(path: string): boolean {
   const ok = existsSync(path);
-  if (!ok) console.warn(`skipping: fixture ${path} is absent (../shared is not checked out)`);
+  if (!ok) console.warn(`skipping: fixture ${path} is absent`);
   return ok;
 }
 
