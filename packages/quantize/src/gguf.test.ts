@@ -259,6 +259,9 @@ describe.skipIf(!haveLlama || !haveRun)('the trained shakespeare-char model in l
           `prompt at ${offset}: ${result.first < 0 ? 'all 48 equal' : `first ${result.first} equal`}${result.ties.length ? `, near-ties ${result.ties.join(', ')}` : ''}`,
         );
         expect(result.ties.length, report.at(-1)).toBeLessThanOrEqual(2);
+        // the issue's bar: the same greedy ids for at least the first 32 tokens (8-bit
+        // activations do llama.cpp's arithmetic; a near-tie may still part them after that)
+        expect(result.first < 0 || result.first >= 32, report.at(-1)).toBe(true);
         expect(new Set(ours).size).toBeGreaterThan(4);
       }
       console.log(`${format}: ${report.join('; ')}`);
