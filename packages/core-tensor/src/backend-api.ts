@@ -13,7 +13,7 @@ export { type Edge, type InputInfo, Node, type OpAttributes, record } from './au
 export { headStrideOf } from './backend/head-layout.js';
 export { dataOf as jsBufferData, JsBuffer } from './backend/js/buffer.js';
 export { createJsBackend, type JsBackendOptions } from './backend/js/index.js';
-export { NF4_CODE } from './backend/js/quantized.js';
+export { NF4_CODE, quantizeActivations } from './backend/js/quantized.js';
 export { findBackend, initBackend, registerBackend } from './backend/registry.js';
 export {
   type Backend,

@@ -23,11 +23,10 @@ import {
 } from '@llmkit/core-tensor';
 import {
   defineGradient,
-  fromFloat16Bits,
   type KernelAttributes,
+  quantizeActivations,
   record,
   runKernel,
-  toFloat16Bits,
 } from '@llmkit/core-tensor/backend';
 import { QuantizeError } from './errors.js';
 import { dequantizeWeight } from './formats/index.js';
@@ -51,9 +50,8 @@ function run(
 }
 
 /**
- * Rows of `[M, K]` values quantized as llama.cpp's Q8_0 activations and decoded again: per 32
- * values d = fp16(amax / 127), q = round-half-even(x * (127 / amax)), x' = q d (core-tensor's
- * js/quantized.ts states the arithmetic; K is a multiple of 32).
+ * Rows of `[M, K]` values quantized as llama.cpp's Q8_0 activations (core-tensor's
+ * `quantizeActivations`, the kernels' arithmetic) and decoded again: x' = q d per block of 32.
  */
 export function roundTripActivations(values: ArrayLike<number>, K: number): Float32Array {
   if (K % 32)
@@ -62,17 +60,9 @@ export function roundTripActivations(values: ArrayLike<number>, K: number): Floa
       `8-bit activations: K ${K} is not a multiple of the block size 32`,
     );
   const out = new Float32Array(values.length);
-  for (let start = 0; start < values.length; start += 32) {
-    let amax = 0;
-    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(Math.fround(values[start + j])));
-    const scale = amax > 0 ? Math.fround(127 / amax) : 0;
-    const d = fromFloat16Bits(toFloat16Bits(Math.fround(amax / 127)));
-    for (let j = 0; j < 32; j++) {
-      const v = Math.fround(Math.fround(values[start + j]) * scale);
-      let q = Math.round(v);
-      if (q - v === 0.5 && q % 2 !== 0) q -= 1; // half to even
-      out[start + j] = Math.min(127, Math.max(-127, q)) * d;
-    }
+  for (let start = 0; start < values.length; start += K) {
+    const { codes, d } = quantizeActivations(values, start, K);
+    for (let j = 0; j < K; j++) out[start + j] = codes[j] * d[j >> 5];
   }
   return out;
 }

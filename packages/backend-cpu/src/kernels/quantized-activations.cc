@@ -57,23 +57,6 @@ float round_to_half(float f) {
   return out;
 }
 
-float half_bits_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else {
-    const float value = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
-    return sign ? -value : value;
-  }
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
 bool four_bit(int format) { return format == kQ4_0 || format == kInt4; }
 
 #if defined(LLMKIT_ISA_AVX512)
@@ -203,10 +186,10 @@ LLMKIT_INLINE float block_scale(const QuantizedArgs& a, const WeightRow& w, int6
   switch (a.format) {
     case kQ8_0:
       std::memcpy(&bits, w.bytes + b * 34, 2);
-      return half_bits_to_float(bits);
+      return half_to_float(bits);
     case kQ4_0:
       std::memcpy(&bits, w.bytes + b * 18, 2);
-      return half_bits_to_float(bits);
+      return half_to_float(bits);
     case kInt4:
       return w.group_scales[group_of(w, b)];
     default:
@@ -446,10 +429,7 @@ void int8_activation_matmul(const QuantizedArgs& a) {
   const Path path = path_for();
   std::vector<Activations> x(static_cast<size_t>(M));
   for (int64_t m = 0; m < M; m++) prepare(a.x + m * K, K, a.format, path, x[m]);
-  const int64_t row_bytes = a.format == kInt8   ? K
-                            : a.format == kQ8_0 ? K / kBlock * 34
-                            : a.format == kQ4_0 ? K / kBlock * 18
-                                                : K / 2;
+  const int64_t row_bytes = packed_row_bytes(a.format, K);
   const char* weights = static_cast<const char*>(a.weight);
   parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) {

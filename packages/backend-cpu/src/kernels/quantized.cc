@@ -30,25 +30,6 @@ constexpr float kNf4Code[16] = {
     0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
     0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f};
 
-float half_to_float(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  uint32_t bits;
-  if (exponent == 0x1f) {
-    bits = sign | 0x7f800000 | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    bits = sign;
-  } else {  // subnormal: value = mantissa * 2^-24
-    float value = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
-    return sign ? -value : value;
-  }
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
 // half_to_float without its branches on the common path (a block scale per 32 weights is hot in
 // the fused products): AVX-512's conversion instruction, else the bits moved into a float's place
 // times 2^112 (exact for normal and subnormal halves), infinities and NaNs the slow way.
@@ -431,10 +412,7 @@ bool fused_matmul(const QuantizedArgs& a) {
   }
   // Bytes of one packed row; the row a few ahead is prefetched, as the hardware's prefetcher alone
   // leaves the product waiting on memory (weights are read once per token, from DRAM).
-  const int64_t row_bytes = a.format == kInt8   ? K
-                            : a.format == kQ8_0 ? K / 32 * 34
-                            : a.format == kQ4_0 ? K / 32 * 18
-                                                : K / 2;
+  const int64_t row_bytes = packed_row_bytes(a.format, K);
   const char* weights = static_cast<const char*>(a.weight);
   parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++) {

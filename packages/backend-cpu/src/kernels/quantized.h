@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace llmkit {
 
@@ -32,6 +33,37 @@ struct QuantizedArgs {
   const float* scales = nullptr;
   const float* minimums = nullptr;
 };
+
+// Bytes of one packed row of k weights. (Helpers here are static: each instruction-set
+// compilation keeps its own copy, so the linker never hands one path another's code.)
+static inline int64_t packed_row_bytes(int format, int64_t k) {
+  switch (format) {
+    case kFp16:
+    case kBf16: return 2 * k;
+    case kInt8: return k;
+    case kQ8_0: return k / 32 * 34;
+    case kQ4_0: return k / 32 * 18;
+    default: return k / 2;  // int4, nf4
+  }
+}
+
+// An IEEE half's value (subnormals, infinities and NaNs included).
+static inline float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else {  // zero or subnormal: mantissa * 2^-24
+    const float value = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
+    return sign ? -value : value;
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
 
 struct QuantizedTable {
   void (*matmul)(const QuantizedArgs& args);

@@ -42,16 +42,7 @@ napi_value QuantizedMatmul(napi_env env, napi_callback_info info) {
   }
   if (call.failed()) return nullptr;
   const int64_t weights = a.n * a.k;
-  int64_t bytes = 0;
-  switch (a.format) {
-    case kFp16:
-    case kBf16: bytes = 2 * weights; break;
-    case kInt8: bytes = weights; break;
-    case kInt4:
-    case kNf4: bytes = weights / 2; break;
-    case kQ8_0: bytes = weights / 32 * 34; break;
-    case kQ4_0: bytes = weights / 32 * 18; break;
-  }
+  const int64_t bytes = a.n * packed_row_bytes(a.format, a.k);
   const int64_t scales = a.format == kInt8 ? a.n : grouped ? weights / a.group : 0;
   const int64_t x_size = a.m * (a.transposed ? a.n : a.k);
   const int64_t out_size = a.m * (a.transposed ? a.k : a.n);

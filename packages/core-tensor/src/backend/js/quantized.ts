@@ -110,9 +110,18 @@ function decodeRow(
 /** Formats that take `activations: 'int8'`. */
 const INT8_ACTIVATION_FORMATS = ['int8', 'int4', 'q8_0', 'q4_0'];
 
-/** Row x [K] quantized as llama.cpp's Q8_0 activations: codes and each block's fp16-rounded d. */
-function quantizeActivations(
-  X: Float32Array | Float64Array,
+/**
+ * Row x [K] (K a multiple of 32, read from `start`) quantized as llama.cpp's Q8_0 activations,
+ * the `activations: 'int8'` arithmetic: codes in [-127, 127] and each block's fp16-rounded d.
+ *
+ * @example
+ * ```ts
+ * const { codes, d } = quantizeActivations(new Float32Array(32).fill(0.5), 0, 32);
+ * // codes: 32 x 127; d: [fp16(0.5 / 127)]
+ * ```
+ */
+export function quantizeActivations(
+  X: ArrayLike<number>,
   start: number,
   K: number,
 ): { codes: Int8Array; d: Float64Array } {
