@@ -111,6 +111,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     name,
     computeDTypes: js.computeDTypes,
     allocate: (dtype, size) => js.allocate(dtype, size),
+    allocateZeros: (dtype, size) => js.allocateZeros!(dtype, size),
     write: (buffer: BackendBuffer, data) => js.write(buffer, data),
     read: (buffer: BackendBuffer) => js.read(buffer),
     readSync: (buffer: BackendBuffer) => js.readSync!(buffer),

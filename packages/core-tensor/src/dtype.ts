@@ -63,6 +63,11 @@ export function isFloatDType(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
 
+/** True for the 16-bit float storage dtypes a weight may keep: `bfloat16` and `float16`. */
+export function isHalfDType(dtype: DType): boolean {
+  return dtype === 'bfloat16' || dtype === 'float16';
+}
+
 /** Allocates a zeroed typed array of `size` elements for `dtype`. */
 export function makeTypedArray(dtype: DType, size: number): TypedArray {
   switch (dtype) {

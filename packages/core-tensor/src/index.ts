@@ -6,18 +6,23 @@ export { type BackwardOptions, backward } from './autograd/backward.js';
 export { checkpoint, gradientCheckpoint } from './autograd/checkpoint.js';
 export { enableGrad, isGradEnabled, noGrad } from './autograd/grad-mode.js';
 export { getBackend, listBackends, setBackend } from './backend/registry.js';
-export { DTYPE_BYTES, DTYPES, type DType, type TypedArray } from './dtype.js';
+export { DTYPE_BYTES, DTYPES, type DType, isHalfDType, type TypedArray } from './dtype.js';
 export { type Disposable, dispose, keep, tidy } from './engine.js';
 export { formatShape, TensorError, type TensorErrorCode } from './errors.js';
 export {
   MAX_HEADER_BYTES,
   parseSafetensors,
+  parseSafetensorsLayout,
   SAFETENSORS_DTYPES,
+  type SafetensorsLayout,
+  type SafetensorsSpan,
+  safetensorsHeaderLength,
   type SafetensorsEntry,
   type SafetensorsFile,
   serializeSafetensors,
 } from './io/safetensors.js';
 export {
+  type LoadSafetensorsOptions,
   loadSafetensors,
   type ReadSafetensorsOptions,
   readSafetensors,
@@ -99,6 +104,7 @@ export {
 } from './ops/elementwise.js';
 export { embedding, gather, indexSelect, oneHot, scatterAdd, tril, triu } from './ops/indexing.js';
 export { type CrossEntropyOptions, crossEntropy, mseLoss } from './ops/loss.js';
+export { linear } from './ops/linear.js';
 export { matmul } from './ops/matmul.js';
 export { layerNorm, type NormOptions, rmsNorm } from './ops/normalization.js';
 export {

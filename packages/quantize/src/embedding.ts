@@ -8,7 +8,7 @@
 import {
   contiguous,
   Embedding,
-  embedding,
+  indexSelect,
   eye,
   fromValues,
   keep,
@@ -129,7 +129,8 @@ export class QuantizedEmbedding extends Module {
     const { parts, temporary } = kernelParts(this.options, this.shape, (name) => this.part(name));
     // Each part is [numEmbeddings, ...] row-wise (int8's scales [numEmbeddings] become a column).
     const tables = parts.map((p) => (p.rank === 1 ? reshape(p, [p.size, 1]) : p));
-    const rows = tables.map((table) => embedding(flat, table));
+    // indexSelect keeps each part's dtype (embedding would decode a 16-bit table to float32)
+    const rows = tables.map((table) => indexSelect(table, 0, flat));
     for (const t of [...temporary, ...tables.filter((t, i) => t !== parts[i])]) t.dispose();
     const rowParts = rows.map((r, i) =>
       parts[i].rank === 1 ? reshape(r, [n]) : reshape(r, [n, ...parts[i].shape.slice(1)]),

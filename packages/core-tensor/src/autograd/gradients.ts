@@ -10,6 +10,7 @@ import { TensorError } from '../errors.js';
 import { zeros } from '../ops/creation.js';
 import * as o from '../ops/elementwise.js';
 import { gather, scatterAdd } from '../ops/indexing.js';
+import { halfLinearInputGradient } from '../ops/linear.js';
 import { matmul } from '../ops/matmul.js';
 import { sum, sumToShape } from '../ops/reduce.js';
 import { expand, narrow, permute, reshape } from '../ops/shape.js';
@@ -158,6 +159,10 @@ const table: Record<string, GradientRule> = {
     null,
   ],
   scatterAdd: (c) => [c.grad, null, wants(c, 2, () => gather(c.grad, axis(c), c.saved[0]))],
+  // x [M, K] @ W^T with a frozen 16-bit W: dx = dy W (the kernel transposed). Saved [W bits].
+  halfLinear: ({ grad, saved: [bits], attributes }) => [
+    halfLinearInputGradient(grad, bits, attributes.format as string),
+  ],
   embedding: ({ grad, saved: [ids], attributes }) => [
     embeddingGradient(grad, ids, attributes.numEmbeddings as number),
   ],

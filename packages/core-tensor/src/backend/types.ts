@@ -250,6 +250,12 @@ export interface Backend {
   readonly computeDTypes: readonly DType[];
   /** Allocates a buffer of `size` elements; contents are unspecified (core fills or writes it). */
   allocate(dtype: DType, size: number): BackendBuffer;
+  /**
+   * A buffer of `size` zeros, when the backend can give one without writing it (fresh memory
+   * comes zeroed from the OS, page by page as it is touched): a model built to be loaded then
+   * takes no memory for its placeholder zeros. Optional: `zeros` falls back to `fill`.
+   */
+  allocateZeros?(dtype: DType, size: number): BackendBuffer;
   /** Copies `data` (the typed array of the buffer's dtype, `buffer.size` elements) into it. */
   write(buffer: BackendBuffer, data: TypedArray): void;
   /** Reads the whole buffer into a new typed array once pending work has finished. */

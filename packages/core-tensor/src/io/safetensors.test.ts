@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -208,12 +208,63 @@ describe('safetensors', () => {
     ],
   ];
   for (const [what, bytes, message] of malformed) {
-    it(`rejects ${what}`, () => {
+    it(`rejects ${what}`, async () => {
       expect(() => t.parseSafetensors(bytes)).toThrow(message);
       expect(() => t.parseSafetensors(bytes)).toThrow(t.TensorError);
       expect(() => t.parseSafetensors(bytes)).toThrow(
         expect.objectContaining({ code: 'corrupt_file' }),
       );
+      // the streaming loader runs the same checks on the header before reading any tensor
+      const path = join(mkdtempSync(join(tmpdir(), 'core-tensor-')), 'bad.safetensors');
+      writeFileSync(path, bytes);
+      await expect(t.loadSafetensors(path)).rejects.toThrow(message);
     });
   }
+});
+
+describe('loadSafetensors (streaming)', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'core-tensor-stream-'));
+  const values = Array.from({ length: 96 }, (_, i) => Math.sin(i) * 3);
+
+  it('reads each tensor into its buffer, converting where asked, and maps tensor by tensor', async () => {
+    const path = join(folder, 'mixed.safetensors');
+    await t.saveSafetensors(path, {
+      w: t.tensor(values, { shape: [8, 12], dtype: 'bfloat16' }),
+      b: t.tensor([1, 2, 3]),
+      ids: t.tensor([5, 6], { dtype: 'int32' }),
+    });
+    const kept = await t.loadSafetensors(path);
+    expect(kept.w.dtype).toBe('bfloat16');
+    const bits = await kept.w.data<Uint16Array>();
+    const expected = await t
+      .tensor(values, { shape: [8, 12], dtype: 'bfloat16' })
+      .data<Uint16Array>();
+    expect(Array.from(bits)).toEqual(Array.from(expected));
+    const seen: string[] = [];
+    const converted = await t.loadSafetensors(path, {
+      dtypeOf: (_name, stored, shape) =>
+        stored === 'bfloat16' && shape.length === 2 ? 'float32' : stored,
+      map: (name, tensor) => {
+        seen.push(`${name}:${tensor.dtype}`);
+        return name === 'b' ? t.mul(tensor, 2) : tensor;
+      },
+    });
+    expect(converted.w.dtype).toBe('float32');
+    expect(Array.from(await converted.w.data())).toEqual(
+      Array.from(await kept.w.to('float32').data()),
+    );
+    expect(await converted.b.array()).toEqual([2, 4, 6]);
+    expect(await converted.ids.array()).toEqual([5, 6]);
+    expect(seen.sort()).toEqual(['b:float32', 'ids:int32', 'w:float32']);
+  });
+
+  it('fails naming the file when it ends before its tensors do, and keeps nothing', async () => {
+    const path = join(folder, 'whole.safetensors');
+    await t.saveSafetensors(path, { a: t.tensor(values), b: t.tensor(values) });
+    const cut = join(folder, 'cut.safetensors');
+    writeFileSync(cut, readFileSync(path).subarray(0, readFileSync(path).length - 10));
+    const before = t.memory().tensors;
+    await expect(t.loadSafetensors(cut)).rejects.toThrow(/past the \d+ data bytes of the file/);
+    expect(t.memory().tensors).toBe(before);
+  });
 });

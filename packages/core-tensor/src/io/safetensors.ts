@@ -65,19 +65,73 @@ function checkLittleEndian(): void {
  * ```
  */
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const { specs, metadata, dataStart } = parseSafetensorsLayout(bytes, bytes.length);
+  const tensors: Record<string, SafetensorsEntry> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    tensors[name] = {
+      dtype: spec.dtype,
+      shape: spec.shape,
+      data: typedView(bytes, dataStart + spec.begin, spec.end - spec.begin, spec.dtype),
+    };
+  }
+  return { tensors, metadata };
+}
+
+/** Where one tensor of a safetensors file lies: bytes `[begin, end)` after the header. */
+export interface SafetensorsSpan {
+  /** Element type. */
+  dtype: DType;
+  /** Shape. */
+  shape: number[];
+  /** First byte, counted from the end of the header. */
+  begin: number;
+  /** One past the last byte, counted from the end of the header. */
+  end: number;
+}
+
+/** A safetensors file's header, checked against the file's length: what a streaming reader needs. */
+export interface SafetensorsLayout {
+  /** Tensors by name, in header order. */
+  specs: Record<string, SafetensorsSpan>;
+  /** The `__metadata__` string map. */
+  metadata: Record<string, string>;
+  /** File offset of the first data byte (8 + the header length). */
+  dataStart: number;
+}
+
+/**
+ * The 8-byte header length N of a safetensors file of `fileLength` bytes, from its first 8 bytes,
+ * checked against the file and {@link MAX_HEADER_BYTES}: the reader then reads 8 + N bytes.
+ */
+export function safetensorsHeaderLength(first: Uint8Array, fileLength: number): number {
   checkLittleEndian();
-  if (bytes.length < 8)
-    fail(`file of ${bytes.length} bytes is too short for the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (fileLength < 8 || first.length < 8)
+    fail(`file of ${fileLength} bytes is too short for the 8-byte header length`);
+  const view = new DataView(first.buffer, first.byteOffset, 8);
   const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(bytes.length - 8)) {
+  if (headerLength > BigInt(fileLength - 8)) {
     fail(
-      `header length ${headerLength} exceeds the ${bytes.length - 8} bytes after the length field`,
+      `header length ${headerLength} exceeds the ${fileLength - 8} bytes after the length field`,
     );
   }
   if (headerLength > BigInt(MAX_HEADER_BYTES))
     fail(`header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
-  const n = Number(headerLength);
+  return Number(headerLength);
+}
+
+/**
+ * Parses and validates the header of a safetensors file of `fileLength` bytes from its first
+ * 8 + N bytes (`bytes` may hold more): every check of {@link parseSafetensors}, without reading
+ * the tensor data, so a loader can stream each tensor to its final buffer.
+ *
+ * @example
+ * ```ts
+ * const { specs, dataStart } = parseSafetensorsLayout(prefix, (await stat(path)).size);
+ * ```
+ */
+export function parseSafetensorsLayout(bytes: Uint8Array, fileLength: number): SafetensorsLayout {
+  const n = safetensorsHeaderLength(bytes, fileLength);
+  if (bytes.length < 8 + n) fail(`header needs ${8 + n} bytes, got ${bytes.length}`);
   const headerText = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
   if (!headerText.startsWith('{')) fail('header does not start with a JSON object');
   let header: unknown;
@@ -90,10 +144,10 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
     fail('header is not a JSON object');
   checkDuplicateNames(headerText, header as Record<string, unknown>);
   const dataStart = 8 + n;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   const metadata: Record<string, string> = {};
   const ranges: { name: string; begin: number; end: number }[] = [];
-  const specs: Record<string, { dtype: DType; shape: number[]; begin: number; end: number }> = {};
+  const specs: Record<string, SafetensorsSpan> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
@@ -125,15 +179,7 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
         : `data has ${dataLength} bytes but tensors cover ${position}`,
     );
   }
-  const tensors: Record<string, SafetensorsEntry> = {};
-  for (const [name, spec] of Object.entries(specs)) {
-    tensors[name] = {
-      dtype: spec.dtype,
-      shape: spec.shape,
-      data: typedView(bytes, dataStart + spec.begin, spec.end - spec.begin, spec.dtype),
-    };
-  }
-  return { tensors, metadata };
+  return { specs, metadata, dataStart };
 }
 
 /**
@@ -151,10 +197,7 @@ function checkDuplicateNames(text: string, header: Record<string, unknown>): voi
   if (occurrences > entries + metadataKey) fail('header names a tensor more than once');
 }
 
-function checkEntry(
-  name: string,
-  raw: unknown,
-): { dtype: DType; shape: number[]; begin: number; end: number } {
+function checkEntry(name: string, raw: unknown): SafetensorsSpan {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     fail(`entry '${name}' is not an object`);
   const { dtype: dtypeName, shape, data_offsets: offsets } = raw as Record<string, unknown>;

@@ -1,4 +1,5 @@
-import type { DType } from '../dtype.js';
+import { type DType, isHalfDType } from '../dtype.js';
+import { toStorage } from './storage.js';
 import { zeros } from '../ops/creation.js';
 import { embedding } from '../ops/indexing.js';
 import type { Generator } from '../random.js';
@@ -8,7 +9,10 @@ import { Module } from './module.js';
 
 /** Options of {@link Embedding}. */
 export interface EmbeddingOptions {
-  /** Parameter dtype (default float32). */
+  /**
+   * Table dtype (default float32). `bfloat16` / `float16` keep the table in 16 bits, frozen;
+   * lookups give float32 rows.
+   */
   dtype?: DType;
   /** Standard deviation of the initial weights (default 1, like PyTorch; GPT-2 uses 0.02). */
   std?: number;
@@ -35,8 +39,12 @@ export class Embedding extends Module {
     options: EmbeddingOptions = {},
   ) {
     super();
-    const weight = zeros([numEmbeddings, embeddingDim], { dtype: options.dtype ?? 'float32' });
-    this.weight = this.addParameter('weight', normal(weight, 0, options.std ?? 1, options));
+    const dtype = options.dtype ?? 'float32';
+    const weight = normal(zeros([numEmbeddings, embeddingDim]), 0, options.std ?? 1, options);
+    this.weight = this.addParameter(
+      'weight',
+      isHalfDType(dtype) ? toStorage(weight, dtype) : weight,
+    );
   }
 
   /** int32 ids of any shape -> `[...ids.shape, embeddingDim]`. */

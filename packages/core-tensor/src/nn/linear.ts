@@ -1,8 +1,7 @@
-import type { DType } from '../dtype.js';
+import { type DType, isHalfDType } from '../dtype.js';
+import { toStorage } from './storage.js';
 import { zeros } from '../ops/creation.js';
-import { add } from '../ops/elementwise.js';
-import { matmul } from '../ops/matmul.js';
-import { transpose } from '../ops/shape.js';
+import { linear } from '../ops/linear.js';
 import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { uniform } from './init.js';
@@ -12,7 +11,10 @@ import { Module } from './module.js';
 export interface LinearOptions {
   /** Add a learned bias (default true). */
   bias?: boolean;
-  /** Parameter dtype (default float32). */
+  /**
+   * Weight dtype (default float32). `bfloat16` / `float16` keep the weight in 16 bits, frozen (no
+   * gradient; the input still gets one, so adapters train over it); the bias stays float32.
+   */
   dtype?: DType;
   /** Generator for the initial weights (default: the global one). */
   generator?: Generator;
@@ -20,7 +22,9 @@ export interface LinearOptions {
 
 /**
  * y = x W^T + b with `weight [outFeatures, inFeatures]` (PyTorch's layout), initialised like
- * PyTorch: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+ * PyTorch: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias. The weight may be float32 (trained)
+ * or bfloat16 / float16 (a model kept in its stored dtype: frozen, multiplied without a float
+ * copy).
  *
  * @example
  * ```ts
@@ -42,27 +46,25 @@ export class Linear extends Module {
     super();
     const bound = 1 / Math.sqrt(Math.max(1, inFeatures));
     const dtype = options.dtype ?? 'float32';
-    this.weight = this.addParameter(
-      'weight',
-      uniform(zeros([outFeatures, inFeatures], { dtype }), -bound, bound, options),
-    );
+    const half = isHalfDType(dtype);
+    const weight = uniform(zeros([outFeatures, inFeatures]), -bound, bound, options);
+    this.weight = this.addParameter('weight', half ? toStorage(weight, dtype) : weight);
     this.bias =
       options.bias === false
         ? null
         : this.addParameter(
             'bias',
-            uniform(zeros([outFeatures], { dtype }), -bound, bound, options),
+            uniform(
+              zeros([outFeatures], { dtype: half ? 'float32' : dtype }),
+              -bound,
+              bound,
+              options,
+            ),
           );
   }
 
   /** `[..., inFeatures] -> [..., outFeatures]`. */
   forward(x: Tensor): Tensor {
-    const weightT = transpose(this.weight);
-    const y = matmul(x, weightT);
-    weightT.dispose();
-    if (!this.bias) return y;
-    const out = add(y, this.bias);
-    y.dispose();
-    return out;
+    return linear(x, this.weight, this.bias);
   }
 }

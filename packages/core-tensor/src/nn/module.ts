@@ -4,6 +4,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { keep } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import { cast } from '../ops/cast.js';
+import { isFloatDType } from '../dtype.js';
 import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 
@@ -37,10 +38,13 @@ export class Module {
   private readonly bufferMap = new Map<string, Tensor>();
   private readonly moduleMap = new Map<string, Module>();
 
-  /** Registers a trainable tensor under `name` (it gets `requiresGrad`) and returns it. */
+  /**
+   * Registers a parameter under `name` and returns it: a float tensor gets `requiresGrad`; a
+   * 16-bit storage tensor (a bfloat16 / float16 weight) is registered frozen.
+   */
   addParameter(name: string, value: Tensor): Tensor {
     this.checkName(name);
-    value.requiresGrad_(true);
+    value.requiresGrad_(isFloatDType(value.dtype));
     this.parameterMap.set(name, keep(value));
     return value;
   }
@@ -151,7 +155,10 @@ export class Module {
   /**
    * Copies tensors from `dict` into this module's parameters and buffers (converting dtype).
    * With `strict` (default) any missing, unexpected or mis-shaped key throws before anything is
-   * copied; otherwise matching keys load and the problems are returned.
+   * copied; otherwise matching keys load and the problems are returned. With `assign` (PyTorch's
+   * `assign=True`) the module takes the dict's tensors themselves, in their own dtype, instead
+   * of copying: no second copy of a large model is made, each replaced tensor is freed, and the
+   * module owns the assigned tensors from then on (a 16-bit weight is registered frozen).
    *
    * @example
    * ```ts
@@ -161,7 +168,7 @@ export class Module {
    */
   loadStateDict(
     dict: Record<string, Tensor>,
-    options: { strict?: boolean } = {},
+    options: { strict?: boolean; assign?: boolean } = {},
   ): LoadStateDictResult {
     const own = this.stateDict();
     const result: LoadStateDictResult = { missing: [], unexpected: [], mismatched: [] };
@@ -183,6 +190,10 @@ export class Module {
       ].filter(Boolean);
       throw new TensorError('state_dict', `loadStateDict: ${parts.join('; ')}`);
     }
+    if (options.assign) {
+      this.assignTensors(dict);
+      return result;
+    }
     noGrad(() => {
       for (const [key, target] of Object.entries(own)) {
         const source = dict[key];
@@ -193,6 +204,25 @@ export class Module {
       }
     });
     return result;
+  }
+
+  // loadStateDict's `assign`: each matching tensor replaces the registered one (and every field
+  // of its module that held it), which is then freed.
+  private assignTensors(dict: Record<string, Tensor>): void {
+    for (const [path, module] of this.namedModules()) {
+      for (const map of [module.parameterMap, module.bufferMap]) {
+        for (const [name, old] of map) {
+          const value = dict[path ? `${path}.${name}` : name];
+          if (!value || value === old || !sameShape(value.shape, old.shape)) continue;
+          if (map === module.parameterMap)
+            value.requiresGrad_(old.requiresGrad && isFloatDType(value.dtype));
+          map.set(name, keep(value));
+          const self = module as unknown as Record<string, unknown>;
+          for (const field of Object.keys(self)) if (self[field] === old) self[field] = value;
+          old.dispose();
+        }
+      }
+    }
   }
 
   /** Sets training mode on this module and every descendant (returns this). */

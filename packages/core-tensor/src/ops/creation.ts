@@ -15,7 +15,7 @@ import { formatShape, TensorError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { checkShape, type Shape, shapeSize } from '../shape.js';
 import type { NestedArray, Tensor } from '../tensor.js';
-import { allocate } from './kernel.js';
+import { allocate, allocateZeros } from './kernel.js';
 
 /** Options shared by the creation functions. */
 export interface CreateOptions {
@@ -185,8 +185,11 @@ export function tensor(data: NestedArray | TypedArray, options: TensorOptions = 
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
   const backend = pickBackend(options);
-  const t = allocate(backend, shape, options.dtype ?? 'float32');
-  backend.run('fill', [], [t.kernelView()], { value });
+  const dtype = options.dtype ?? 'float32';
+  // zeros come from fresh memory where the backend can (untouched pages cost nothing until used)
+  const zeroed = value === 0 ? allocateZeros(backend, shape, dtype) : null;
+  const t = zeroed ?? allocate(backend, shape, dtype);
+  if (!zeroed) backend.run('fill', [], [t.kernelView()], { value });
   if (options.requiresGrad) t.requiresGrad_();
   return t;
 }

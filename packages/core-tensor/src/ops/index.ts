@@ -77,6 +77,7 @@ export {
 } from './elementwise.js';
 export { embedding, gather, indexSelect, oneHot, scatterAdd, tril, triu } from './indexing.js';
 export { crossEntropy, type CrossEntropyOptions, mseLoss } from './loss.js';
+export { linear } from './linear.js';
 export { matmul } from './matmul.js';
 export { layerNorm, type NormOptions, rmsNorm } from './normalization.js';
 export {

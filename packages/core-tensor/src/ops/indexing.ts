@@ -1,8 +1,10 @@
 // Indexing ops: gather / scatterAdd along an axis, indexSelect, embedding, oneHot, tril / triu.
 import { record } from '../autograd/node.js';
+import { isHalfDType } from '../dtype.js';
 import { formatShape, TensorError } from '../errors.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { cast } from './cast.js';
 import { arange, fromValues } from './creation.js';
 import { eq, where } from './elementwise.js';
 import { backendOf, runKernel } from './kernel.js';
@@ -75,8 +77,9 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
 }
 
 /**
- * Looks up rows of `weight [V, C]` for int32 `ids` of any shape: output `[...ids.shape, C]`.
- * Its gradient uses the backend's `embeddingBackward` kernel when present.
+ * Looks up rows of `weight [V, C]` for int32 `ids` of any shape: output `[...ids.shape, C]`
+ * (float32 for a bfloat16 / float16 table, which gets no gradient). Its gradient uses the
+ * backend's `embeddingBackward` kernel when present.
  */
 export function embedding(ids: Tensor, weight: Tensor): Tensor {
   if (typeof (ids as Partial<Tensor> | null)?.dtype !== 'string')
@@ -101,8 +104,10 @@ export function embedding(ids: Tensor, weight: Tensor): Tensor {
     [{ shape: [ids.size, C], dtype: weight.dtype }],
     { axis: 0 },
   );
-  const out = reshape(rows, [...ids.shape, C]);
-  for (const t of [column, index, rows]) t.dispose();
+  // a bfloat16 / float16 table (a model kept in its stored dtype) gives float32 rows
+  const float = isHalfDType(weight.dtype) ? cast(rows, 'float32') : rows;
+  const out = reshape(float, [...ids.shape, C]);
+  for (const t of [column, index, rows, float]) t.dispose();
   record('embedding', [weight], out, [flat], { numEmbeddings: V });
   flat.dispose();
   return out;

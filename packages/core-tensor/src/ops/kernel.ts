@@ -13,6 +13,13 @@ export function allocate(backend: Backend, shape: Shape, dtype: DType): Tensor {
   return new Tensor(new Storage(backend, buffer), shape, dtype);
 }
 
+/** Allocates a contiguous tensor of zeros without writing it, or null when the backend cannot. */
+export function allocateZeros(backend: Backend, shape: Shape, dtype: DType): Tensor | null {
+  if (!backend.allocateZeros) return null;
+  const buffer = backend.allocateZeros(dtype, shapeSize(shape));
+  return new Tensor(new Storage(backend, buffer), shape, dtype);
+}
+
 /** The backend shared by `inputs` (or the active one); throws when they differ. */
 export function backendOf(what: string, inputs: readonly Tensor[]): Backend {
   const backend = inputs.length ? inputs[0].backend : getBackend();

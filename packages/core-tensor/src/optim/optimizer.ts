@@ -1,5 +1,6 @@
 // The optimizer base: parameter groups with their own options, per-parameter state, zeroGrad and
 // state dicts that refer to parameters by position (like PyTorch).
+import { isFloatDType } from '../dtype.js';
 import { keep } from '../engine.js';
 import { formatShape, TensorError } from '../errors.js';
 import { sameShape } from '../shape.js';
@@ -55,6 +56,15 @@ export abstract class Optimizer<O extends object> {
         )
       : [{ params: (list as Tensor[]).slice(), options: { ...defaults } }];
     for (const group of this.paramGroups) this.validate(group.options);
+    for (const [g, group] of this.paramGroups.entries()) {
+      for (const [i, p] of group.params.entries()) {
+        if (isFloatDType(p.dtype)) continue;
+        throw new TensorError(
+          'dtype_mismatch',
+          `optimizer: parameter ${i} of group ${g} ${formatShape(p.shape)} is ${p.dtype}, a frozen storage dtype; optimizers update float32 parameters (load the model with dtype 'float32' to train every weight, or train adapters over it with @llmkit/peft)`,
+        );
+      }
+    }
   }
 
   /** Throws a clear error for invalid options (each optimizer checks its own). */

@@ -2,18 +2,9 @@
 // l [out, 1], or for a feed-forward layer its input, y = base(x * l) with l [1, in] (PEFT's
 // shapes and rule). Vectors start at one, so the adapted model starts equal to its base. Merging
 // scales W's rows (and the bias) or columns; unmerging divides again.
-import {
-  add,
-  div,
-  Linear,
-  matmul,
-  mul,
-  noGrad,
-  ones,
-  type Tensor,
-  transpose,
-} from '@llmkit/core-tensor';
+import { div, Linear, linear, mul, noGrad, ones, type Tensor } from '@llmkit/core-tensor';
 import { type AdapterWeights, adapterWeightsOf } from '../adapter-weights.js';
+import { inStoredDType } from '../stored-dtype.js';
 
 const layers = new WeakMap<Linear, Ia3Layer>();
 
@@ -45,15 +36,8 @@ export function ia3Forward(
 ): Tensor {
   const vector = l.reshape([l.size]);
   const input = feedforward ? mul(x, vector) : x;
-  const WT = transpose(W);
-  let y = matmul(input, WT);
-  WT.dispose();
+  const y = linear(input, W, b); // W may be a frozen bfloat16 / float16 weight
   if (input !== x) input.dispose();
-  if (b) {
-    const biased = add(y, b);
-    y.dispose();
-    y = biased;
-  }
   if (feedforward) return y;
   const out = mul(y, vector);
   y.dispose();
@@ -129,7 +113,7 @@ export class Ia3Layer {
     const vector = this.vectors.get(name) as Tensor;
     const feedforward = this.feedforward.get(name) as boolean;
     noGrad(() => {
-      const weight = op(this.base.weight, vector); // [out, in] by [out, 1] or [1, in]
+      const weight = inStoredDType(this.base.weight, (w) => op(w, vector)); // [out, in] by [out, 1] or [1, in]
       this.base.weight.assign(weight);
       weight.dispose();
       if (this.base.bias && !feedforward) {

@@ -27,6 +27,7 @@ import {
 import { QuantizedLinear } from '@llmkit/quantize';
 import { type AdapterWeights, adapterWeightsOf } from '../adapter-weights.js';
 import { PeftError } from '../errors.js';
+import { inStoredDType } from '../stored-dtype.js';
 
 /** The modules LoRA can adapt. */
 export type LoraBase = Linear | Embedding | QuantizedLinear;
@@ -180,7 +181,7 @@ export class LoraLayer {
     const delta = this.delta(name);
     noGrad(() => {
       const signed = mul(delta, sign);
-      const updated = add(base.weight, signed);
+      const updated = inStoredDType(base.weight, (w) => add(w, signed));
       base.weight.assign(updated);
       updated.dispose();
       signed.dispose();

@@ -14,16 +14,15 @@ import {
   keep,
   LayerNorm,
   Linear,
+  linear,
   Module,
   ModuleList,
-  matmul,
   mul,
   narrow,
   noGrad,
   reshape,
   type Tensor,
   tidy,
-  transpose,
 } from '@llmkit/core-tensor';
 import type { GenerationOutput, TokenEvent } from '@llmkit/sampling';
 import { TransformerError } from '../errors.js';
@@ -288,7 +287,7 @@ export class EncoderDecoder extends Module {
       if (options.lastOnly) x = narrow(x, 1, T - 1, 1);
       const logits = this.lm_head
         ? this.lm_head.forward(x)
-        : matmul(x, transpose(this.tokenEmbedding('decoder').weight));
+        : linear(x, this.tokenEmbedding('decoder').weight);
       return returnAttention ? { logits, selfAttentions, crossAttentions } : { logits };
     });
   }

@@ -8,17 +8,15 @@ import {
   gelu,
   LayerNorm,
   Linear,
+  linear,
   Module,
-  matmul,
   mul,
   reshape,
   sqrt,
   sum,
   type Tensor,
   tidy,
-  transpose,
   zeros,
-  add,
   clamp,
 } from '@llmkit/core-tensor';
 import { TransformerError } from '../errors.js';
@@ -77,7 +75,7 @@ export class EncoderForMaskedLM extends Module {
     return tidy(() => {
       const p = this.cls.predictions;
       const h = p.transform.LayerNorm.forward(gelu(p.transform.dense.forward(lastHiddenState)));
-      const logits = add(matmul(h, transpose(this.bert.embeddings.word_embeddings.weight)), p.bias);
+      const logits = linear(h, this.bert.embeddings.word_embeddings.weight, p.bias);
       const [B, T] = lastHiddenState.shape;
       lastHiddenState.dispose();
       const out: HeadOutput = { logits };

@@ -11,15 +11,14 @@ import {
   init,
   keep,
   Linear,
+  linear,
   Module,
   ModuleList,
-  matmul,
   narrow,
   noGrad,
   reshape,
   type Tensor,
   tidy,
-  transpose,
 } from '@llmkit/core-tensor';
 import type { GenerationOutput, TokenEvent } from '@llmkit/sampling';
 import { TransformerError } from '../errors.js';
@@ -260,12 +259,13 @@ export class GPT extends Module {
 }
 
 /**
- * The output head tied to the token embedding: `x @ wte^T`, or the table's own `attend` when it
+ * The output head tied to the token embedding: `x @ wte^T` (the table may be float32 or a
+ * frozen bfloat16 / float16), or the table's own `attend` when it
  * has one (a packed table of @llmkit/quantize multiplies by its packed rows; Flax's `nn.Embed`
  * names it the same).
  */
 function tiedHead(wte: Embedding & { attend?(x: Tensor): Tensor }, x: Tensor): Tensor {
-  return wte.attend ? wte.attend(x) : matmul(x, transpose(wte.weight));
+  return wte.attend ? wte.attend(x) : linear(x, wte.weight);
 }
 
 /** Checks that a mask is 0/1 of shape [B, T]. */

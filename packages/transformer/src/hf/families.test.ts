@@ -6,8 +6,10 @@ import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DTYPE_BYTES, memory, noGrad } from '@llmkit/core-tensor';
 import { describe, expect, it } from 'vitest';
 import { EncoderForSequenceClassification } from '../encoder/heads.js';
+import type { GPT } from '../gpt/model.js';
 import { maxAbsDiff, numbers } from '../testing/fixtures.js';
 import { loadPretrained, loadPretrainedEncoder } from './load.js';
 import { savePretrained } from './save.js';
@@ -45,6 +47,63 @@ describe('family details', () => {
     expect(qwen2.config.tieWordEmbeddings).toBe(true);
     qwen3.dispose();
     qwen2.dispose();
+  });
+
+  it("keeps a bf16 file's matrices in bf16 by default, with float32 logits equal within 1e-4", async () => {
+    const dir = join(FIXTURES, 'llama-bf16');
+    const kept = await loadPretrained(dir);
+    const state = kept.stateDict();
+    expect(state['h.0.attn.c_attn.weight'].dtype).toBe('bfloat16');
+    expect(state['wte.weight'].dtype).toBe('bfloat16');
+    expect(state['h.0.ln_1.weight'].dtype).toBe('float32');
+    // what the backend holds is the weights in their loaded dtypes plus the RoPE tables: no copy
+    const weightBytes = Object.values(state).reduce((n, t) => n + t.size * DTYPE_BYTES[t.dtype], 0);
+    const float = await loadPretrained(dir, { dtype: 'float32' });
+    expect(float.stateDict()['h.0.attn.c_attn.weight'].dtype).toBe('float32');
+    const ref = await reference('llama-bf16');
+    const logitsOf = async (model: GPT) => {
+      const { logits } = noGrad(() => model.forward(ref.ids));
+      const values = await numbers(logits);
+      logits.dispose();
+      return values;
+    };
+    const a = await logitsOf(kept);
+    const b = await logitsOf(float);
+    const scale = Math.max(...b.map(Math.abs));
+    expect(maxAbsDiff(a, b) / scale).toBeLessThan(1e-4);
+    float.dispose();
+    const before = memory().bytes;
+    kept.dispose();
+    expect(before - memory().bytes).toBeGreaterThanOrEqual(weightBytes);
+    expect(before - memory().bytes).toBeLessThan(weightBytes * 1.3);
+  });
+
+  it("stores a float32 file's matrices in bfloat16 when asked; rejects a dtype it cannot take", async () => {
+    const model = await loadPretrained(join(FIXTURES, 'llama'), { dtype: 'bfloat16' });
+    expect(model.stateDict()['h.0.mlp.c_fc.weight'].dtype).toBe('bfloat16');
+    const ref = await reference('llama');
+    const logits = await numbers(model.forward(ref.ids).logits);
+    expect(maxAbsDiff(logits, ref.logits.flat(2))).toBeLessThan(0.05); // bf16 rounding of each weight
+    model.dispose();
+    const before = memory().tensors;
+    await expect(
+      loadPretrained(join(FIXTURES, 'llama'), { dtype: 'int8' as never }),
+    ).rejects.toThrow(/dtype "int8" is not one of auto, float32, bfloat16, float16/);
+    expect(memory().tensors).toBe(before);
+  });
+
+  it('a shard that ends early fails naming it, with nothing left in memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'llmkit-cut-'));
+    await cp(join(FIXTURES, 'llama-sharded'), dir, { recursive: true });
+    const shard = join(dir, 'model-00002-of-00002.safetensors');
+    const bytes = await readFile(shard);
+    await writeFile(shard, bytes.subarray(0, bytes.length - 100));
+    const before = memory().tensors;
+    await expect(loadPretrained(dir)).rejects.toThrow(
+      /model-00002-of-00002\.safetensors.*past the \d+ data bytes of the file/,
+    );
+    expect(memory().tensors).toBe(before);
+    await rm(dir, { recursive: true });
   });
 
   it('reports progress per shard', async () => {

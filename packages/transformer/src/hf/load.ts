@@ -14,9 +14,14 @@ import {
   LLAMA_FAMILY,
   llamaKeyPlan,
 } from './families.js';
-import { type LoadProgress, readHuggingFaceWeights } from './weights.js';
+import {
+  LOAD_DTYPES,
+  type LoadDType,
+  type LoadProgress,
+  readHuggingFaceWeights,
+} from './weights.js';
 
-export type { LoadProgress } from './weights.js';
+export type { LoadDType, LoadProgress } from './weights.js';
 
 /** Options of {@link loadPretrained} and {@link loadPretrainedEncoder}. */
 export interface LoadPretrainedOptions {
@@ -27,6 +32,14 @@ export interface LoadPretrainedOptions {
    * `positions x headSize`, so a 128k-token model loaded for short prompts saves memory with this.
    */
   maxPositions?: number;
+  /**
+   * The dtype weights are kept in (default `'auto'`: each weight matrix in the file's dtype, so a
+   * bf16 checkpoint stays bf16 and takes about the file's size in memory, as `torch_dtype="auto"`).
+   * `'float32'` for full fine-tuning (16-bit weights are frozen: they take adapters, not
+   * optimizer steps), `'bfloat16'` / `'float16'` to store a float32 file's matrices in 16 bits.
+   * Norms and biases are float32 in every case.
+   */
+  dtype?: LoadDType;
   /** Called after each weight file is read (large folders come in several shards). */
   onProgress?: (progress: LoadProgress) => void;
 }
@@ -59,26 +72,35 @@ async function fill<
 ): Promise<M> {
   let tensors: Record<string, Tensor>;
   try {
+    if (options.dtype !== undefined && !LOAD_DTYPES.includes(options.dtype))
+      throw new TransformerError(
+        'invalid_argument',
+        `loadPretrained: dtype ${JSON.stringify(options.dtype)} is not one of ${LOAD_DTYPES.join(', ')}`,
+      );
     tensors = await readHuggingFaceWeights(dir, options);
   } catch (error) {
     model.dispose();
     throw error;
   }
+  // The model was built without initialising (its zeros were never written, so they take no
+  // memory); it now takes the loaded tensors themselves (assign), in their dtype: no second copy.
+  let converted: Record<string, Tensor> = {};
   try {
     noGrad(() => {
       const expected = Object.fromEntries(
         Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]),
       );
-      const converted = convert(tensors, expected);
-      model.loadStateDict(converted);
-      const inputs = new Set(Object.values(tensors));
-      dispose(Object.values(converted).filter((t) => !inputs.has(t)));
+      converted = convert(tensors, expected);
+      model.loadStateDict(converted, { assign: true });
     });
   } catch (error) {
+    dispose(Object.values(converted));
     model.dispose();
     throw error;
   } finally {
-    dispose(Object.values(tensors));
+    // what the model did not take: parts joined into one tensor, ignored copies
+    const kept = new Set(Object.values(model.stateDict()));
+    dispose(Object.values(tensors).filter((t) => !kept.has(t)));
   }
   model.eval();
   return model;

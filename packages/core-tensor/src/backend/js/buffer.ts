@@ -57,12 +57,14 @@ export class BufferPool {
 
   constructor(private readonly maxPooledBytes: number) {}
 
-  allocate(dtype: DType, size: number): JsBuffer {
+  /** A buffer of `size` elements: a freed one of the same kind, or new (zeros) memory. */
+  allocate(dtype: DType, size: number, zeroed = false): JsBuffer {
     const key = `${dtype}:${size}`;
     const list = this.free.get(key);
     let buffer = list?.pop();
     const bytes = size * DTYPE_BYTES[dtype];
     if (buffer) {
+      if (zeroed) buffer.data.fill((dtype === 'int64' ? 0n : 0) as never);
       buffer.freed = false;
       this.pooled--;
       this.pooledBytes -= bytes;

@@ -69,6 +69,7 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     name: options.name ?? 'js',
     computeDTypes: ['float32', 'float64', 'int32', 'bool'],
     allocate: (dtype: DType, size: number) => pool.allocate(dtype, size),
+    allocateZeros: (dtype: DType, size: number) => pool.allocate(dtype, size, true),
     write(buffer: BackendBuffer, data: TypedArray) {
       const target = dataOf(buffer);
       if (!typedArrayMatches(buffer.dtype, data) || data.length !== buffer.size) {
