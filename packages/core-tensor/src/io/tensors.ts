@@ -90,10 +90,11 @@ export interface LoadSafetensorsOptions extends ReadSafetensorsOptions {
   dtypeOf?: (name: string, stored: DType, shape: readonly number[]) => DType;
   /**
    * Called with each tensor as soon as it is read; returns what to keep under its name (the same
-   * tensor, or another one made from it, freeing the first: a quantized copy, say), so a model
-   * can be transformed tensor by tensor without ever holding all of it in float.
+   * tensor, or another one made from it, freeing the first: a quantized copy, say), or null when
+   * the hook took the tensor itself (it then owns it, and the result has no entry for the name),
+   * so a model can be transformed tensor by tensor without ever holding all of it in float.
    */
-  map?: (name: string, tensor: Tensor) => Tensor;
+  map?: (name: string, tensor: Tensor) => Tensor | null;
 }
 
 /**
@@ -160,8 +161,11 @@ export async function loadSafetensors(
       }
       if (options.map) {
         const mapped = options.map(name, tensor);
-        if (mapped !== tensor) tensor.dispose();
-        out[name] = mapped;
+        if (mapped === null) delete out[name];
+        else {
+          if (mapped !== tensor) tensor.dispose();
+          out[name] = mapped;
+        }
       }
     }
     return out;

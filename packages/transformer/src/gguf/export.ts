@@ -70,14 +70,12 @@ export function ggufTensorName(name: string): string {
   return `blk.${match[1]}.${part}.${match[3]}`;
 }
 
+/** The tensor's values as f16 or f32 bytes, whatever dtype it is kept in (a model may be bf16). */
 async function tensorBytes(t: Tensor, half: boolean): Promise<Uint8Array> {
-  if (half) {
-    const converted = noGrad(() => t.to('float16'));
-    const bits = await converted.data<Uint16Array>();
-    converted.dispose();
-    return new Uint8Array(bits.buffer.slice(bits.byteOffset, bits.byteOffset + bits.byteLength));
-  }
-  const data = await t.data<Float32Array>();
+  const dtype = half ? 'float16' : 'float32';
+  const converted = t.dtype === dtype ? t : noGrad(() => t.to(dtype));
+  const data = await converted.data<Uint16Array | Float32Array>();
+  if (converted !== t) converted.dispose();
   return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
 }
 

@@ -179,7 +179,8 @@ const IGNORED = /(rotary_emb\.inv_freq|embeddings\.position_ids|\.attn\.masked_b
  * Builds llmkit's state dict from Hugging Face tensors by a key plan, checking every shape
  * against `expected`. All missing keys, unexpected keys and shape mismatches are collected into
  * one `corrupt_file` error. `ignore` lists Hugging Face keys that may be present and unused
- * (a tied head's copy). Tensors joined into one (q, k, v) are freed once copied.
+ * (a tied head's copy). Tensors joined into one (q, k, v) are freed once copied; `joined` holds
+ * entries a {@link PlanJoiner} already joined while the files were read.
  */
 export function applyKeyPlan(
   tensors: Record<string, Tensor>,
@@ -187,42 +188,101 @@ export function applyKeyPlan(
   expected: Record<string, readonly number[]>,
   what: string,
   ignore: (key: string) => boolean = () => false,
+  joined: Record<string, Tensor> = {},
 ): Record<string, Tensor> {
   const used = new Set<string>();
   const missing: string[] = [];
   const mismatched: string[] = [];
   const out: Record<string, Tensor> = {};
   for (const [own, sources] of Object.entries(plan)) {
-    const parts = sources.map((key) => tensors[key]);
-    const absent = sources.filter((_, i) => !parts[i]);
+    const parts = own in joined ? [joined[own]] : sources.map((key) => tensors[key]);
+    const absent = own in joined ? [] : sources.filter((_, i) => !parts[i]);
     if (absent.length > 0) {
       missing.push(...absent);
       continue;
     }
     for (const key of sources) used.add(key);
     const want = expected[own];
-    const joined = parts.length === 1 ? parts[0] : cat(parts, 0);
-    if (
-      !want ||
-      joined.shape.length !== want.length ||
-      joined.shape.some((d, i) => d !== want[i])
-    ) {
+    const whole = parts.length === 1 ? parts[0] : cat(parts, 0);
+    if (!want || whole.shape.length !== want.length || whole.shape.some((d, i) => d !== want[i])) {
       mismatched.push(
-        `${sources.join(' + ')}: ${formatShape(joined.shape)} in the file, expected ${want ? formatShape(want) : 'no such tensor'}`,
+        `${sources.join(' + ')}: ${formatShape(whole.shape)} in the file, expected ${want ? formatShape(want) : 'no such tensor'}`,
       );
-      if (joined !== parts[0]) joined.dispose();
+      if (whole !== parts[0]) whole.dispose();
       continue;
     }
-    out[own] = joined;
-    // the parts of a joined tensor are copied: free them now, so a large model never holds
+    out[own] = whole;
+    // the parts of a whole tensor are copied: free them now, so a large model never holds
     // both (the caller's later dispose of its inputs is then a no-op for them)
-    if (joined !== parts[0]) for (const part of parts) part.dispose();
+    if (whole !== parts[0]) for (const part of parts) part.dispose();
   }
   const unexpected = Object.keys(tensors).filter(
     (key) => !used.has(key) && !IGNORED.test(key) && !ignore(key),
   );
   throwIfMismatched(what, missing, unexpected, mismatched);
   return out;
+}
+
+/**
+ * Joins the parts of each multi-source plan entry (q, k, v -> c_attn) while a folder is read:
+ * its {@link PlanJoiner.take} is the loader's `map` hook. As soon as an entry's last part is read
+ * the parts are concatenated and freed, so their memory (back in the backend's pool) holds the
+ * next layer's parts, and a model never has every part and every joined tensor at once. Parts
+ * that cannot be joined (a missing or mis-shaped one) are handed to applyKeyPlan as read, which
+ * reports them.
+ */
+export class PlanJoiner {
+  /** Joined tensors by llmkit key, for applyKeyPlan's `joined`. */
+  readonly joined: Record<string, Tensor> = {};
+  private readonly owner = new Map<string, string>();
+  private readonly waiting = new Map<string, Map<string, Tensor>>();
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly plan: KeyPlan) {
+    for (const [own, sources] of Object.entries(plan))
+      if (sources.length > 1) for (const source of sources) this.owner.set(source, own);
+  }
+
+  /** The loader hook: keeps `tensor` (returned) or takes it into a joined entry (null). */
+  readonly take = (name: string, tensor: Tensor): Tensor | null => {
+    const own = this.owner.get(name);
+    if (own === undefined) return tensor;
+    if (this.seen.has(name))
+      throw new TransformerError('corrupt_file', `tensor ${name} appears in two shards`);
+    this.seen.add(name);
+    const parts = this.waiting.get(own) ?? new Map<string, Tensor>();
+    parts.set(name, tensor);
+    this.waiting.set(own, parts);
+    const sources = this.plan[own];
+    if (parts.size < sources.length) return null;
+    const list = sources.map((source) => parts.get(source) as Tensor);
+    const [first] = list;
+    const joinable = list.every(
+      (t) =>
+        t.rank === 2 &&
+        first.rank === 2 &&
+        t.shape[1] === first.shape[1] &&
+        t.dtype === first.dtype,
+    );
+    if (!joinable) return null; // left waiting: handed back by rest()
+    this.waiting.delete(own);
+    this.joined[own] = cat(list, 0);
+    for (const part of list) part.dispose();
+    return null;
+  };
+
+  /** Parts taken and never joined, by their Hugging Face names (for applyKeyPlan to report). */
+  rest(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const parts of this.waiting.values()) for (const [name, t] of parts) out[name] = t;
+    return out;
+  }
+
+  /** Frees everything taken (on a failed load). */
+  dispose(): void {
+    for (const t of Object.values(this.joined)) t.dispose();
+    for (const t of Object.values(this.rest())) t.dispose();
+  }
 }
 
 /**

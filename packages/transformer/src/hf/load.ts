@@ -9,6 +9,8 @@ import { fromHuggingFaceStateDict, gptConfigFromHuggingFace } from './convert.js
 import {
   applyKeyPlan,
   bertKeyPlan,
+  type KeyPlan,
+  PlanJoiner,
   decoderConfigFromHuggingFace,
   encoderConfigFromHuggingFace,
   LLAMA_FAMILY,
@@ -68,17 +70,22 @@ async function fill<
   convert: (
     tensors: Record<string, Tensor>,
     expected: Record<string, readonly number[]>,
+    joined: Record<string, Tensor>,
   ) => Record<string, Tensor>,
+  plan?: KeyPlan,
 ): Promise<M> {
   let tensors: Record<string, Tensor>;
+  const joiner = plan ? new PlanJoiner(plan) : null;
   try {
     if (options.dtype !== undefined && !LOAD_DTYPES.includes(options.dtype))
       throw new TransformerError(
         'invalid_argument',
         `loadPretrained: dtype ${JSON.stringify(options.dtype)} is not one of ${LOAD_DTYPES.join(', ')}`,
       );
-    tensors = await readHuggingFaceWeights(dir, options);
+    tensors = await readHuggingFaceWeights(dir, { ...options, map: joiner?.take });
+    if (joiner) Object.assign(tensors, joiner.rest());
   } catch (error) {
+    joiner?.dispose();
     model.dispose();
     throw error;
   }
@@ -90,17 +97,22 @@ async function fill<
       const expected = Object.fromEntries(
         Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]),
       );
-      converted = convert(tensors, expected);
+      converted = convert(tensors, expected, joiner?.joined ?? {});
       model.loadStateDict(converted, { assign: true });
     });
   } catch (error) {
     dispose(Object.values(converted));
+    joiner?.dispose();
     model.dispose();
     throw error;
   } finally {
     // what the model did not take: parts joined into one tensor, ignored copies
     const kept = new Set(Object.values(model.stateDict()));
+    const backend = Object.values(tensors).find((t) => !t.disposed)?.backend;
     dispose(Object.values(tensors).filter((t) => !kept.has(t)));
+    // the parts joined into one tensor were freed into the backend's pool: give them back, so
+    // memory after loading is the model
+    backend?.releasePool?.();
   }
   model.eval();
   return model;
@@ -148,14 +160,21 @@ export async function loadPretrained(
       () => new GPT(decoderConfigFromHuggingFace(json, options.maxPositions)),
     );
     const tied = model.config.tieWordEmbeddings;
-    return fill(model, dir, options, (tensors, expected) =>
-      applyKeyPlan(
-        tensors,
-        llamaKeyPlan(model.config),
-        expected,
-        type,
-        (key) => tied && key === 'lm_head.weight',
-      ),
+    const plan = llamaKeyPlan(model.config);
+    return fill(
+      model,
+      dir,
+      options,
+      (tensors, expected, joined) =>
+        applyKeyPlan(
+          tensors,
+          plan,
+          expected,
+          type,
+          (key) => tied && key === 'lm_head.weight',
+          joined,
+        ),
+      plan,
     );
   }
   if (type === 'bert')

@@ -54,7 +54,7 @@ export interface ReadWeightsOptions {
   /** Called after each weight file is read. */
   onProgress?: (progress: LoadProgress) => void;
   /** Called with each tensor as it is read; returns what to keep (see loadSafetensors' `map`). */
-  map?: (name: string, tensor: Tensor) => Tensor;
+  map?: (name: string, tensor: Tensor) => Tensor | null;
 }
 
 /** Reads every tensor of a model folder, each in the dtype `options.dtype` gives it. */

@@ -27,6 +27,15 @@ export function fill(
 export function copy([x]: readonly KernelTensor[], [out]: readonly KernelTensor[]): void {
   const src = dataOf(x) as Numbers;
   const dst = dataOf(out) as Numbers;
+  if (isContiguous(x) && isContiguous(out)) {
+    // one block (a part of cat, a loaded tensor): a memcpy
+    const size = sizeOf(out);
+    (dst as Float32Array).set(
+      (src as Float32Array).subarray(x.offset, x.offset + size),
+      out.offset,
+    );
+    return;
+  }
   const from = elementOffsets(x, 0);
   const to = elementOffsets(out, 1);
   for (let i = 0; i < from.length; i++) dst[to[i]] = src[from[i]];
