@@ -6,7 +6,7 @@
 # Adding a kernel file: write it against simd.h (Vec, kLanes; `#if defined(LLMKIT_ISA_AVX512)` for
 # an ISA-specific section), add it to kernel_sources below, and add its entry points to the
 # KernelTable (common.h) and table.cc, or to a table of its own looked up like dispatch.cc does.
-# Paths: portable (baseline flags), avx2 (+AVX2/FMA), avx512 (+AVX-512 F/BW/DQ/VL) on x64; neon on
+# Paths: portable (baseline flags), avx2 (+AVX2/FMA/F16C), avx512 (+AVX-512 F/BW/DQ/VL) on x64; neon on
 # arm64. Code that needs a feature beyond its path's flags (VNNI, BF16) uses
 # __attribute__((target(...))) and a cpu_has() check at run time (see int8.cc).
 {
@@ -19,6 +19,7 @@
       "src/kernels/embedding.cc",
       "src/kernels/gelu.cc",
       "src/kernels/gemm.cc",
+      "src/kernels/half.cc",
       "src/kernels/int8.cc",
       "src/kernels/layer-norm.cc",
       "src/kernels/softmax.cc",
@@ -43,7 +44,9 @@
         ["target_arch=='x64'", {
           "sources": ["<@(kernel_sources)"],
           "defines": ["LLMKIT_ISA_AVX2"],
-          "cflags_cc": ["<@(kernel_flags)", "-mavx2", "-mfma"],
+          # F16C (half.cc's fp16 weights): part of x86-64-v3 with AVX2 and FMA, on every AVX2
+          # CPU; dispatch.cc still requires it before it runs this path.
+          "cflags_cc": ["<@(kernel_flags)", "-mavx2", "-mfma", "-mf16c"],
           "cflags": ["-fPIC"],
         }],
       ],

@@ -97,6 +97,7 @@ describe('NEON kernels under qemu-aarch64', () => {
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/ok {3}neon +gemm 200x97x600 x1 TT/);
       expect(run.stdout).toMatch(/ok {3}neon +attention causal/);
+      expect(run.stdout).toMatch(/ok {3}neon +half bf16 37x67x300 T/);
       expect(run.stdout.trim().split('\n').pop()).toBe('kernel-check: 2 tables, 0 failures');
     },
     900_000,

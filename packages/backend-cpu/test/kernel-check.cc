@@ -5,8 +5,9 @@
 // command lines. Each table in `tables` (portable, then neon when built) runs every check:
 //   gemm (4 transposes, ragged tiles, K past one slice, alpha/beta, batches, the m = 1 path),
 //   softmax / log-softmax, layerNorm, GELU (erf and tanh), cross-entropy, AdamW, attention (causal),
-//   int8 GEMV against float64 or exact references; the backward kernels and embedding against the
-//   portable table (itself checked against PyTorch by the Node tests).
+//   int8 GEMV, quantizedMatmul with fp16 / bf16 weights (half.cc) against float64 or exact
+//   references; the backward kernels and embedding against the portable table (itself checked
+//   against PyTorch by the Node tests).
 // Prints one line per check and "kernel-check: N failures" last; exits 1 on any failure.
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "../src/kernels/common.h"
+#include "../src/kernels/quantized.h"
 
 using llmkit::GemmArgs;
 using llmkit::KernelTable;
@@ -251,6 +253,73 @@ void check_int8(const KernelTable& t) {
   expect_close(t.isa, "int8_gemv 13x301 (exact)", y.data(), expected.data(), n, 0, 0);
 }
 
+// A 16-bit weight's value, decoded independently of the kernels' helpers.
+double half_value(int format, uint16_t bits) {
+  if (format == llmkit::kBf16) {
+    const uint32_t word = static_cast<uint32_t>(bits) << 16;
+    float value;
+    std::memcpy(&value, &word, 4);
+    return value;
+  }
+  const int exponent = (bits >> 10) & 31, mantissa = bits & 1023;
+  const double magnitude = exponent == 0 ? std::ldexp(mantissa, -24)
+                                         : std::ldexp(1024 + mantissa, exponent - 25);
+  return bits & 0x8000 ? -magnitude : magnitude;
+}
+
+// quantizedMatmul with fp16 / bf16 weights (half.cc): the matrix-vector path (M <= 4), the GEMM
+// with a 16-bit B (M > 4: forward, and the input gradient when transposed) and K off every vector
+// width, against float64 sums. The words are random finite halves (subnormal fp16 included) and
+// bf16 of magnitude 2^-17 .. 2.
+void check_half(const char* isa, const llmkit::QuantizedTable& q) {
+  struct Shape {
+    int64_t m, n, k;
+  };
+  std::uniform_int_distribution<int> word(0, 65535);
+  for (int format : {llmkit::kFp16, llmkit::kBf16}) {
+    for (Shape s : {Shape{1, 13, 40}, Shape{4, 67, 100}, Shape{37, 67, 300}}) {
+      std::vector<uint16_t> w(s.n * s.k);
+      for (auto& bits : w) {
+        const int r = word(rng);
+        bits = format == llmkit::kFp16 ? static_cast<uint16_t>(r & 0xbfff)  // exponent <= 15
+                                       : static_cast<uint16_t>((r & 0x807f) | ((110 + r % 18) << 7));
+      }
+      for (bool transposed : {false, true}) {
+        const int64_t inner = transposed ? s.n : s.k, outer = transposed ? s.k : s.n;
+        auto x = random_floats(s.m * inner);
+        std::vector<float> out(s.m * outer, 7.0f);
+        llmkit::QuantizedArgs a;
+        a.format = format;
+        a.m = s.m;
+        a.n = s.n;
+        a.k = s.k;
+        a.transposed = transposed;
+        a.x = x.data();
+        a.out = out.data();
+        a.weight = w.data();
+        q.matmul(a);
+        std::vector<double> expected(out.size());
+        for (int64_t i = 0; i < s.m; i++) {
+          for (int64_t j = 0; j < outer; j++) {
+            double sum = 0;
+            for (int64_t p = 0; p < inner; p++) {
+              const uint16_t bits = transposed ? w[p * s.k + j] : w[j * s.k + p];
+              sum += static_cast<double>(x[i * inner + p]) * half_value(format, bits);
+            }
+            expected[i * outer + j] = sum;
+          }
+        }
+        char what[64];
+        std::snprintf(what, sizeof what, "half %s %lldx%lldx%lld%s",
+                      format == llmkit::kFp16 ? "fp16" : "bf16", static_cast<long long>(s.m),
+                      static_cast<long long>(s.n), static_cast<long long>(s.k),
+                      transposed ? " T" : "");
+        expect_close(isa, what, out.data(), expected.data(), out.size(), 1e-4, 1e-4);
+      }
+    }
+  }
+}
+
 // Kernels without a short scalar formula: same inputs through `t` and the portable table.
 void check_against_portable(const KernelTable& t) {
   const KernelTable& p = llmkit::portable::kernel_table();
@@ -328,12 +397,16 @@ void check_against_portable(const KernelTable& t) {
 
 int main() {
   std::vector<const KernelTable*> tables = {&llmkit::portable::kernel_table()};
+  std::vector<const llmkit::QuantizedTable*> quantized = {&llmkit::portable::quantized_table()};
 #if defined(LLMKIT_HAVE_NEON_BUILD)
   tables.push_back(&llmkit::neon::kernel_table());
+  quantized.push_back(&llmkit::neon::quantized_table());
 #endif
   for (int threads : {1, 2}) {
     llmkit::set_thread_count(threads);
-    for (const KernelTable* t : tables) {
+    for (size_t i = 0; i < tables.size(); i++) {
+      const KernelTable* t = tables[i];
+      check_half(t->isa, *quantized[i]);
       check_gemm(*t);
       check_softmax(*t);
       check_layer_norm(*t);

@@ -48,7 +48,7 @@ enum class Isa { kPortable, kAvx2, kAvx512, kNeon };
 // "portable", "avx2", "avx512" or "neon" (the names LLMKIT_CPU_ISA takes).
 const char* isa_name(Isa isa);
 // True when this build has the path and this CPU can run it. portable is always supported;
-// avx2 needs AVX2 + FMA; avx512 needs AVX-512 F/BW/DQ/VL (Skylake-X, Zen 4 and later).
+// avx2 needs AVX2 + FMA + F16C; avx512 needs AVX-512 F/BW/DQ/VL (Skylake-X, Zen 4 and later).
 bool isa_supported(Isa isa);
 // The best supported path (chosen when nothing is forced).
 Isa best_isa();
@@ -79,6 +79,12 @@ namespace llmkit {
 // op(B) is K x N: B(k, j) = B[k * ldb + j], or B[j * ldb + k] when transpose_b.
 // Batch b starts at A + b * stride_a (likewise B, C); a stride of 0 broadcasts that operand.
 // beta == 0 never reads C (it may hold garbage).
+// op(B) may also be 16-bit floats (b_type kFloat16 / kBfloat16, read from b16 with the same
+// ldb and strides in elements): each KC x NC slice is converted to float as it is packed, so a
+// weight kept in its stored dtype (quantizedMatmul's fp16 / bf16 formats) costs one conversion
+// per slice and runs the float micro-kernel (half.cc).
+enum class BType { kFloat32, kFloat16, kBfloat16 };
+
 struct GemmArgs {
   bool transpose_a = false;
   bool transpose_b = false;
@@ -88,6 +94,8 @@ struct GemmArgs {
   int64_t lda = 0, stride_a = 0;
   const float* b = nullptr;
   int64_t ldb = 0, stride_b = 0;
+  BType b_type = BType::kFloat32;
+  const uint16_t* b16 = nullptr;  // op(B)'s bits when b_type is not kFloat32 (b is then unused)
   float* c = nullptr;
   int64_t ldc = 0, stride_c = 0;
   int64_t batch = 1;

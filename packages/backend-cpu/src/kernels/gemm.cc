@@ -9,7 +9,7 @@
 //   AVX-512 (32 zmm registers, 16 lanes): 14 x 32, 28 accumulators + 2 of B, each A value
 //     broadcast from memory into its FMA ({1to16}), so each k costs 28 FMAs for 16 loads.
 // Packing absorbs the transposes and pads edges with zeros, so the micro-kernel always sees the
-// same dense layout.
+// same dense layout; for a 16-bit op(B) (GemmArgs::b_type) it also converts to float (half.cc).
 //
 // Threads: the work is cut into independent (batch, row range, column range) tasks with their
 // own packing buffers; with fewer batches than threads the larger of M and N is split. Problems
@@ -24,7 +24,7 @@ namespace llmkit {
 namespace LLMKIT_NS {
 namespace {
 
-constexpr int64_t NR = 2 * kLanes;
+constexpr int64_t NR = kGemmPanelWidth;  // two vectors (kernels.h)
 #if defined(LLMKIT_ISA_AVX512)
 constexpr int64_t MR = 14;
 constexpr int64_t KC = 256;   // B micro-panel 256 x 32 floats = 32 KB stays in L1 (48 KB on Zen 5)
@@ -66,8 +66,8 @@ void pack_a(const GemmArgs& g, const float* a, int64_t i0, int64_t mc, int64_t p
 
 // Packs depth [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) into NR-column panels:
 // panel q, depth k, column c lives at out[q * NR * kc + k * NR + c]; columns past nc are zero.
-void pack_b(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
-            float* out) {
+void pack_b_float(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, int64_t j0,
+                  int64_t nc, float* out) {
   for (int64_t jr = 0; jr < nc; jr += NR) {
     int64_t cols = std::min(NR, nc - jr);
     float* panel = out + jr * kc;
@@ -94,6 +94,22 @@ void pack_b(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, int64_t j
       }
     }
   }
+}
+
+// pack_b_float, or for a 16-bit op(B) pack_b_half (half.cc), which converts as it packs.
+void pack_b(const GemmArgs& g, const void* b, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
+            float* out) {
+  if (g.b_type == BType::kFloat32) {
+    pack_b_float(g, static_cast<const float*>(b), p0, kc, j0, nc, out);
+  } else {
+    pack_b_half(g, static_cast<const uint16_t*>(b), p0, kc, j0, nc, out);
+  }
+}
+
+// Batch entry bi of B (float or 16-bit elements).
+const void* b_entry(const GemmArgs& g, int64_t bi) {
+  if (g.b_type == BType::kFloat32) return g.b + bi * g.stride_b;
+  return g.b16 + bi * g.stride_b;
 }
 
 // Stores alpha * acc (+ beta * C) for one row of the tile: cols <= NR valid columns.
@@ -228,7 +244,7 @@ void gemm_rows_packed_b(const GemmArgs& g, const float* a, const float* packed_b
 }
 
 // C[m0:m1, n0:n1] of one batch entry, on the calling thread.
-void gemm_block(const GemmArgs& g, const float* a, const float* b, float* c, int64_t m0,
+void gemm_block(const GemmArgs& g, const float* a, const void* b, float* c, int64_t m0,
                 int64_t m1, int64_t n0, int64_t n1) {
   int64_t mc_max = std::min(MC, (m1 - m0 + MR - 1) / MR * MR);
   int64_t nc_max = std::min(NC, (n1 - n0 + NR - 1) / NR * NR);
@@ -370,7 +386,7 @@ void gemm(const GemmArgs& g) {
     for (int64_t bi = 0; bi < g.batch; bi++) scale_c(g, g.c + bi * g.stride_c);
     return;
   }
-  if (g.m == 1) {
+  if (g.m == 1 && g.b_type == BType::kFloat32) {
     gemv(g);
     return;
   }
@@ -397,7 +413,7 @@ void gemm(const GemmArgs& g) {
     const int64_t n_padded = (g.n + NR - 1) / NR * NR;
     float* packed_b = thread_scratch(4, static_cast<size_t>(g.k * n_padded));
     for (int64_t pc = 0; pc < g.k; pc += KC)
-      pack_b(g, g.b, pc, std::min(KC, g.k - pc), 0, g.n, packed_b + pc * n_padded);
+      pack_b(g, b_entry(g, 0), pc, std::min(KC, g.k - pc), 0, g.n, packed_b + pc * n_padded);
     parallel_for(parts, [&](int64_t part) {
       int64_t begin = part * per_part;
       int64_t end = std::min(g.m, begin + per_part);
@@ -412,7 +428,7 @@ void gemm(const GemmArgs& g) {
     int64_t end = std::min(extent, begin + per_part);
     if (begin >= end) return;
     const float* a = g.a + bi * g.stride_a;
-    const float* b = g.b + bi * g.stride_b;
+    const void* b = b_entry(g, bi);
     float* c = g.c + bi * g.stride_c;
     if (split_rows) {
       gemm_block(g, a, b, c, begin, end, 0, g.n);

@@ -10,6 +10,15 @@ namespace LLMKIT_NS {
 
 // gemm.cc: see GemmArgs.
 void gemm(const GemmArgs& args);
+// The width of GEMM's packed B panels (gemm.cc's NR): two vectors.
+constexpr int64_t kGemmPanelWidth = 2 * kLanes;
+
+// half.cc: depth [p0, p0 + kc) and columns [j0, j0 + nc) of a 16-bit op(B) (args.b_type,
+// transpose_b, ldb; b is the batch entry's first element) converted to float into gemm.cc's
+// panels: panel q, depth k, column c at out[q * kGemmPanelWidth * kc + k * kGemmPanelWidth + c],
+// columns past nc zero.
+void pack_b_half(const GemmArgs& args, const uint16_t* b, int64_t p0, int64_t kc, int64_t j0,
+                 int64_t nc, float* out);
 
 // softmax.cc: y = softmax(x) (or log_softmax when log) over each row; y may alias x.
 void softmax(const float* x, float* y, int64_t rows, int64_t cols, bool log);

@@ -123,6 +123,7 @@ bool cpu_has(const char* feature) {
   if (std::strcmp(feature, name) == 0) return __builtin_cpu_supports(name);
   LLMKIT_FEATURE("avx2")
   LLMKIT_FEATURE("fma")
+  LLMKIT_FEATURE("f16c")
   LLMKIT_FEATURE("avx512f")
   LLMKIT_FEATURE("avx512bw")
   LLMKIT_FEATURE("avx512dq")
@@ -162,7 +163,7 @@ bool isa_supported(Isa isa) {
     case Isa::kPortable:
       return true;
     case Isa::kAvx2:
-      return cpu_has("avx2") && cpu_has("fma");
+      return cpu_has("avx2") && cpu_has("fma") && cpu_has("f16c");
     case Isa::kAvx512:
       return cpu_has("avx2") && cpu_has("fma") && cpu_has("avx512f") && cpu_has("avx512bw") &&
              cpu_has("avx512dq") && cpu_has("avx512vl");

@@ -1,0 +1,317 @@
+// Products with 16-bit float weights: quantizedMatmul's fp16 and bf16 formats (quantized.h).
+// Hugging Face models ship bf16 (a few f16) and llmkit keeps that dtype in memory, so W [N, K] is
+// read as 16-bit words and widened to float32 in registers; x, the sums and out stay float32.
+//   M <= 4 (decoding a token): matrix-vector products, bound by memory bandwidth. Each weight row
+//     is dotted with the M rows of x straight from its words (one conversion serves every row of
+//     x), with several accumulators and the words 4 KB ahead prefetched; threads split the
+//     output rows.
+//   M > 4 (prefill, training), forward and input gradient: gemm.cc's GEMM with a 16-bit op(B)
+//     (W^T forward, W for the input gradient). pack_b_half converts each KC x NC slice once into
+//     the float panels the float micro-kernel reads, so the GEMM runs at sgemm's speed.
+//   The input gradient at M <= 4 stays on quantized.cc's decode-a-row path (it returns false).
+// Widening: bf16 is the upper half of a float32 (bits << 16, exact); fp16 is vcvtph2ps (AVX-512,
+// and F16C on the avx2 path: binding.gyp adds -mf16c and dispatch.cc requires the feature;
+// x86-64-v3, the level of AVX2 + FMA, includes it), vcvt_f32_f16 on NEON, half_to_float on the
+// portable path; all exact, subnormal halves included.
+// Not AVX512_BF16's vdpbf16ps: it multiplies pairs of bf16, so x would be rounded to bf16 (8
+// mantissa bits) before the product, and the activations must stay float32, as in the js
+// reference and every other path.
+#include <algorithm>
+#include <cstring>
+
+#include "common.h"
+#include "kernels.h"
+#include "quantized.h"
+#include "simd.h"
+
+namespace llmkit {
+namespace LLMKIT_NS {
+
+bool half_matmul(const QuantizedArgs& a);
+
+namespace {
+
+constexpr int64_t kMatvecRows = 4;     // rows of x up to which the matrix-vector path runs
+constexpr int64_t kPrefetchWords = 2048;  // 4 KB: see dot_half_row
+constexpr int64_t NR = kGemmPanelWidth;
+
+// One 16-bit word's value.
+template <BType type>
+LLMKIT_INLINE float half_value(uint16_t bits) {
+  if (type == BType::kFloat16) return half_to_float(bits);
+  const uint32_t word = static_cast<uint32_t>(bits) << 16;
+  float value;
+  std::memcpy(&value, &word, 4);
+  return value;
+}
+
+// ---- kLanes words -> one Vec of floats ----
+#if defined(LLMKIT_ISA_AVX512)
+template <BType type>
+LLMKIT_INLINE Vec widen(__m256i bits) {
+  if (type == BType::kFloat16) return {_mm512_cvtph_ps(bits)};
+  return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16))};
+}
+template <BType type>
+LLMKIT_INLINE Vec load_half(const uint16_t* p) {
+  return widen<type>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+// The first count (< kLanes) words, zeros after; reads nothing past them.
+template <BType type>
+LLMKIT_INLINE Vec load_half_partial(const uint16_t* p, int64_t count) {
+  return widen<type>(_mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << count) - 1), p));
+}
+#elif defined(LLMKIT_ISA_AVX2)
+template <BType type>
+LLMKIT_INLINE Vec load_half(const uint16_t* p) {
+  const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  if (type == BType::kFloat16) return {_mm256_cvtph_ps(bits)};  // F16C
+  return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16))};
+}
+#elif defined(LLMKIT_ISA_NEON)
+template <BType type>
+LLMKIT_INLINE Vec load_half(const uint16_t* p) {
+  const uint16x8_t bits = vld1q_u16(p);
+  if (type == BType::kFloat16) {
+    const float16x8_t h = vreinterpretq_f16_u16(bits);
+    return {vcvt_f32_f16(vget_low_f16(h)), vcvt_high_f32_f16(h)};
+  }
+  return {vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(bits), 16)),
+          vreinterpretq_f32_u32(vshll_high_n_u16(bits, 16))};
+}
+#else
+template <BType type>
+LLMKIT_INLINE Vec load_half(const uint16_t* p) {
+  Vec v;
+  for (int i = 0; i < kLanes; i++) v.v[i] = half_value<type>(p[i]);
+  return v;
+}
+#endif
+
+// ---- matrix-vector products (M <= 4) ----
+
+// Weight row w [K] dotted with the M rows of x [M, K]: out[m * ldo] = w . x[m]. Each vector of
+// w is widened once for all M rows of x; U vectors a step give M * U independent accumulators
+// (M = 1: four chains), so the FMA latency never stalls the stream of weights.
+// The weights come from DRAM once per token, and their conversion takes several times the
+// instructions per byte of a float dot product, so the out-of-order window alone keeps fewer
+// cache misses in flight than the float path does: the words kPrefetchWords ahead (in the next
+// rows once near the end of this one: a thread's rows are contiguous) are prefetched into L2.
+// Measured on the 1024 x 151936 LM head (Xeon, AVX-512, one thread): 10.7 GB/s without
+// prefetching, 13.5 at 1024 words ahead into L1, 14.9 at 2048 into L2 (float32 gemv: 16).
+// Prefetching past the weight's end is harmless (a prefetch never faults).
+template <BType type, int M>
+void dot_half_row(const uint16_t* w, const float* x, int64_t K, float* out, int64_t ldo) {
+  constexpr int U = M == 1 ? 4 : 2;
+  Vec acc[M][U];
+  for (int m = 0; m < M; m++)
+    for (int u = 0; u < U; u++) acc[m][u] = vset(0.0f);
+  int64_t k = 0;
+  for (; k + U * kLanes <= K; k += U * kLanes) {
+    for (int u = 0; u < U * kLanes; u += 32) __builtin_prefetch(w + k + u + kPrefetchWords, 0, 2);
+    for (int u = 0; u < U; u++) {
+      const Vec wv = load_half<type>(w + k + u * kLanes);
+      for (int m = 0; m < M; m++)
+        acc[m][u] = vfma(wv, vload(x + m * K + k + u * kLanes), acc[m][u]);
+    }
+  }
+  for (; k + kLanes <= K; k += kLanes) {
+    const Vec wv = load_half<type>(w + k);
+    for (int m = 0; m < M; m++) acc[m][0] = vfma(wv, vload(x + m * K + k), acc[m][0]);
+  }
+#if defined(LLMKIT_ISA_AVX512)
+  if (k < K) {  // masked: K need not be a multiple of 16
+    const Vec wv = load_half_partial<type>(w + k, K - k);
+    for (int m = 0; m < M; m++)
+      acc[m][0] = vfma(wv, vload_partial(x + m * K + k, K - k, 0.0f), acc[m][0]);
+    k = K;
+  }
+#endif
+  for (int m = 0; m < M; m++) {
+    Vec total = acc[m][0];
+    for (int u = 1; u < U; u++) total = total + acc[m][u];
+    float sum = vsum(total);
+    for (int64_t j = k; j < K; j++) sum += half_value<type>(w[j]) * x[m * K + j];
+    out[m * ldo] = sum;
+  }
+}
+
+// Output columns [begin, end) of out [M, N] = x [M, K] @ W^T.
+template <BType type, int M>
+void matvec_rows(const QuantizedArgs& a, int64_t begin, int64_t end) {
+  const uint16_t* bits = static_cast<const uint16_t*>(a.weight);
+  for (int64_t r = begin; r < end; r++)
+    dot_half_row<type, M>(bits + r * a.k, a.x, a.k, a.out + r, a.n);
+}
+
+template <BType type>
+void matvec(const QuantizedArgs& a) {
+  // Rows per task: ~32K weights (64 KB) pay for a wake-up.
+  parallel_range(a.n, std::max<int64_t>(1, 32768 / a.k), [&](int64_t begin, int64_t end) {
+    switch (a.m) {
+      case 1: return matvec_rows<type, 1>(a, begin, end);
+      case 2: return matvec_rows<type, 2>(a, begin, end);
+      case 3: return matvec_rows<type, 3>(a, begin, end);
+      default: return matvec_rows<type, 4>(a, begin, end);
+    }
+  });
+}
+
+// ---- GEMM packing (M > 4) ----
+
+#if defined(LLMKIT_ISA_AVX512)
+// r[i][j] -> r[j][i] for 16 x 16 floats: pairs, then quads within 128-bit lanes, then the lanes.
+LLMKIT_INLINE void transpose16(__m512 (&r)[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);      // lane L: r[i][4L], r[i+1][4L], .. [4L+1]
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);  // the same for elements 4L+2, 4L+3
+  }
+  for (int i = 0; i < 16; i += 4) {  // r[i + e]: rows i..i+3, element 4L+e in lane L
+    const __m512d t0 = _mm512_castps_pd(t[i]), t1 = _mm512_castps_pd(t[i + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[i + 2]), t3 = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+  }
+  for (int e = 0; e < 4; e++) {  // output row 4L+e: lane L of r[e], r[4+e], r[8+e], r[12+e]
+    const __m512 even0 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x88);  // lanes 0, 2 of each
+    const __m512 odd0 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xdd);   // lanes 1, 3 of each
+    const __m512 even1 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0x88);
+    const __m512 odd1 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0xdd);
+    t[e] = _mm512_shuffle_f32x4(even0, even1, 0x88);
+    t[8 + e] = _mm512_shuffle_f32x4(even0, even1, 0xdd);
+    t[4 + e] = _mm512_shuffle_f32x4(odd0, odd1, 0x88);
+    t[12 + e] = _mm512_shuffle_f32x4(odd0, odd1, 0xdd);
+  }
+  for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+#elif defined(LLMKIT_ISA_AVX2)
+// r[i][j] -> r[j][i] for 8 x 8 floats.
+LLMKIT_INLINE void transpose8(__m256 (&r)[8]) {
+  __m256 t[8], s[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // s[i + e]: rows i..i+3, element e (low lane), e + 4 (high)
+    s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+    s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+  }
+  for (int e = 0; e < 4; e++) {
+    r[e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x20);
+    r[4 + e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x31);
+  }
+}
+#endif
+
+// Depth [0, kc) of panel columns [0, cols) where column c is row c of W (src + c * ld, its words
+// contiguous along the depth): panel[k * NR + c] = W[c][k], columns past cols zero. AVX-512 and
+// AVX2 widen square tiles (16 or 8 rows by as many words) and transpose them in registers; the
+// depth past the last whole tile, and the other paths, go word by word.
+template <BType type>
+void pack_transposed(const uint16_t* src, int64_t ld, int64_t kc, int64_t cols, float* panel) {
+  int64_t k0 = 0;
+#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
+  constexpr int T = kLanes;  // the tile: T rows of W by T words
+  k0 = kc / T * T;
+  for (int64_t h = 0; h < NR; h += T) {
+    for (int64_t k = 0; k < k0; k += T) {
+#if defined(LLMKIT_ISA_AVX512)
+      __m512 r[T];
+      for (int i = 0; i < T; i++)
+        r[i] = h + i < cols ? load_half<type>(src + (h + i) * ld + k).v : _mm512_setzero_ps();
+      transpose16(r);
+      for (int i = 0; i < T; i++) _mm512_storeu_ps(panel + (k + i) * NR + h, r[i]);
+#else
+      __m256 r[T];
+      for (int i = 0; i < T; i++)
+        r[i] = h + i < cols ? load_half<type>(src + (h + i) * ld + k).v : _mm256_setzero_ps();
+      transpose8(r);
+      for (int i = 0; i < T; i++) _mm256_storeu_ps(panel + (k + i) * NR + h, r[i]);
+#endif
+    }
+  }
+#endif
+  for (int64_t c = 0; c < NR; c++) {
+    if (c >= cols) {
+      for (int64_t k = k0; k < kc; k++) panel[k * NR + c] = 0.0f;
+      continue;
+    }
+    const uint16_t* row = src + c * ld;
+    for (int64_t k = k0; k < kc; k++) panel[k * NR + c] = half_value<type>(row[k]);
+  }
+}
+
+template <BType type>
+void pack_panels(const GemmArgs& g, const uint16_t* b, int64_t p0, int64_t kc, int64_t j0,
+                 int64_t nc, float* out) {
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    const int64_t cols = std::min(NR, nc - jr);
+    float* panel = out + jr * kc;
+    if (g.transpose_b) {  // B(k, j) = b[j * ldb + k] (the forward product: B = W^T)
+      pack_transposed<type>(b + (j0 + jr) * g.ldb + p0, g.ldb, kc, cols, panel);
+      continue;
+    }
+    // B(k, j) = b[k * ldb + j] (the input gradient: B = W): a panel row is NR contiguous words.
+    const uint16_t* src = b + p0 * g.ldb + j0 + jr;
+    for (int64_t k = 0; k < kc; k++) {
+      const uint16_t* row = src + k * g.ldb;
+      if (cols == NR) {
+        vstore(panel + k * NR, load_half<type>(row));
+        vstore(panel + k * NR + kLanes, load_half<type>(row + kLanes));
+      } else {
+        for (int64_t c = 0; c < NR; c++)
+          panel[k * NR + c] = c < cols ? half_value<type>(row[c]) : 0.0f;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void pack_b_half(const GemmArgs& g, const uint16_t* b, int64_t p0, int64_t kc, int64_t j0,
+                 int64_t nc, float* out) {
+  if (g.b_type == BType::kFloat16) {
+    pack_panels<BType::kFloat16>(g, b, p0, kc, j0, nc, out);
+  } else {
+    pack_panels<BType::kBfloat16>(g, b, p0, kc, j0, nc, out);
+  }
+}
+
+// quantizedMatmul for fp16 / bf16 weights (M, N, K > 0), or false where quantized.cc's
+// decode-a-row path runs instead (the input gradient at M <= 4).
+bool half_matmul(const QuantizedArgs& a) {
+  const BType type = a.format == kFp16 ? BType::kFloat16 : BType::kBfloat16;
+  if (a.m <= kMatvecRows) {
+    if (a.transposed) return false;
+    if (type == BType::kFloat16) matvec<BType::kFloat16>(a);
+    else matvec<BType::kBfloat16>(a);
+    return true;
+  }
+  GemmArgs g;
+  g.m = a.m;
+  g.a = a.x;
+  g.b_type = type;
+  g.b16 = static_cast<const uint16_t*>(a.weight);
+  g.c = a.out;
+  if (!a.transposed) {  // out [M, N] = x [M, K] @ W^T: op(B) = W^T, B(k, n) = W[n * K + k]
+    g.n = a.n;
+    g.k = a.k;
+    g.transpose_b = true;
+  } else {  // out [M, K] = x [M, N] @ W: op(B) = W, B(n, k) = W[n * K + k]
+    g.n = a.k;
+    g.k = a.n;
+  }
+  g.lda = g.k;
+  g.ldb = a.k;
+  g.ldc = g.n;
+  gemm(g);
+  return true;
+}
+
+}  // namespace LLMKIT_NS
+}  // namespace llmkit
