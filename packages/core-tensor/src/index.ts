@@ -105,6 +105,10 @@ export {
 export { embedding, gather, indexSelect, oneHot, scatterAdd, tril, triu } from './ops/indexing.js';
 export { type CrossEntropyOptions, crossEntropy, mseLoss } from './ops/loss.js';
 export { linear } from './ops/linear.js';
+export {
+  type LinearCrossEntropyOptions,
+  linearCrossEntropy,
+} from './ops/linear-cross-entropy.js';
 export { matmul } from './ops/matmul.js';
 export { layerNorm, type NormOptions, rmsNorm } from './ops/normalization.js';
 export {

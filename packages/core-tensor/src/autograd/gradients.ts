@@ -163,6 +163,14 @@ const table: Record<string, GradientRule> = {
   halfLinear: ({ grad, saved: [bits], attributes }) => [
     halfLinearInputGradient(grad, bits, attributes.format as string),
   ],
+  // The head's loss without its logits: dx and dW were made in the forward pass for a unit
+  // upstream gradient (see ops/linear-cross-entropy.ts); the loss is a scalar, so they scale.
+  linearCrossEntropy: ({ grad, saved, attributes }) => {
+    const [first, second] = saved;
+    const dx = attributes.hasX ? first : null;
+    const dW = attributes.hasWeight ? (attributes.hasX ? second : first) : null;
+    return [dx && o.mul(dx, grad), dW && o.mul(dW, grad)];
+  },
   embedding: ({ grad, saved: [ids], attributes }) => [
     embeddingGradient(grad, ids, attributes.numEmbeddings as number),
   ],

@@ -90,3 +90,43 @@ describe('16-bit weights', () => {
     expect(Array.from(await t.zeros([1001]).data()).every((v) => v === 0)).toBe(true);
   });
 });
+
+describe('linearCrossEntropy', () => {
+  for (const [what, dtype, options] of [
+    ['mean, float head', 'float32', { chunkSize: 3 }],
+    [
+      'sum, ignore index, label smoothing',
+      'float32',
+      { chunkSize: 2, reduction: 'sum', labelSmoothing: 0.1 },
+    ],
+    ['mean, bfloat16 head', 'bfloat16', { chunkSize: 4 }],
+  ] as const)
+    it(`equals crossEntropy(linear(x, W)) with its gradients, chunk by chunk (${what})`, async () => {
+      t.manualSeed(7);
+      const x = t.randn([7, 24], { requiresGrad: true });
+      const float = t.randn([50, 24]);
+      const weight = dtype === 'float32' ? float.requiresGrad_() : float.to(dtype);
+      const targets = t.tensor([3, 49, -100, 0, 17, 17, 8], { dtype: 'int32' });
+      const loss = t.linearCrossEntropy(x, weight, targets, options);
+      loss.backward();
+      const dx = await (x.grad as t.Tensor).data();
+      const dW = weight.grad ? await weight.grad.data() : null;
+      x.grad = null;
+      weight.grad = null;
+      const reference = t.crossEntropy(t.linear(x, weight), targets, options);
+      reference.backward();
+      expect(loss.item()).toBeCloseTo(reference.item(), 5);
+      expect(relativeError(dx, await (x.grad as t.Tensor).data())).toBeLessThan(1e-5);
+      if (dtype === 'float32') {
+        expect(
+          relativeError(dW as Float32Array, await (weight.grad as t.Tensor).data()),
+        ).toBeLessThan(1e-5);
+      } else expect(dW).toBeNull();
+    });
+
+  it('names a bad shape', () => {
+    expect(() =>
+      t.linearCrossEntropy(t.randn([2, 4]), t.randn([5, 3]), t.tensor([1, 2], { dtype: 'int32' })),
+    ).toThrow(/x \[2,4\] and weight \[5,3\] must be \[N, C\] and \[V, C\]/);
+  });
+});

@@ -78,6 +78,7 @@ export {
 export { embedding, gather, indexSelect, oneHot, scatterAdd, tril, triu } from './indexing.js';
 export { crossEntropy, type CrossEntropyOptions, mseLoss } from './loss.js';
 export { linear } from './linear.js';
+export { type LinearCrossEntropyOptions, linearCrossEntropy } from './linear-cross-entropy.js';
 export { matmul } from './matmul.js';
 export { layerNorm, type NormOptions, rmsNorm } from './normalization.js';
 export {

@@ -75,7 +75,7 @@ export function crossEntropy(
 }
 
 /** Per-row losses [R] of logits [R, V] (contiguous) and targets [R]. */
-function crossEntropyRows(
+export function crossEntropyRows(
   rows: Tensor,
   ids: Tensor,
   attributes: { ignoreIndex: number; labelSmoothing: number },

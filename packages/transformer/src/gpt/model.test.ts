@@ -404,3 +404,43 @@ describe('GPT ids as a tensor', () => {
     }
   });
 });
+
+describe('returnLogits: false', () => {
+  it('gives the same loss and gradients as the logits path, tied or untied, without logits', async () => {
+    for (const tieWordEmbeddings of [true, false]) {
+      manualSeed(5);
+      const model = new GPT({
+        vocabSize: 97,
+        blockSize: 16,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        tieWordEmbeddings,
+      });
+      const ids = [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+      ];
+      const targets = [
+        [2, 3, 4, -100],
+        [6, 7, 8, 9],
+      ];
+      const fused = model.forward(ids, { targets, returnLogits: false });
+      expect(fused.logits).toBeUndefined();
+      (fused.loss as Tensor).backward();
+      const grads = await Promise.all(
+        model.parameters().map(async (p) => Array.from(await (p.grad as Tensor).data())),
+      );
+      model.zeroGrad();
+      const plain = model.forward(ids, { targets });
+      (plain.loss as Tensor).backward();
+      expect((fused.loss as Tensor).item()).toBeCloseTo((plain.loss as Tensor).item(), 5);
+      for (const [i, p] of model.parameters().entries()) {
+        const reference = Array.from(await (p.grad as Tensor).data());
+        const worst = Math.max(...reference.map((r, j) => Math.abs(r - grads[i][j])));
+        expect(worst).toBeLessThan(1e-5);
+      }
+      model.dispose();
+    }
+  });
+});

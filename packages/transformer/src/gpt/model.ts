@@ -12,6 +12,7 @@ import {
   keep,
   Linear,
   linear,
+  linearCrossEntropy,
   Module,
   ModuleList,
   narrow,
@@ -53,6 +54,14 @@ export interface ForwardOptions {
   /** Compute logits for the last position only (what generation needs; saves the big output matmul). */
   lastOnly?: boolean;
   /**
+   * With `targets`: `false` computes the loss straight from the last hidden state and the head's
+   * weight, a chunk of rows at a time (core-tensor's `linearCrossEntropy`), so the `[B, T,
+   * vocabSize]` logits and their gradient never exist whole (622 MB each in float32 for a 4 x
+   * 256 batch and a 150k vocabulary); the output then has no `logits`. Default true. An adapted
+   * or quantized head (a LoRA on `lm_head`, a packed table) takes the usual path.
+   */
+  returnLogits?: boolean;
+  /**
    * Also return the final norm's output, the last hidden state `[B, T, nEmbd]` (`[B, 1, nEmbd]`
    * with `lastOnly`), as Hugging Face's `hidden_states[-1]`: what a value or reward head reads.
    */
@@ -61,7 +70,7 @@ export interface ForwardOptions {
 
 /** What {@link GPT.forward} returns. */
 export interface CausalLMOutput {
-  /** `[B, T, vocabSize]` (or `[B, 1, vocabSize]` with `lastOnly`). */
+  /** `[B, T, vocabSize]` (or `[B, 1, vocabSize]` with `lastOnly`); absent with `returnLogits: false`. */
   logits: Tensor;
   /** Mean cross-entropy over non-ignored targets, when `targets` were given. */
   loss?: Tensor;
@@ -187,6 +196,16 @@ export class GPT extends Module {
       }
       x = this.ln_f.forward(x);
       if (options.lastOnly) x = narrow(x, 1, T - 1, 1);
+      const head = options.targets && options.returnLogits === false ? this.plainHead() : null;
+      if (head && options.targets) {
+        const target = targetTensor(options.targets, B, T, x.backend.name);
+        const rows = reshape(x, [B * T, c.nEmbd]);
+        const loss = linearCrossEntropy(rows, head, reshape(target, [B * T]));
+        const out = { loss } as CausalLMOutput; // no logits were made
+        if (options.returnAttention) out.attentions = attentions;
+        if (options.returnHiddenState) out.hiddenState = x;
+        return out;
+      }
       const logits = this.lm_head ? this.lm_head.forward(x) : tiedHead(this.wte, x);
       const out: CausalLMOutput = { logits };
       if (options.targets) out.loss = languageModelLoss(logits, options.targets, B, T);
@@ -250,6 +269,20 @@ export class GPT extends Module {
     }
   }
 
+  /**
+   * The output head's weight when the head is a plain product with it (`lm_head` a Linear
+   * without bias whose forward is its own, or the tied `wte` table), else null.
+   */
+  private plainHead(): Tensor | null {
+    const head = this.lm_head;
+    if (head)
+      return head instanceof Linear && !head.bias && head.forward === Linear.prototype.forward
+        ? head.weight
+        : null;
+    const wte = this.wte as Embedding & { attend?: unknown };
+    return wte instanceof Embedding && !wte.attend ? wte.weight : null;
+  }
+
   /** Frees parameters and the RoPE tables. */
   override dispose(): void {
     super.dispose();
@@ -291,18 +324,17 @@ export function checkMask(mask: number[][], B: number, T: number): number[][] {
   return mask;
 }
 
-/** Mean cross-entropy of logits `[B, T, V]` against targets `[B, T]` (-100 ignored). */
-export function languageModelLoss(
-  logits: Tensor,
+/** Targets `[B, T]` as an int32 tensor, checked against the batch. */
+function targetTensor(
   targets: Tensor | readonly (readonly number[])[],
   B: number,
   T: number,
+  backend: string,
 ): Tensor {
-  const V = logits.shape[logits.rank - 1];
   const target = Array.isArray(targets)
     ? fromValues(Int32Array.from((targets as number[][]).flat()), [B, T], {
         dtype: 'int32',
-        backend: logits.backend.name,
+        backend,
       })
     : (targets as Tensor);
   if (target.size !== B * T) {
@@ -311,5 +343,17 @@ export function languageModelLoss(
       `targets have ${target.size} entries, expected ${B} x ${T}`,
     );
   }
+  return target;
+}
+
+/** Mean cross-entropy of logits `[B, T, V]` against targets `[B, T]` (-100 ignored). */
+export function languageModelLoss(
+  logits: Tensor,
+  targets: Tensor | readonly (readonly number[])[],
+  B: number,
+  T: number,
+): Tensor {
+  const V = logits.shape[logits.rank - 1];
+  const target = targetTensor(targets, B, T, logits.backend.name);
   return crossEntropy(reshape(logits, [B * T, V]), reshape(target, [B * T]), { ignoreIndex: -100 });
 }
