@@ -10,6 +10,7 @@ import {
   fromValues,
   init,
   keep,
+  gradientCheckpoint,
   Linear,
   linear,
   linearCrossEntropy,
@@ -106,6 +107,13 @@ export class GPT extends Module {
   readonly ln_f: Module & { forward(x: Tensor): Tensor };
   /** Output head `[vocabSize, nEmbd]` when not tied to `wte`. */
   readonly lm_head: Linear | null;
+  /**
+   * Gradient checkpointing (Hugging Face's `gradient_checkpointing_enable()`): in training mode
+   * each block keeps only its input and runs again during backward, so activation memory is one
+   * block's instead of every block's, for about a third more compute. The blocks must then be
+   * deterministic: dropout 0 (the model's and any adapter's). Default false.
+   */
+  gradientCheckpointing = false;
   private readonly drop: Dropout;
   private readonly rope: RopeTables | null;
 
@@ -189,7 +197,26 @@ export class GPT extends Module {
         returnAttention: options.returnAttention ?? false,
       };
       const attentions: Tensor[] = [];
+      const recompute =
+        this.gradientCheckpointing && this.training && !options.cache && !options.returnAttention;
       for (const block of this.h) {
+        if (recompute) {
+          // keeps only the block's input (and the pass's RoPE angles and mask, which this
+          // forward frees); its activations are made again during backward
+          const { rope, mask } = context;
+          const extra = [rope?.cos, rope?.sin, mask].filter((t): t is Tensor => t !== undefined);
+          x = gradientCheckpoint(
+            (input, ...kept) => {
+              const again: LayerContext = { ...context };
+              if (rope) again.rope = { cos: kept[0], sin: kept[1] };
+              if (mask) again.mask = kept[kept.length - 1];
+              return block.forward(input, again).output;
+            },
+            x,
+            ...extra,
+          );
+          continue;
+        }
         const { output, weights } = block.forward(x, context);
         x = output;
         if (weights) attentions.push(weights);
