@@ -48,12 +48,71 @@ function packedParts(
 }
 
 /**
+ * A weight value for the fp16 / bf16 cases: mostly N(0, 0.1), one in ten a subnormal of the
+ * format (|w| < 2^-14 for fp16, < 2^-126 for bf16) of either sign, one in twenty a negative zero,
+ * one in twenty of magnitude 1 to 8, so the conversions meet every class of finite half.
+ */
+function halfWeight(m: SpecMaker, format: string): () => number {
+  const g = m.generator;
+  const smallest = format === 'fp16' ? 2 ** -14 : 2 ** -126;
+  return () => {
+    const r = g.nextFloat();
+    if (r < 0.1) return (g.nextFloat() * 2 - 1) * smallest;
+    if (r < 0.15) return -0;
+    if (r < 0.2) return (g.nextFloat() < 0.5 ? -1 : 1) * (1 + g.nextFloat() * 7);
+    return g.nextNormal() * 0.1;
+  };
+}
+
+/**
+ * fp16 and bf16 weights on the shapes of a backend's fast paths (backend-cpu's half.cc): M = 1,
+ * 3, 4 (matrix-vector products) and 5, 37 (GEMM: past one register tile and a ragged last one),
+ * K = 40 and 100 (not multiples of 16 or 32: masked and scalar tails) and 1024 (four vectors of
+ * every width, past one 256-deep GEMM slice), N odd; forward and input gradient (transposed).
+ */
+function halfCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
+  const { cases, add } = caseList();
+  const shapes: [number, number][] = [
+    [37, 40],
+    [67, 100],
+    [33, 1024],
+  ];
+  for (const dtype of floatDTypes) {
+    const tol = dtype === 'float32' ? 1e-4 : 1e-12;
+    for (const [format, weightDType] of [
+      ['fp16', 'float16'],
+      ['bf16', 'bfloat16'],
+    ] as const) {
+      for (const [N, K] of shapes) {
+        for (const M of [1, 3, 4, 5, 37]) {
+          for (const transposed of [false, true]) {
+            add(
+              `quantizedMatmul ${dtype} ${format} fast paths N=${N} K=${K} M=${M}${transposed ? ' transposed' : ''}`,
+              'quantizedMatmul',
+              [
+                m.dense(dtype, [M, transposed ? N : K]),
+                m.dense(weightDType, [N, K], halfWeight(m, format)),
+              ],
+              [m.output(dtype, [M, transposed ? K : N])],
+              { format, groupSize: 1, symmetric: true, transposed },
+              tol,
+            );
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+/**
  * Cases of the `quantizedMatmul` kernel for each float dtype of x: every format on W [6, 128]
  * with M = 1 and 5, then on odd shapes: N = 67 (odd, past one 64-wide tile), K not a multiple of
  * 64 where the format allows it (77 for fp16/bf16/int8, 96 for 32-wide groups and blocks, 192 for
  * 64-wide groups) and M = 3 and 70 (past one 64-row tile). Then `activations: 'int8'` (forward
  * only) for the formats that take it, on the same shapes with K 96 (an odd count of 32-blocks)
- * and x holding an outlier per row (a block whose scale it sets).
+ * and x holding an outlier per row (a block whose scale it sets). Then fp16 / bf16 on the shapes
+ * of the fast paths (halfCases).
  */
 export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
   const { cases, add } = caseList();
@@ -125,5 +184,6 @@ export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceC
       }
     }
   }
+  cases.push(...halfCases(floatDTypes, m));
   return cases;
 }
