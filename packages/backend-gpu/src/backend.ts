@@ -123,6 +123,7 @@ export async function createWebGpuBackend(
     device,
     options.maxPooledBytes ?? 2 ** 30,
     Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize),
+    () => runtime.flush(),
   );
   const backend: WebGpuBackend = {
     name: options.name ?? 'webgpu',
@@ -199,7 +200,11 @@ export async function createWebGpuBackend(
       for (const t of temporaries) pool.release(t);
     },
     memory: (): BackendMemory => pool.memory(),
-    releasePool: () => pool.clear(),
+    // queued kernels may still use freed buffers: submit them before destroying any
+    releasePool: () => {
+      runtime.flush();
+      pool.clear();
+    },
     flush: () => runtime.flush(),
     synchronize: () => runtime.synchronize(),
     destroy() {

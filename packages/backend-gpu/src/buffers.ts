@@ -63,6 +63,8 @@ export class GpuBufferPool {
     private readonly device: GPUDevice,
     private readonly maxPooledBytes: number,
     private readonly maxBufferBytes: number,
+    /** Submits queued kernels (called before a buffer is destroyed). */
+    private readonly beforeDestroy?: () => void,
   ) {}
 
   allocate(dtype: DType, size: number): GpuBuffer {
@@ -100,7 +102,9 @@ export class GpuBufferPool {
     this.live--;
     this.liveBytes -= buffer.capacity;
     if (this.pooledBytes + buffer.capacity > this.maxPooledBytes) {
-      // Destroying is deferred by WebGPU until queued work using it has finished.
+      // WebGPU defers destroying until submitted work using it has finished, but kernels still
+      // being recorded would fail at submit: submit them first.
+      this.beforeDestroy?.();
       buffer.gpu.destroy();
       return;
     }

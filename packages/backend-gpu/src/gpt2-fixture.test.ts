@@ -90,6 +90,33 @@ describe.skipIf(!gpu || !present)('GPT-2 fixture on webgpu', () => {
     }
   });
 
+  it('runs a Llama checkpoint kept in bfloat16 (loadPretrained default): PyTorch logits within 1e-4', async () => {
+    const llama = join(
+      dirname(fileURLToPath(import.meta.url)),
+      '../../transformer/fixtures/hf-families/llama-bf16',
+    );
+    registerBackend('webgpu', () => gpu!, 30);
+    await setBackend('webgpu');
+    try {
+      const model = await loadPretrained(llama);
+      expect(model.stateDict()['h.0.attn.c_attn.weight'].dtype).toBe('bfloat16');
+      const reference = JSON.parse(readFileSync(join(llama, 'reference.json'), 'utf8'));
+      const { logits } = noGrad(() => model.forward(reference.ids));
+      expect(logits.backend.name).toBe('webgpu');
+      const actual = await logits.data();
+      const expected = (reference.logits as number[][][]).flat(2);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+      expect(worst).toBeLessThan(1e-4);
+      const prompts = (reference.ids as number[][]).map((row) => row.slice(0, 4));
+      const rows = await model.generate(prompts, { maxNewTokens: 12 });
+      expect(rows.map((row) => row.slice(4))).toEqual(reference.greedy);
+    } finally {
+      await setBackend('js');
+    }
+  });
+
   it('runs GPT.forward on ids given as a webgpu tensor (never read back synchronously)', async () => {
     registerBackend('webgpu', () => gpu!, 30);
     await setBackend('webgpu');
