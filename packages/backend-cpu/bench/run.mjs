@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `pnpm bench backend-cpu [--quick] [--only gemm|gpt]`: the native CPU backend beside PyTorch
+// `pnpm bench backend-cpu [--quick] [--only gemm|gpt|half]`: the native CPU backend beside PyTorch
 // (Debian's python3-torch with OpenBLAS, torch.set_num_threads(1): OpenBLAS threads itself), in
 // the same run, interleaved so both sides see the same machine load:
 //   1. sgemm GFLOP/s at 256..2048 and on the (transposed) shapes of a nanoGPT training step, on
 //      the best ISA path and on forced AVX2 (when the best is higher) side by side;
 //   2. one training step (forward, backward, AdamW) of nanoGPT's small CPU config in ms/step on
-//      the same paths, with a per-kernel profile of the llmkit step on the best one.
+//      the same paths, with a per-kernel profile of the llmkit step on the best one;
+//   3. bf16 / fp16 weights (quantizedMatmul) against float32 ones on real models' Linear shapes,
+//      decoding (M = 1, GB/s) and prefill / training GEMMs, at 1 and 2 threads (half.mjs).
 // Prints the machine, tables with ratios, and one JSON line.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,8 +22,10 @@ import {
   int8Isa,
   nativeKernels,
   setCpuIsa,
+  setCpuThreads,
 } from '../dist/index.js';
 import { timeTrainingStep } from './gpt.mjs';
+import { benchHalfWeights } from './half.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -40,11 +44,45 @@ function machine() {
   return { cpu: model, simd, cores: os.availableParallelism(), load: os.loadavg()[0] };
 }
 
-function torch(part) {
+// OpenBLAS picks its kernels by CPU model and falls back to Prescott's (SSE3, several times
+// slower) on a model it does not know (e.g. a Xeon under KVM reporting family 6 model 207); then
+// it is told the kernels the CPU's flags allow, so the peer runs at its real speed.
+function openblasCoreType() {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  const probe = spawnSync(
+    '/usr/bin/python3',
+    ['-c', 'import torch; torch.mm(torch.ones(64, 64), torch.ones(64, 64))'],
+    { encoding: 'utf8', env: { ...process.env, OPENBLAS_VERBOSE: '2' } },
+  );
+  const core = /Core: (\w+)/.exec(`${probe.stdout}${probe.stderr}`)?.[1];
+  if (core !== 'Prescott') return core;
+  const flags =
+    /flags\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(' ') ?? [];
+  if (flags.includes('avx512f')) return 'SkylakeX';
+  return flags.includes('avx2') ? 'Haswell' : core;
+}
+const coreType = openblasCoreType();
+
+function torch(part, threads = 1) {
   const result = spawnSync(
     '/usr/bin/python3',
-    [join(here, 'torch_bench.py'), '--only', part, ...(quick ? ['--quick'] : [])],
-    { encoding: 'utf8' },
+    [
+      join(here, 'torch_bench.py'),
+      '--only',
+      part,
+      '--threads',
+      String(threads),
+      ...(quick ? ['--quick'] : []),
+    ],
+    // OpenBLAS takes its thread count from the environment (torch.set_num_threads does not reach it)
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        OPENBLAS_NUM_THREADS: String(threads),
+        ...(coreType ? { OPENBLAS_CORETYPE: coreType } : {}),
+      },
+    },
   );
   if (result.status !== 0) {
     console.error(
@@ -115,11 +153,12 @@ const report = { machine: machine(), backend: info };
 const paths = [info.isa];
 if (info.isa !== 'avx2' && info.supported.includes('avx2')) paths.push('avx2');
 report.paths = paths;
+report.openblasCoreType = coreType;
 console.log(
   `Machine: ${report.machine.cpu} (${report.machine.simd}), ${report.machine.cores} cores, load ${report.machine.load.toFixed(2)}`,
 );
 console.log(
-  `llmkit cpu: ${info.isa} kernels (supported: ${info.supported.join(', ')}; int8: ${int8Isa()}), ${info.threads} threads; PyTorch: /usr/bin/python3, torch.set_num_threads(1)`,
+  `llmkit cpu: ${info.isa} kernels (supported: ${info.supported.join(', ')}; int8: ${int8Isa()}), ${info.threads} threads; PyTorch: /usr/bin/python3, torch.set_num_threads(1), OpenBLAS ${coreType ?? 'n/a'} kernels`,
 );
 console.log(
   'Other engineers share this CPU: every figure is the best of several repeats, and ratios come from the same run.\n',
@@ -225,6 +264,21 @@ if (only === undefined || only === 'gpt') {
       calls: p.calls / steps,
     })),
   };
+}
+
+if (only === undefined || only === 'half') {
+  const threadsBefore = info.threads;
+  console.log(
+    `16-bit weights on the ${info.isa} path; PyTorch: float32 F.linear with OpenBLAS on the same thread count`,
+  );
+  report.half = benchHalfWeights({
+    native,
+    spec: shapes.halfWeights,
+    setThreads: setCpuThreads,
+    torch: (threads) => torch('half', threads)?.half,
+    quick,
+  });
+  setCpuThreads(threadsBefore);
 }
 
 report.machine.loadAfter = os.loadavg()[0];

@@ -2,7 +2,11 @@
 one training step of nanoGPT's small CPU config (the same model as gpt.mjs). Prints one JSON
 object. Debian's python3-torch with OpenBLAS, torch.set_num_threads(1) (OpenBLAS threads itself).
 
-Usage: /usr/bin/python3 torch_bench.py [--quick] [--only gemm|gpt]
+Usage: /usr/bin/python3 torch_bench.py [--quick] [--only gemm|gpt|half] [--threads n]
+
+--only half: float32 F.linear (x @ W^T) and the input gradient dY @ W on shapes.json's
+`halfWeights`, seconds per product, the peer of half.mjs's float32 column; run with
+OPENBLAS_NUM_THREADS=n and --threads n so OpenBLAS uses n threads.
 """
 import json
 import math
@@ -14,9 +18,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
 quick = "--quick" in sys.argv
 only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+torch.set_num_threads(threads)
 here = os.path.dirname(os.path.abspath(__file__))
 shapes = json.load(open(os.path.join(here, "shapes.json")))
 
@@ -135,7 +140,33 @@ def gpt_step():
             "firstLoss": losses[0], "parameters": sum(p.numel() for p in model.parameters())}
 
 
+def half_weights():
+    """Seconds of float32 products on the Linear shapes of halfWeights, keyed as half.mjs does."""
+    spec = shapes["halfWeights"]
+    repeats, budget = (3, 1.0) if quick else (15, 4.0)
+    out = {}
+    for c in spec["matvec"]:
+        w = torch.empty(c["n"], c["k"]).uniform_(-0.05, 0.05)
+        x = torch.randn(1, c["k"])
+        o = torch.empty(1, c["n"])
+        out[f"matvec {c['name']} M=1"] = best_seconds(lambda: torch.mm(x, w.t(), out=o), repeats, budget)
+        del w
+    for kind in ("gemm", "gradient"):
+        for c in spec[kind]:
+            w = torch.empty(c["n"], c["k"]).uniform_(-0.05, 0.05)
+            for m in spec["rows"]:
+                if kind == "gemm":  # x [M, K] @ W^T
+                    x, o, b = torch.randn(m, c["k"]), torch.empty(m, c["n"]), w.t()
+                else:  # dY [M, N] @ W
+                    x, o, b = torch.randn(m, c["n"]), torch.empty(m, c["k"]), w
+                out[f"{kind} {c['name']} M={m}"] = best_seconds(
+                    lambda: torch.mm(x, b, out=o), repeats, budget)
+    return out
+
+
 result = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+if only == "half":
+    result["half"] = half_weights()
 if only in (None, "gemm"):
     result["square"] = {str(s): gemm_case(s, s, s) for s in shapes["square"]}
     result["training"] = {c["name"]: gemm_case(c["m"], c["n"], c["k"], c["transposeA"],
