@@ -80,10 +80,23 @@ LLMKIT_INLINE Vec load_half(const uint16_t* p) {
           vreinterpretq_f32_u32(vshll_high_n_u16(bits, 16))};
 }
 #else
+// fp16 without half_to_float's branches, so the compiler vectorises the lanes: the exponent and
+// mantissa moved into a float's place times 2^112 (exact for normal and subnormal halves), and
+// infinities and NaNs (exponent 31) selected, not branched to.
+LLMKIT_INLINE float fp16_value(uint16_t h) {
+  const uint32_t moved = static_cast<uint32_t>(h & 0x7fff) << 13;
+  const uint32_t special = moved | 0x7f800000u;
+  float magnitude, infinite;
+  std::memcpy(&magnitude, &moved, 4);
+  std::memcpy(&infinite, &special, 4);
+  magnitude = (h & 0x7c00) == 0x7c00 ? infinite : magnitude * 0x1p112f;
+  return (h & 0x8000) ? -magnitude : magnitude;
+}
 template <BType type>
 LLMKIT_INLINE Vec load_half(const uint16_t* p) {
   Vec v;
-  for (int i = 0; i < kLanes; i++) v.v[i] = half_value<type>(p[i]);
+  for (int i = 0; i < kLanes; i++)
+    v.v[i] = type == BType::kFloat16 ? fp16_value(p[i]) : half_value<type>(p[i]);
   return v;
 }
 #endif
