@@ -8,7 +8,8 @@
 //   M > 4 (prefill, training), forward and input gradient: gemm.cc's GEMM with a 16-bit op(B)
 //     (W^T forward, W for the input gradient). pack_b_half converts each KC x NC slice once into
 //     the float panels the float micro-kernel reads, so the GEMM runs at sgemm's speed.
-//   The input gradient at M <= 4 stays on quantized.cc's decode-a-row path (it returns false).
+//   The input gradient at M <= 4: each weight row streamed once, out[m] += x[m, r] * W[r] with
+//     out in L1 / L2; threads split the rows of W into partial sums added at the end.
 // Widening: bf16 is the upper half of a float32 (bits << 16, exact); fp16 is vcvtph2ps (AVX-512,
 // and F16C on the avx2 path: binding.gyp adds -mf16c and dispatch.cc requires the feature;
 // x86-64-v3, the level of AVX2 + FMA, includes it), vcvt_f32_f16 on NEON, half_to_float on the
@@ -18,6 +19,7 @@
 // reference and every other path.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common.h"
 #include "kernels.h"
@@ -27,7 +29,7 @@
 namespace llmkit {
 namespace LLMKIT_NS {
 
-bool half_matmul(const QuantizedArgs& a);
+void half_matmul(const QuantizedArgs& a);
 
 namespace {
 
@@ -170,6 +172,63 @@ void matvec(const QuantizedArgs& a) {
   });
 }
 
+// ---- the input gradient at M <= 4: out [M, K] = x [M, N] @ W ----
+
+// out[m] += sum over rows r in [begin, end) of x[m, r] * W[r] for the M rows of out [M, K] (each
+// K floats, in L1 / L2): each vector of a weight row is widened once for all M rows, and the rows
+// stream in order, prefetched as in dot_half_row.
+template <BType type, int M>
+void axpy_rows(const QuantizedArgs& a, int64_t begin, int64_t end, float* out) {
+  const uint16_t* bits = static_cast<const uint16_t*>(a.weight);
+  const int64_t N = a.n, K = a.k;
+  for (int64_t r = begin; r < end; r++) {
+    const uint16_t* w = bits + r * K;
+    Vec g[M];
+    for (int m = 0; m < M; m++) g[m] = vset(a.x[m * N + r]);
+    int64_t k = 0;
+    for (; k + kLanes <= K; k += kLanes) {
+      if (k % 32 == 0) __builtin_prefetch(w + k + kPrefetchWords, 0, 2);
+      const Vec wv = load_half<type>(w + k);
+      for (int m = 0; m < M; m++) vstore(out + m * K + k, vfma(g[m], wv, vload(out + m * K + k)));
+    }
+    for (; k < K; k++) {
+      const float value = half_value<type>(w[k]);
+      for (int m = 0; m < M; m++) out[m * K + k] += a.x[m * N + r] * value;
+    }
+  }
+}
+
+// Threads split the N rows of W (so each streams a contiguous part of it, as the forward product
+// does) into partial sums over [M, K], added up at the end: M K floats per thread, small.
+template <BType type, int M>
+void input_gradient(const QuantizedArgs& a) {
+  const int64_t size = M * a.k;
+  // ~64K weights a part pay for a wake-up
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(thread_count(), a.n * a.k / 65536));
+  std::vector<float> partial(static_cast<size_t>((parts - 1) * size), 0.0f);
+  std::fill(a.out, a.out + size, 0.0f);
+  auto part = [&](int64_t p) {
+    float* out = p == 0 ? a.out : partial.data() + (p - 1) * size;
+    axpy_rows<type, M>(a, p * a.n / parts, (p + 1) * a.n / parts, out);
+  };
+  if (parts == 1) part(0);
+  else parallel_for(parts, part);
+  for (int64_t p = 1; p < parts; p++) {
+    const float* sum = partial.data() + (p - 1) * size;
+    for (int64_t i = 0; i < size; i++) a.out[i] += sum[i];
+  }
+}
+
+template <BType type>
+void small_input_gradient(const QuantizedArgs& a) {
+  switch (a.m) {
+    case 1: return input_gradient<type, 1>(a);
+    case 2: return input_gradient<type, 2>(a);
+    case 3: return input_gradient<type, 3>(a);
+    default: return input_gradient<type, 4>(a);
+  }
+}
+
 // ---- GEMM packing (M > 4) ----
 
 #if defined(LLMKIT_ISA_AVX512)
@@ -295,15 +354,15 @@ void pack_b_half(const GemmArgs& g, const uint16_t* b, int64_t p0, int64_t kc, i
   }
 }
 
-// quantizedMatmul for fp16 / bf16 weights (M, N, K > 0), or false where quantized.cc's
-// decode-a-row path runs instead (the input gradient at M <= 4).
-bool half_matmul(const QuantizedArgs& a) {
+// quantizedMatmul for fp16 / bf16 weights (M, N, K > 0).
+void half_matmul(const QuantizedArgs& a) {
   const BType type = a.format == kFp16 ? BType::kFloat16 : BType::kBfloat16;
   if (a.m <= kMatvecRows) {
-    if (a.transposed) return false;
-    if (type == BType::kFloat16) matvec<BType::kFloat16>(a);
+    if (a.transposed && type == BType::kFloat16) small_input_gradient<BType::kFloat16>(a);
+    else if (a.transposed) small_input_gradient<BType::kBfloat16>(a);
+    else if (type == BType::kFloat16) matvec<BType::kFloat16>(a);
     else matvec<BType::kBfloat16>(a);
-    return true;
+    return;
   }
   GemmArgs g;
   g.m = a.m;
@@ -323,7 +382,6 @@ bool half_matmul(const QuantizedArgs& a) {
   g.ldb = a.k;
   g.ldc = g.n;
   gemm(g);
-  return true;
 }
 
 }  // namespace LLMKIT_NS

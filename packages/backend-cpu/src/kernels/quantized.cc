@@ -7,7 +7,7 @@
 // and each scale multiplies its group's sum once (fused_matmul; for int4 / nf4 x is first
 // reordered even elements then odd ones per 32, so the nibbles need no interleaving). Threads split the output features
 // (forward) or the K columns (input gradient). fp16 / bf16 weights run half.cc's products instead
-// (matrix-vector at M <= 4, gemm.cc's GEMM above), all but the input gradient at M <= 4.
+// (matrix-vector at M <= 4, gemm.cc's GEMM above).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -21,9 +21,8 @@ namespace LLMKIT_NS {
 
 // quantized-activations.cc
 void int8_activation_matmul(const QuantizedArgs& a);
-// half.cc: fp16 / bf16 weights (matrix-vector products, or gemm.cc's GEMM); false where the
-// decode-a-row path below runs.
-bool half_matmul(const QuantizedArgs& a);
+// half.cc: fp16 / bf16 weights (matrix-vector products, or gemm.cc's GEMM).
+void half_matmul(const QuantizedArgs& a);
 
 namespace {
 
@@ -468,7 +467,10 @@ void quantized_matmul(const QuantizedArgs& a) {
     int8_activation_matmul(a);
     return;
   }
-  if ((a.format == kFp16 || a.format == kBf16) && half_matmul(a)) return;
+  if (a.format == kFp16 || a.format == kBf16) {
+    half_matmul(a);
+    return;
+  }
   if (fused_matmul(a)) return;
   if (!a.transposed) {
     // Rows of W per task: enough work (~32K weights) to pay for a wake-up.
