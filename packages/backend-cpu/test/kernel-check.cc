@@ -267,9 +267,9 @@ double half_value(int format, uint16_t bits) {
   return bits & 0x8000 ? -magnitude : magnitude;
 }
 
-// quantizedMatmul with fp16 / bf16 weights (half.cc): the matrix-vector path (M <= 4), the GEMM
-// with a 16-bit B (M > 4: forward, and the input gradient when transposed) and K off every vector
-// width, against float64 sums. The words are random finite halves (subnormal fp16 included) and
+// quantizedMatmul with fp16 / bf16 weights (half.cc): the matrix-vector products (M <= 8 forward,
+// 4 input gradient), the GEMM with a 16-bit B (more rows) and K off every vector width, against
+// float64 sums. The words are random finite halves (subnormal fp16 included) and
 // bf16 of magnitude 2^-17 .. 2.
 void check_half(const char* isa, const llmkit::QuantizedTable& q) {
   struct Shape {
@@ -277,7 +277,7 @@ void check_half(const char* isa, const llmkit::QuantizedTable& q) {
   };
   std::uniform_int_distribution<int> word(0, 65535);
   for (int format : {llmkit::kFp16, llmkit::kBf16}) {
-    for (Shape s : {Shape{1, 13, 40}, Shape{4, 67, 100}, Shape{37, 67, 300}}) {
+    for (Shape s : {Shape{1, 13, 40}, Shape{4, 67, 100}, Shape{6, 33, 72}, Shape{37, 67, 300}}) {
       std::vector<uint16_t> w(s.n * s.k);
       for (auto& bits : w) {
         const int r = word(rng);

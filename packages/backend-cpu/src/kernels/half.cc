@@ -1,19 +1,18 @@
 // Products with 16-bit float weights: quantizedMatmul's fp16 and bf16 formats (quantized.h).
 // Hugging Face models ship bf16 (a few f16) and llmkit keeps that dtype in memory, so W [N, K] is
 // read as 16-bit words and widened to float32 in registers; x, the sums and out stay float32.
-//   M <= 4 (decoding a token): matrix-vector products, bound by memory bandwidth. Each weight row
-//     is dotted with the M rows of x straight from its words (one conversion serves every row of
-//     x), with several accumulators and the words 4 KB ahead prefetched; threads split the
-//     output rows.
-//   M > 4 (prefill, training), forward and input gradient: gemm.cc's GEMM with a 16-bit op(B)
+//   M <= 8 (decoding a token, or a few): matrix-vector products, bound by memory bandwidth. Each
+//     weight row is dotted with the rows of x (four at a time) straight from its words, with
+//     several accumulators and the words 4 KB ahead prefetched; threads split the output rows.
+//   M > 8 (prefill, training; input gradient: M > 4): gemm.cc's GEMM with a 16-bit op(B)
 //     (W^T forward, W for the input gradient). pack_b_half converts each KC x NC slice once into
 //     the float panels the float micro-kernel reads, so the GEMM runs at sgemm's speed.
 //   The input gradient at M <= 4: each weight row streamed once, out[m] += x[m, r] * W[r] with
 //     out in L1 / L2; threads split the rows of W into partial sums added at the end.
 // Widening: bf16 is the upper half of a float32 (bits << 16, exact); fp16 is vcvtph2ps (AVX-512,
 // and F16C on the avx2 path: binding.gyp adds -mf16c and dispatch.cc requires the feature;
-// x86-64-v3, the level of AVX2 + FMA, includes it), vcvt_f32_f16 on NEON, half_to_float on the
-// portable path; all exact, subnormal halves included.
+// x86-64-v3, the level of AVX2 + FMA, includes it), vcvt_f32_f16 on NEON, a branch-free
+// half_to_float on the portable path; all exact, subnormal halves included.
 // Not AVX512_BF16's vdpbf16ps: it multiplies pairs of bf16, so x would be rounded to bf16 (8
 // mantissa bits) before the product, and the activations must stay float32, as in the js
 // reference and every other path.
@@ -33,7 +32,11 @@ void half_matmul(const QuantizedArgs& a);
 
 namespace {
 
-constexpr int64_t kMatvecRows = 4;     // rows of x up to which the matrix-vector path runs
+// Rows of x up to which the matrix-vector products run (forward: past 8 the GEMM wins, measured on
+// Qwen3-0.6B's shapes; below it the GEMM's 14-row register tile is mostly empty), and the input
+// gradient's axpy rows (its partial sums grow with M).
+constexpr int64_t kMatvecRows = 8;
+constexpr int64_t kGradientRows = 4;
 constexpr int64_t kPrefetchWords = 2048;  // 4 KB: see dot_half_row
 constexpr int64_t NR = kGemmPanelWidth;
 
@@ -103,7 +106,7 @@ LLMKIT_INLINE Vec load_half(const uint16_t* p) {
 }
 #endif
 
-// ---- matrix-vector products (M <= 4) ----
+// ---- matrix-vector products (M <= kMatvecRows) ----
 
 // Weight row w [K] dotted with the M rows of x [M, K]: out[m * ldo] = w . x[m]. Each vector of
 // w is widened once for all M rows of x; U vectors a step give M * U independent accumulators
@@ -151,24 +154,32 @@ void dot_half_row(const uint16_t* w, const float* x, int64_t K, float* out, int6
   }
 }
 
-// Output columns [begin, end) of out [M, N] = x [M, K] @ W^T.
-template <BType type, int M>
+// Output columns [begin, end) of out [M, N] = x [M, K] @ W^T: each weight row against the rows
+// of x four at a time (the row stays in L1 between the groups).
+template <BType type>
 void matvec_rows(const QuantizedArgs& a, int64_t begin, int64_t end) {
   const uint16_t* bits = static_cast<const uint16_t*>(a.weight);
-  for (int64_t r = begin; r < end; r++)
-    dot_half_row<type, M>(bits + r * a.k, a.x, a.k, a.out + r, a.n);
+  const int64_t K = a.k, N = a.n;
+  for (int64_t r = begin; r < end; r++) {
+    const uint16_t* w = bits + r * K;
+    for (int64_t m = 0; m < a.m; m += 4) {
+      const float* x = a.x + m * K;
+      float* out = a.out + m * N + r;
+      switch (std::min<int64_t>(4, a.m - m)) {
+        case 1: dot_half_row<type, 1>(w, x, K, out, N); break;
+        case 2: dot_half_row<type, 2>(w, x, K, out, N); break;
+        case 3: dot_half_row<type, 3>(w, x, K, out, N); break;
+        default: dot_half_row<type, 4>(w, x, K, out, N);
+      }
+    }
+  }
 }
 
 template <BType type>
 void matvec(const QuantizedArgs& a) {
   // Rows per task: ~32K weights (64 KB) pay for a wake-up.
   parallel_range(a.n, std::max<int64_t>(1, 32768 / a.k), [&](int64_t begin, int64_t end) {
-    switch (a.m) {
-      case 1: return matvec_rows<type, 1>(a, begin, end);
-      case 2: return matvec_rows<type, 2>(a, begin, end);
-      case 3: return matvec_rows<type, 3>(a, begin, end);
-      default: return matvec_rows<type, 4>(a, begin, end);
-    }
+    matvec_rows<type>(a, begin, end);
   });
 }
 
@@ -229,7 +240,7 @@ void small_input_gradient(const QuantizedArgs& a) {
   }
 }
 
-// ---- GEMM packing (M > 4) ----
+// ---- GEMM packing (M > kMatvecRows, or kGradientRows) ----
 
 #if defined(LLMKIT_ISA_AVX512)
 // r[i][j] -> r[j][i] for 16 x 16 floats: pairs, then quads within 128-bit lanes, then the lanes.
@@ -357,11 +368,14 @@ void pack_b_half(const GemmArgs& g, const uint16_t* b, int64_t p0, int64_t kc, i
 // quantizedMatmul for fp16 / bf16 weights (M, N, K > 0).
 void half_matmul(const QuantizedArgs& a) {
   const BType type = a.format == kFp16 ? BType::kFloat16 : BType::kBfloat16;
-  if (a.m <= kMatvecRows) {
-    if (a.transposed && type == BType::kFloat16) small_input_gradient<BType::kFloat16>(a);
-    else if (a.transposed) small_input_gradient<BType::kBfloat16>(a);
-    else if (type == BType::kFloat16) matvec<BType::kFloat16>(a);
+  if (!a.transposed && a.m <= kMatvecRows) {
+    if (type == BType::kFloat16) matvec<BType::kFloat16>(a);
     else matvec<BType::kBfloat16>(a);
+    return;
+  }
+  if (a.transposed && a.m <= kGradientRows) {
+    if (type == BType::kFloat16) small_input_gradient<BType::kFloat16>(a);
+    else small_input_gradient<BType::kBfloat16>(a);
     return;
   }
   GemmArgs g;

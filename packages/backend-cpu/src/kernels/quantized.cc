@@ -7,7 +7,7 @@
 // and each scale multiplies its group's sum once (fused_matmul; for int4 / nf4 x is first
 // reordered even elements then odd ones per 32, so the nibbles need no interleaving). Threads split the output features
 // (forward) or the K columns (input gradient). fp16 / bf16 weights run half.cc's products instead
-// (matrix-vector at M <= 4, gemm.cc's GEMM above).
+// (matrix-vector products for a few rows of x, gemm.cc's GEMM above).
 #include <algorithm>
 #include <cstring>
 #include <vector>

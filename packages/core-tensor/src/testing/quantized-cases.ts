@@ -66,7 +66,8 @@ function halfWeight(m: SpecMaker, format: string): () => number {
 
 /**
  * fp16 and bf16 weights on the shapes of a backend's fast paths (backend-cpu's half.cc): M = 1,
- * 3, 4 (matrix-vector products) and 5, 37 (GEMM: past one register tile and a ragged last one),
+ * 3, 4, 5, 8 (matrix-vector products, rows of x four at a time; the input gradient's up to 4)
+ * and 9, 37 (GEMM: a ragged register tile, and past one),
  * K = 40 and 100 (not multiples of 16 or 32: masked and scalar tails) and 1024 (four vectors of
  * every width, past one 256-deep GEMM slice), N odd; forward and input gradient (transposed).
  */
@@ -84,7 +85,7 @@ function halfCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
       ['bf16', 'bfloat16'],
     ] as const) {
       for (const [N, K] of shapes) {
-        for (const M of [1, 3, 4, 5, 37]) {
+        for (const M of [1, 3, 4, 5, 8, 9, 37]) {
           for (const transposed of [false, true]) {
             add(
               `quantizedMatmul ${dtype} ${format} fast paths N=${N} K=${K} M=${M}${transposed ? ' transposed' : ''}`,
