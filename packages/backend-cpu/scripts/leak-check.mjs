@@ -102,7 +102,7 @@ function pass() {
   const [q, kk, v] = [random(h * t * d), random(h * t * d), random(h * t * d)];
   const out = new Float32Array(h * t * d);
   const lseA = new Float32Array(h * t);
-  native.attention(q, kk, v, out, lseA, h, t, t, d, d, 0.17, true, t * d, t * d);
+  native.attention(q, kk, v, out, lseA, h, t, t, d, d, 0.17, true, t * d, t * d, 1);
   native.attentionBackward(
     q,
     kk,
@@ -120,6 +120,7 @@ function pass() {
     d,
     0.17,
     true,
+    1,
   );
   const big = random(300 * 400);
   const dst = new Float32Array(300 * 400);

@@ -173,6 +173,7 @@ for (const isa of supportedCpuIsas()) {
           true,
           c.keys * c.dim,
           c.keys * c.dimV,
+          1,
         );
         expectClose(out, c.out);
         const dq = new Float32Array(q.length);
@@ -195,6 +196,7 @@ for (const isa of supportedCpuIsas()) {
           c.dimV,
           c.scale,
           true,
+          1,
         );
         expectClose(dq, c.dq, 1e-4);
         expectClose(dk, c.dk, 1e-4);

@@ -146,10 +146,11 @@ export interface NativeKernels {
   ): void;
   /**
    * Attention `softmax(scale * q k^T) v` per head without the full score matrix; q
-   * `heads x queries x dim`, k `heads x keys x dim`, v `heads x keys x dimV`. Causal hides key
-   * `j > i + keys - queries`. Saves per-row logsumexp when given. Head h of k starts at
-   * `h * keyHeadStride` (at least `keys * dim`: a KV cache's buffer may leave room after each
-   * head's rows), of v at `h * valueHeadStride`.
+   * `heads x queries x dim`, k `heads / group x keys x dim`, v `heads / group x keys x dimV`
+   * (grouped-query attention: query head h reads key/value head floor(h / group)). Causal hides
+   * key `j > i + keys - queries`. Saves per-row logsumexp when given. Key/value head g of k
+   * starts at `g * keyHeadStride` (at least `keys * dim`: a KV cache's buffer may leave room
+   * after each head's rows), of v at `g * valueHeadStride`.
    */
   attention(
     q: Float32Array,
@@ -166,8 +167,12 @@ export interface NativeKernels {
     causal: boolean,
     keyHeadStride: number,
     valueHeadStride: number,
+    group: number,
   ): void;
-  /** Attention gradient from the forward output and its logsumexp; writes dq, dk and dv. */
+  /**
+   * Attention gradient from the forward output and its logsumexp; writes dq, dk and dv (k, v,
+   * dk and dv with heads / group heads, each summed over its group of query heads).
+   */
   attentionBackward(
     q: Float32Array,
     k: Float32Array,
@@ -185,6 +190,38 @@ export interface NativeKernels {
     dimV: number,
     scale: number,
     causal: boolean,
+    group: number,
+  ): void;
+  /**
+   * RMSNorm (src/kernels/layer-norm.cc): per row of `x [rows, cols]`, `rstd = 1 / sqrt(mean(x^2)
+   * + epsilon)` (saved when `rstd` is given) and `y = x * rstd * weight` (no weight: null).
+   * Absent from addons built before it existed.
+   */
+  rmsNorm?(
+    x: Float32Array,
+    weight: Float32Array | null,
+    y: Float32Array,
+    rstd: Float32Array | null,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
+  /**
+   * Rotary embeddings (src/kernels/rope.cc) of `x [batch, heads, positions, dim]` by `cos` and
+   * `sin` (`tables` of `[positions, dim]`, 1 or batch), half-split pairs; `transpose` applies the
+   * transposed rotation (the gradient). Absent from addons built before it existed.
+   */
+  rope?(
+    x: Float32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    out: Float32Array,
+    batch: number,
+    heads: number,
+    positions: number,
+    dim: number,
+    tables: number,
+    transpose: boolean,
   ): void;
   /**
    * Quantized matmul (src/kernels/quantized.cc): `out [m, n] = x [m, k] @ W^T`, or with

@@ -4,7 +4,8 @@
 // LLMKIT_ISA_NEON, and linked with dispatch.cc, thread-pool.cc and scratch.cc; see the test for the
 // command lines. Each table in `tables` (portable, then neon when built) runs every check:
 //   gemm (4 transposes, ragged tiles, K past one slice, alpha/beta, batches, the m = 1 path),
-//   softmax / log-softmax, layerNorm, GELU (erf and tanh), cross-entropy, AdamW, attention (causal),
+//   softmax / log-softmax, layerNorm, RMSNorm, RoPE (and its transpose), GELU (erf and tanh),
+//   cross-entropy, AdamW, attention (causal, multi-head and grouped-query),
 //   int8 GEMV, quantizedMatmul with fp16 / bf16 weights (half.cc) against float64 or exact
 //   references; the backward kernels and embedding against the portable table (itself checked
 //   against PyTorch by the Node tests).
@@ -205,34 +206,79 @@ void check_adamw(const KernelTable& t) {
   expect_close(t.isa, "adamw 1001", p.data(), expected.data(), n);
 }
 
-void check_attention(const KernelTable& t) {
-  const int64_t heads = 3, tq = 37, tk = 37, dim = 20, dim_v = 20;
-  const float scale = 1 / std::sqrt(float(dim));
-  auto q = random_floats(heads * tq * dim), k = random_floats(heads * tk * dim);
-  auto v = random_floats(heads * tk * dim_v);
-  std::vector<double> expected(heads * tq * dim_v);
-  for (int64_t h = 0; h < heads; h++) {
-    for (int64_t i = 0; i < tq; i++) {
-      std::vector<double> s(i + 1);
-      double m = -INFINITY, sum = 0;
-      for (int64_t j = 0; j <= i; j++) {
-        double d = 0;
-        for (int64_t c = 0; c < dim; c++) d += q[(h * tq + i) * dim + c] * k[(h * tk + j) * dim + c];
-        s[j] = d * scale;
-        m = std::fmax(m, s[j]);
-      }
-      for (int64_t j = 0; j <= i; j++) sum += (s[j] = std::exp(s[j] - m));
-      for (int64_t c = 0; c < dim_v; c++) {
-        double o = 0;
-        for (int64_t j = 0; j <= i; j++) o += s[j] / sum * v[(h * tk + j) * dim_v + c];
-        expected[(h * tq + i) * dim_v + c] = o;
+void check_rms_norm(const KernelTable& t) {
+  const int64_t rows = 5, cols = 37;
+  auto x = random_floats(rows * cols, 3.0f), w = random_floats(cols);
+  std::vector<double> expected(rows * cols);
+  for (int64_t r = 0; r < rows; r++) {
+    double squares = 0;
+    for (int64_t c = 0; c < cols; c++) squares += double(x[r * cols + c]) * x[r * cols + c];
+    const double rstd = 1 / std::sqrt(squares / cols + 1e-6);
+    for (int64_t c = 0; c < cols; c++) expected[r * cols + c] = x[r * cols + c] * rstd * w[c];
+  }
+  std::vector<float> y(rows * cols), rstd(rows);
+  t.rms_norm(x.data(), w.data(), y.data(), rstd.data(), rows, cols, 1e-6f);
+  expect_close(t.isa, "rms_norm 5x37", y.data(), expected.data(), y.size());
+}
+
+void check_rope(const KernelTable& t) {
+  const int64_t batch = 2, heads = 3, positions = 5, dim = 40, half = dim / 2;
+  auto x = random_floats(batch * heads * positions * dim);
+  auto cos = random_floats(batch * positions * dim), sin = random_floats(batch * positions * dim);
+  for (bool transpose : {false, true}) {
+    std::vector<double> expected(x.size());
+    for (int64_t r = 0; r < batch * heads * positions; r++) {
+      const int64_t table = (r / (heads * positions) * positions + r % positions) * dim;
+      for (int64_t i = 0; i < half; i++) {
+        const double x1 = x[r * dim + i], x2 = x[r * dim + half + i];
+        const double c1 = cos[table + i], c2 = cos[table + half + i];
+        const double s1 = sin[table + i], s2 = sin[table + half + i];
+        expected[r * dim + i] = transpose ? x1 * c1 + x2 * s2 : x1 * c1 - x2 * s1;
+        expected[r * dim + half + i] = transpose ? x2 * c2 - x1 * s1 : x2 * c2 + x1 * s2;
       }
     }
+    std::vector<float> out(x.size());
+    t.rope(x.data(), cos.data(), sin.data(), out.data(), batch, heads, positions, dim,
+           positions * dim, transpose);
+    expect_close(t.isa, transpose ? "rope transpose 2x3x5x40" : "rope 2x3x5x40", out.data(),
+                 expected.data(), out.size());
   }
-  std::vector<float> out(expected.size()), lse(heads * tq);
-  t.attention(q.data(), k.data(), v.data(), out.data(), lse.data(), heads, tq, tk, dim, dim_v,
-              scale, true, tk * dim, tk * dim_v);
-  expect_close(t.isa, "attention causal 3x37x20", out.data(), expected.data(), out.size());
+}
+
+// Causal attention of 4 query heads; group 1 (4 key/value heads) and 2 (2 shared heads).
+void check_attention(const KernelTable& t) {
+  for (int64_t group : {1, 2}) {
+    const int64_t heads = 4, tq = 37, tk = 37, dim = 20, dim_v = 20;
+    const float scale = 1 / std::sqrt(float(dim));
+    auto q = random_floats(heads * tq * dim), k = random_floats(heads / group * tk * dim);
+    auto v = random_floats(heads / group * tk * dim_v);
+    std::vector<double> expected(heads * tq * dim_v);
+    for (int64_t h = 0; h < heads; h++) {
+      const int64_t g = h / group;
+      for (int64_t i = 0; i < tq; i++) {
+        std::vector<double> s(i + 1);
+        double m = -INFINITY, sum = 0;
+        for (int64_t j = 0; j <= i; j++) {
+          double d = 0;
+          for (int64_t c = 0; c < dim; c++)
+            d += q[(h * tq + i) * dim + c] * k[(g * tk + j) * dim + c];
+          s[j] = d * scale;
+          m = std::fmax(m, s[j]);
+        }
+        for (int64_t j = 0; j <= i; j++) sum += (s[j] = std::exp(s[j] - m));
+        for (int64_t c = 0; c < dim_v; c++) {
+          double o = 0;
+          for (int64_t j = 0; j <= i; j++) o += s[j] / sum * v[(g * tk + j) * dim_v + c];
+          expected[(h * tq + i) * dim_v + c] = o;
+        }
+      }
+    }
+    std::vector<float> out(expected.size()), lse(heads * tq);
+    t.attention(q.data(), k.data(), v.data(), out.data(), lse.data(), heads, tq, tk, dim, dim_v,
+                scale, true, tk * dim, tk * dim_v, group);
+    expect_close(t.isa, group == 1 ? "attention causal 4x37x20" : "attention causal 4x37x20 group 2",
+                 out.data(), expected.data(), out.size());
+  }
 }
 
 void check_int8(const KernelTable& t) {
@@ -361,21 +407,22 @@ void check_against_portable(const KernelTable& t) {
                              -100, 0.1f);
     expect_close(t.isa, "cross_entropy_backward vs portable", a, b);
   }
-  {
+  for (int64_t group : {1, 2}) {
     const int64_t heads = 2, tq = 33, dim = 16;
-    auto q = random_floats(heads * tq * dim), k = random_floats(heads * tq * dim);
-    auto v = random_floats(heads * tq * dim), dout = random_floats(heads * tq * dim);
+    auto q = random_floats(heads * tq * dim), k = random_floats(heads / group * tq * dim);
+    auto v = random_floats(heads / group * tq * dim), dout = random_floats(heads * tq * dim);
     std::vector<float> out(q.size()), lse(heads * tq);
     p.attention(q.data(), k.data(), v.data(), out.data(), lse.data(), heads, tq, tq, dim, dim, 0.25f,
-                true, tq * dim, tq * dim);
+                true, tq * dim, tq * dim, group);
     std::vector<float> g1[3], g2[3];
-    for (int i = 0; i < 3; i++) g1[i].resize(q.size()), g2[i].resize(q.size());
+    g1[0].resize(q.size()), g2[0].resize(q.size());
+    for (int i = 1; i < 3; i++) g1[i].resize(k.size()), g2[i].resize(k.size());
     t.attention_backward(q.data(), k.data(), v.data(), out.data(), dout.data(), lse.data(),
                          g1[0].data(), g1[1].data(), g1[2].data(), heads, tq, tq, dim, dim, 0.25f,
-                         true);
+                         true, group);
     p.attention_backward(q.data(), k.data(), v.data(), out.data(), dout.data(), lse.data(),
                          g2[0].data(), g2[1].data(), g2[2].data(), heads, tq, tq, dim, dim, 0.25f,
-                         true);
+                         true, group);
     expect_close(t.isa, "attention_backward dq vs portable", g1[0], g2[0]);
     expect_close(t.isa, "attention_backward dk vs portable", g1[1], g2[1]);
     expect_close(t.isa, "attention_backward dv vs portable", g1[2], g2[2]);
@@ -410,6 +457,8 @@ int main() {
       check_gemm(*t);
       check_softmax(*t);
       check_layer_norm(*t);
+      check_rms_norm(*t);
+      check_rope(*t);
       check_gelu(*t);
       check_cross_entropy(*t);
       check_adamw(*t);

@@ -111,6 +111,7 @@ export {
 } from './ops/linear-cross-entropy.js';
 export { matmul } from './ops/matmul.js';
 export { layerNorm, type NormOptions, rmsNorm } from './ops/normalization.js';
+export { rope } from './ops/rope.js';
 export {
   type Axes,
   argmax,

@@ -7,7 +7,10 @@
 // Backward per head, tile by tile (as FlashAttention, Dao et al. 2022, recomputing P from lse):
 //   dV += P^T dO_b,  dP = dO_b V^T,  dS = P * (dP - rowsum(dO_b * O_b)),
 //   dQ_b = scale * dS K,  dK += scale * dS^T Q_b
-// Threads take (head, tile) pairs forward and heads backward (each owns its dK, dV).
+// Threads take (head, tile) pairs forward and key/value heads backward (each owns its dK, dV).
+// Grouped-query attention: `group` consecutive query heads share one key/value head (head h
+// reads kv head h / group), so the caller never repeats keys and values; backward, a kv head's
+// task runs its group's query heads one after another, accumulating dK and dV.
 // A row with no visible key (tq > tk with causal) gets NaN output, like PyTorch.
 #include <algorithm>
 #include <cmath>
@@ -70,32 +73,63 @@ float softmax_row(float* row, int64_t limit, int64_t width) {
   return m + std::log(sum);
 }
 
-// One query row (decoding a token): scores, softmax and P V as dot products and axpys over the
-// visible keys, without the GEMMs' packing (a GEMM of one row is all overhead).
-float attend_row(const float* q, const float* k, const float* v, float* o, int64_t limit,
-                 int64_t dim, int64_t dim_v, float scale, float* p) {
-  for (int64_t j = 0; j < limit; j++) p[j] = scale * vdot(q, k + j * dim, dim);
-  const float lse = softmax_row(p, limit, limit);
-  std::fill(o, o + dim_v, 0.0f);
+// A few query rows that see the same `limit` keys (a decoded token's query heads that share one
+// key/value head): scores, softmax and P V as dot products and axpys, each key and value row
+// loaded once for all the rows, without the GEMMs' packing (a GEMM of one row is all overhead).
+// p holds rows x limit floats; lse (rows) may be null.
+void attend_rows(const float* q, const float* k, const float* v, float* o, float* lse,
+                 int64_t rows, int64_t limit, int64_t dim, int64_t dim_v, float scale, float* p) {
   for (int64_t j = 0; j < limit; j++) {
-    const Vec pj = vset(p[j]);
-    const float* vj = v + j * dim_v;
-    int64_t d = 0;
-    for (; d + kLanes <= dim_v; d += kLanes) vstore(o + d, vfma(pj, vload(vj + d), vload(o + d)));
-    for (; d < dim_v; d++) o[d] += p[j] * vj[d];
+    const float* kj = k + j * dim;
+    for (int64_t r = 0; r < rows; r++) p[r * limit + j] = scale * vdot(q + r * dim, kj, dim);
   }
-  return lse;
+  for (int64_t r = 0; r < rows; r++) {
+    const float row_lse = softmax_row(p + r * limit, limit, limit);
+    if (lse) lse[r] = row_lse;
+  }
+  std::fill(o, o + rows * dim_v, 0.0f);
+  for (int64_t j = 0; j < limit; j++) {
+    const float* vj = v + j * dim_v;
+    for (int64_t r = 0; r < rows; r++) {
+      const float weight = p[r * limit + j];
+      const Vec pj = vset(weight);
+      float* orow = o + r * dim_v;
+      int64_t d = 0;
+      for (; d + kLanes <= dim_v; d += kLanes)
+        vstore(orow + d, vfma(pj, vload(vj + d), vload(orow + d)));
+      for (; d < dim_v; d++) orow[d] += weight * vj[d];
+    }
+  }
 }
 
 }  // namespace
 
 void attention(const float* q, const float* k, const float* v, float* out, float* logsumexp,
                int64_t heads, int64_t tq, int64_t tk, int64_t dim, int64_t dim_v, float scale,
-               bool causal, int64_t k_head_stride, int64_t v_head_stride) {
+               bool causal, int64_t k_head_stride, int64_t v_head_stride, int64_t group) {
   if (heads == 0 || tq == 0) return;
+  double work = static_cast<double>(heads) * tq * tk * (dim + dim_v);
+  if (tq == 1 && tk > 0) {
+    // Decoding one token: a task per key/value head runs its group of query heads together, so
+    // each cached key and value is read once per group rather than once per query head.
+    auto task = [&](int64_t g) {
+      float* p = thread_scratch(3, static_cast<size_t>(group * tk));
+      attend_rows(q + g * group * dim, k + g * k_head_stride, v + g * v_head_stride,
+                  out + g * group * dim_v, logsumexp ? logsumexp + g * group : nullptr, group, tk,
+                  dim, dim_v, scale, p);
+    };
+    if (work < 2e5) {
+      for (int64_t g = 0; g < heads / group; g++) task(g);
+    } else {
+      parallel_for(heads / group, task);
+    }
+    return;
+  }
   int64_t tiles = (tq + kTile - 1) / kTile;
   auto task = [&](int64_t t) {
     int64_t h = t / tiles;
+    const float* kh = k + (h / group) * k_head_stride;
+    const float* vh = v + (h / group) * v_head_stride;
     int64_t i0 = (t % tiles) * kTile;
     int64_t rows = std::min(kTile, tq - i0);
     int64_t width = visible_keys(i0 + rows - 1, tq, tk, causal);  // keys any row of the tile sees
@@ -108,13 +142,11 @@ void attention(const float* q, const float* k, const float* v, float* out, float
     }
     float* p = thread_scratch(3, static_cast<size_t>(kTile * width));
     if (rows == 1) {
-      const float row_lse = attend_row(q + (h * tq + i0) * dim, k + h * k_head_stride,
-                                       v + h * v_head_stride, o, width, dim, dim_v, scale, p);
-      if (lse) lse[0] = row_lse;
+      attend_rows(q + (h * tq + i0) * dim, kh, vh, o, lse, 1, width, dim, dim_v, scale, p);
       return;
     }
-    small_gemm(false, true, rows, width, dim, scale, q + (h * tq + i0) * dim, dim, k + h * k_head_stride,
-               dim, 0.0f, p, width);
+    small_gemm(false, true, rows, width, dim, scale, q + (h * tq + i0) * dim, dim, kh, dim, 0.0f, p,
+               width);
     for (int64_t r = 0; r < rows; r++) {
       int64_t limit = visible_keys(i0 + r, tq, tk, causal);
       float row_lse = -std::numeric_limits<float>::infinity();
@@ -125,15 +157,13 @@ void attention(const float* q, const float* k, const float* v, float* out, float
       }
       if (lse) lse[r] = row_lse;
     }
-    small_gemm(false, false, rows, dim_v, width, 1.0f, p, width, v + h * v_head_stride, dim_v, 0.0f, o,
-               dim_v);
+    small_gemm(false, false, rows, dim_v, width, 1.0f, p, width, vh, dim_v, 0.0f, o, dim_v);
     for (int64_t r = 0; r < rows; r++) {
       if (visible_keys(i0 + r, tq, tk, causal) == 0) {
         for (int64_t d = 0; d < dim_v; d++) o[r * dim_v + d] = std::numeric_limits<float>::quiet_NaN();
       }
     }
   };
-  double work = static_cast<double>(heads) * tq * tk * (dim + dim_v);
   if (work < 2e5) {
     for (int64_t t = 0; t < heads * tiles; t++) task(t);
   } else {
@@ -144,16 +174,18 @@ void attention(const float* q, const float* k, const float* v, float* out, float
 void attention_backward(const float* q, const float* k, const float* v, const float* out,
                         const float* dout, const float* logsumexp, float* dq, float* dk,
                         float* dv, int64_t heads, int64_t tq, int64_t tk, int64_t dim,
-                        int64_t dim_v, float scale, bool causal) {
+                        int64_t dim_v, float scale, bool causal, int64_t group) {
   if (heads == 0) return;
-  auto task = [&](int64_t h) {
-    const float* qh = q + h * tq * dim;
-    const float* kh = k + h * tk * dim;
-    const float* vh = v + h * tk * dim_v;
-    float* dkh = dk + h * tk * dim;
-    float* dvh = dv + h * tk * dim_v;
+  const int64_t kv_heads = heads / group;
+  auto task = [&](int64_t kvh) {
+    const float* kh = k + kvh * tk * dim;
+    const float* vh = v + kvh * tk * dim_v;
+    float* dkh = dk + kvh * tk * dim;
+    float* dvh = dv + kvh * tk * dim_v;
     std::memset(dkh, 0, sizeof(float) * tk * dim);
     std::memset(dvh, 0, sizeof(float) * tk * dim_v);
+    for (int64_t h = kvh * group; h < (kvh + 1) * group; h++) {
+    const float* qh = q + h * tq * dim;
     for (int64_t i0 = 0; i0 < tq; i0 += kTile) {
       int64_t rows = std::min(kTile, tq - i0);
       int64_t width = visible_keys(i0 + rows - 1, tq, tk, causal);
@@ -196,12 +228,13 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
       small_gemm(false, false, rows, dim, width, scale, ds, width, kh, dim, 0.0f, dqb, dim);
       small_gemm(true, false, width, dim, rows, scale, ds, width, qb, dim, 1.0f, dkh, dim);
     }
+    }
   };
   double work = static_cast<double>(heads) * tq * tk * (dim + dim_v);
-  if (heads == 1 || work < 2e5) {
-    for (int64_t h = 0; h < heads; h++) task(h);
+  if (kv_heads == 1 || work < 2e5) {
+    for (int64_t h = 0; h < kv_heads; h++) task(h);
   } else {
-    parallel_for(heads, task);
+    parallel_for(kv_heads, task);
   }
 }
 

@@ -131,15 +131,22 @@ struct KernelTable {
                 float beta1, float beta2, float eps, float weight_decay, int64_t step);
   void (*attention)(const float* q, const float* k, const float* v, float* out,
                     float* logsumexp, int64_t heads, int64_t tq, int64_t tk, int64_t dim,
-                    int64_t dim_v, float scale, bool causal, int64_t k_head_stride, int64_t v_head_stride);
+                    int64_t dim_v, float scale, bool causal, int64_t k_head_stride,
+                    int64_t v_head_stride, int64_t group);
   void (*attention_backward)(const float* q, const float* k, const float* v,
                              const float* out, const float* dout, const float* logsumexp,
                              float* dq, float* dk, float* dv, int64_t heads, int64_t tq,
-                             int64_t tk, int64_t dim, int64_t dim_v, float scale, bool causal);
+                             int64_t tk, int64_t dim, int64_t dim_v, float scale, bool causal,
+                             int64_t group);
   int32_t (*int8_dot)(const int8_t* a, const int8_t* b, int64_t k);
   void (*int8_gemv)(const int8_t* w, const float* row_scales, const int8_t* x, float x_scale,
                     float* y, int64_t n, int64_t k);
   const char* (*int8_isa)();
+  void (*rms_norm)(const float* x, const float* weight, float* y, float* rstd, int64_t rows,
+                   int64_t cols, float eps);
+  void (*rope)(const float* x, const float* cos, const float* sin, float* out, int64_t batch,
+               int64_t heads, int64_t positions, int64_t dim, int64_t table_batch_stride,
+               bool transpose);
 };
 
 namespace avx512 {

@@ -1,6 +1,6 @@
 // core-tensor's optional fused kernels on the native code: softmax, layerNorm (+ backward),
-// crossEntropy (+ backward), attention (without a mask, + backward), geluBackward,
-// embeddingBackward and adamw. Inputs are contiguous (core guarantees it; attention's keys and
+// rmsNorm, rope, crossEntropy (+ backward), attention (grouped-query too; without a mask, +
+// backward), geluBackward, embeddingBackward and adamw. Inputs are contiguous (core guarantees it; attention's keys and
 // values may be views of a KV cache's buffer, see headStrideOf) but may start at an offset. Each
 // returns false when it cannot run natively (a dtype other than float32, an attention mask), and
 // the js kernel runs.
@@ -147,6 +147,7 @@ const attention: Kernel = (native, [q, k, v], [out, logsumexp], attributes) => {
     Boolean(attributes.causal),
     keyStride,
     valueStride,
+    H / k.shape[1],
   );
   return true;
 };
@@ -215,7 +216,28 @@ const attentionBackward: Kernel = (native, inputs, outputs, attributes) => {
     inputs[2].shape[3],
     Number(attributes.scale),
     Boolean(attributes.causal),
+    H / inputs[1].shape[1],
   );
+  return true;
+};
+
+/** inputs [x [R, C], weight?], outputs [y [R, C], rstd [R]]; attributes { epsilon, hasWeight }. */
+const rmsNorm: Kernel = (native, inputs, [y, rstd], attributes) => {
+  const X = floats(inputs[0]);
+  const weight = attributes.hasWeight ? floats(inputs[1]) : null;
+  const [Y, R] = [floats(y), floats(rstd)];
+  if (!native.rmsNorm || !X || !Y || !R || weight === undefined) return false;
+  const [rows, cols] = inputs[0].shape;
+  native.rmsNorm(X, weight, Y, R, rows, cols, Number(attributes.epsilon));
+  return true;
+};
+
+/** inputs [x [B, H, T, D], cos, sin [1 or B, 1, T, D]], outputs [out]; attributes { transpose }. */
+const rope: Kernel = (native, [x, cos, sin], [out], attributes) => {
+  const [X, C, S, O] = [x, cos, sin, out].map(floats);
+  if (!native.rope || !X || !C || !S || !O) return false;
+  const [B, H, T, D] = x.shape;
+  native.rope(X, C, S, O, B, H, T, D, cos.shape[0], Boolean(attributes.transpose));
   return true;
 };
 
@@ -231,4 +253,6 @@ export const FUSED: Readonly<Record<string, Kernel>> = {
   geluBackward,
   embeddingBackward,
   adamw,
+  rmsNorm,
+  rope,
 };

@@ -66,13 +66,27 @@ void adamw(float* param, const float* grad, float* m, float* v, int64_t n, float
 // With causal, query i sees keys j <= i + (tk - tq) (the queries are the last tq positions).
 // Head h of k starts at k + h * k_head_stride (>= tk * dim; a KV cache's preallocated buffer
 // leaves room after each head's rows), likewise v.
+// Grouped-query attention: query head h reads key/value head h / group (heads / group of them;
+// group = 1 is multi-head attention); backward, dk and dv have heads / group heads.
 void attention(const float* q, const float* k, const float* v, float* out, float* logsumexp,
                int64_t heads, int64_t tq, int64_t tk, int64_t dim, int64_t dim_v, float scale,
-               bool causal, int64_t k_head_stride, int64_t v_head_stride);
+               bool causal, int64_t k_head_stride, int64_t v_head_stride, int64_t group);
 void attention_backward(const float* q, const float* k, const float* v, const float* out,
                         const float* dout, const float* logsumexp, float* dq, float* dk,
                         float* dv, int64_t heads, int64_t tq, int64_t tk, int64_t dim,
-                        int64_t dim_v, float scale, bool causal);
+                        int64_t dim_v, float scale, bool causal, int64_t group);
+
+// layer-norm.cc: RMSNorm, y = x * rstd * weight with rstd = 1 / sqrt(mean(x^2) + eps) per row;
+// weight may be null; rstd (rows) is saved when not null.
+void rms_norm(const float* x, const float* weight, float* y, float* rstd, int64_t rows,
+              int64_t cols, float eps);
+
+// rope.cc: rotary embeddings of x [batch, heads, positions, dim] (half-split pairs) by cos and
+// sin [table batch, positions, dim] (table_batch_stride 0: one table for every batch row); with
+// transpose, the transposed rotation (the gradient).
+void rope(const float* x, const float* cos, const float* sin, float* out, int64_t batch,
+          int64_t heads, int64_t positions, int64_t dim, int64_t table_batch_stride,
+          bool transpose);
 
 // int8.cc: exact int8 dot products for quantized layers (int8.cc's header says how per path).
 // a . b over k elements.

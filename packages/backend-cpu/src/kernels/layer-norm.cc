@@ -5,6 +5,9 @@
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  dweight += sum_rows dy * xhat,
 //   dbias += sum_rows dy. Threads take row ranges with private dweight/dbias partials, summed
 //   at the end so the result does not depend on timing.
+// RMSNorm (Zhang & Sennrich 2019; Hugging Face's LlamaRMSNorm): rstd = 1 / sqrt(mean(x^2) + eps)
+// with the squares summed in float32 lanes, y = x * rstd * weight. Its backward is composed
+// from ops in core-tensor.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -61,6 +64,40 @@ void layer_norm(const float* x, const float* weight, const float* bias, float* y
     for (int64_t r = begin; r < end; r++) {
       norm_row(x + r * cols, weight, bias, y + r * cols, mean ? mean + r : nullptr,
                rstd ? rstd + r : nullptr, cols, eps);
+    }
+  });
+}
+
+void rms_norm(const float* x, const float* weight, float* y, float* rstd, int64_t rows,
+              int64_t cols, float eps) {
+  if (cols == 0) return;
+  parallel_range(rows, min_rows(cols), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; r++) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      Vec squares = vset(0);
+      int64_t i = 0;
+      for (; i + kLanes <= cols; i += kLanes) {
+        Vec v = vload(xr + i);
+        squares = vfma(v, v, squares);
+      }
+      if (i < cols) {
+        Vec v = vload_partial(xr + i, cols - i, 0.0f);
+        squares = vfma(v, v, squares);
+      }
+      const float s = 1.0f / std::sqrt(vsum(squares) / static_cast<float>(cols) + eps);
+      if (rstd) rstd[r] = s;
+      const Vec vs = vset(s);
+      for (i = 0; i + kLanes <= cols; i += kLanes) {
+        Vec h = vload(xr + i) * vs;
+        if (weight) h = h * vload(weight + i);
+        vstore(yr + i, h);
+      }
+      if (i < cols) {
+        Vec h = vload_partial(xr + i, cols - i, 0.0f) * vs;
+        if (weight) h = h * vload_partial(weight + i, cols - i, 0.0f);
+        vstore_partial(yr + i, h, cols - i);
+      }
     }
   });
 }

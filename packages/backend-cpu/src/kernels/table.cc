@@ -32,6 +32,8 @@ const KernelTable& kernel_table() {
       int8_dot,
       int8_gemv,
       int8_isa,
+      rms_norm,
+      rope,
   };
   return table;
 }

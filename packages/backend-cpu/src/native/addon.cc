@@ -277,7 +277,7 @@ napi_value Int8Gemv(napi_env env, napi_callback_info info) {
 }
 
 // attention(q, k, v, out, logsumexp?, heads, tq, tk, dim, dimV, scale, causal, kHeadStride,
-//           vHeadStride)
+//           vHeadStride, group): k and v hold heads / group heads (grouped-query attention)
 napi_value Attention(napi_env env, napi_callback_info info) {
   Call call(env, info, "attention");
   int64_t heads = call.integer(5), tq = call.integer(6), tk = call.integer(7);
@@ -285,11 +285,14 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   float scale = static_cast<float>(call.number(10));
   bool causal = call.flag(11);
   int64_t k_stride = call.integer(12), v_stride = call.integer(13);
+  int64_t group = call.integer(14);
   if (!call.failed() && (k_stride < tk * dim || v_stride < tk * dim_v))
     call.fail("head strides %lld, %lld are smaller than a head's keys (%lld) or values (%lld)",
               (long long)k_stride, (long long)v_stride, (long long)(tk * dim),
               (long long)(tk * dim_v));
-  const int64_t last = heads > 0 ? heads - 1 : 0;
+  if (!call.failed() && (group < 1 || heads % group != 0))
+    call.fail("group %lld does not divide heads %lld", (long long)group, (long long)heads);
+  const int64_t last = heads > 0 ? heads / std::max<int64_t>(group, 1) - 1 : 0;
   float* q = call.floats(0, heads * tq * dim);
   float* k = call.floats(1, heads > 0 ? last * k_stride + tk * dim : 0);
   float* v = call.floats(2, heads > 0 ? last * v_stride + tk * dim_v : 0);
@@ -297,30 +300,70 @@ napi_value Attention(napi_env env, napi_callback_info info) {
   float* lse = call.floats(4, heads * tq, true);
   if (call.failed()) return nullptr;
   kernels().attention(q, k, v, out, lse, heads, tq, tk, dim, dim_v, scale, causal, k_stride,
-                      v_stride);
+                      v_stride, group);
   return call.undefined();
 }
 
 // attentionBackward(q, k, v, out, dout, logsumexp, dq, dk, dv, heads, tq, tk, dim, dimV, scale,
-//                   causal)
+//                   causal, group): k, v, dk and dv hold heads / group heads
 napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   Call call(env, info, "attentionBackward");
   int64_t heads = call.integer(9), tq = call.integer(10), tk = call.integer(11);
   int64_t dim = call.integer(12), dim_v = call.integer(13);
   float scale = static_cast<float>(call.number(14));
   bool causal = call.flag(15);
+  int64_t group = call.integer(16);
+  if (!call.failed() && (group < 1 || heads % group != 0))
+    call.fail("group %lld does not divide heads %lld", (long long)group, (long long)heads);
+  if (call.failed()) return nullptr;
+  const int64_t kv_heads = heads / group;
   float* q = call.floats(0, heads * tq * dim);
-  float* k = call.floats(1, heads * tk * dim);
-  float* v = call.floats(2, heads * tk * dim_v);
+  float* k = call.floats(1, kv_heads * tk * dim);
+  float* v = call.floats(2, kv_heads * tk * dim_v);
   float* out = call.floats(3, heads * tq * dim_v);
   float* dout = call.floats(4, heads * tq * dim_v);
   float* lse = call.floats(5, heads * tq);
   float* dq = call.floats(6, heads * tq * dim);
-  float* dk = call.floats(7, heads * tk * dim);
-  float* dv = call.floats(8, heads * tk * dim_v);
+  float* dk = call.floats(7, kv_heads * tk * dim);
+  float* dv = call.floats(8, kv_heads * tk * dim_v);
   if (call.failed()) return nullptr;
   kernels().attention_backward(q, k, v, out, dout, lse, dq, dk, dv, heads, tq, tk, dim, dim_v,
-                               scale, causal);
+                               scale, causal, group);
+  return call.undefined();
+}
+
+// rmsNorm(x, weight?, y, rstd?, rows, cols, eps)
+napi_value RmsNorm(napi_env env, napi_callback_info info) {
+  Call call(env, info, "rmsNorm");
+  int64_t rows = call.integer(4), cols = call.integer(5);
+  float eps = static_cast<float>(call.number(6));
+  float* x = call.floats(0, rows * cols);
+  float* weight = call.floats(1, cols, true);
+  float* y = call.floats(2, rows * cols);
+  float* rstd = call.floats(3, rows, true);
+  if (call.failed()) return nullptr;
+  kernels().rms_norm(x, weight, y, rstd, rows, cols, eps);
+  return call.undefined();
+}
+
+// rope(x, cos, sin, out, batch, heads, positions, dim, tableBatches, transpose): cos and sin
+// hold tableBatches (1 or batch) tables of positions x dim
+napi_value Rope(napi_env env, napi_callback_info info) {
+  Call call(env, info, "rope");
+  int64_t batch = call.integer(4), heads = call.integer(5), positions = call.integer(6);
+  int64_t dim = call.integer(7), tables = call.integer(8);
+  bool transpose = call.flag(9);
+  if (!call.failed() && (dim % 2 != 0 || (tables != 1 && tables != batch)))
+    call.fail("dim %lld must be even and tables %lld 1 or batch %lld", (long long)dim,
+              (long long)tables, (long long)batch);
+  if (call.failed()) return nullptr;
+  float* x = call.floats(0, batch * heads * positions * dim);
+  float* cos = call.floats(1, tables * positions * dim);
+  float* sin = call.floats(2, tables * positions * dim);
+  float* out = call.floats(3, batch * heads * positions * dim);
+  if (call.failed()) return nullptr;
+  kernels().rope(x, cos, sin, out, batch, heads, positions, dim, tables == 1 ? 0 : positions * dim,
+                 transpose);
   return call.undefined();
 }
 
@@ -558,6 +601,8 @@ NAPI_MODULE_INIT() {
       {"adamw", AdamW},
       {"attention", Attention},
       {"attentionBackward", AttentionBackward},
+      {"rmsNorm", RmsNorm},
+      {"rope", Rope},
       {"quantizedMatmul", QuantizedMatmul},
       {"unary", Unary},
       {"binary", Binary},

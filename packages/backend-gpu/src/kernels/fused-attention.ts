@@ -2,6 +2,8 @@
 // Attention: one workgroup of 64 per query row (b, h, t). Keys are visited in chunks of 64: each
 // invocation scores one key of the chunk, then the chunk joins a running (online) softmax whose
 // accumulator is split over the invocations by output dimension (d = lid + 64i, Dv <= 256).
+// Keys and values may have fewer heads than the queries (grouped-query attention): row (b, h)
+// reads key/value block floor((b * H + h) / group), group = H / Hkv query heads per kv head.
 import {
   headStrideOf,
   type KernelAttributes,
@@ -17,7 +19,7 @@ import { scratchWgsl, workgroupReduce } from './rows-wgsl.js';
 const gpuOf = (t: KernelTensor) => (t.buffer as GpuBuffer).gpu;
 const MAX_HEAD = 256;
 
-/** attention: softmax(q k^T scale + masks) v for q [B,H,T,D], k [B,H,S,D], v [B,H,S,Dv]. */
+/** attention: softmax(q k^T scale + masks) v for q [B,H,T,D], k [B,Hkv,S,D], v [B,Hkv,S,Dv]. */
 export function attention(
   rt: Runtime,
   inputs: readonly KernelTensor[],
@@ -55,12 +57,13 @@ ${scratchWgsl(2, 64)}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(num_workgroups) nwg: vec3<u32>) {
   // p: [rows, T, S, D, Dv, scale, qOffset, kOffset, vOffset, maskOffset, outOffset,
-  //     kHeadStride, vHeadStride] (k and v heads may be spaced apart: a KV cache's buffer)
+  //     kHeadStride, vHeadStride, group] (k and v heads may be spaced apart: a KV cache's buffer)
   let row = wid.y * nwg.x + wid.x;
   if (row >= p(0u)) { return; }
   let T = p(1u); let S = p(2u); let D = p(3u); let Dv = p(4u);
   let scale = pf(5u);
   let bh = row / T;
+  let kvh = bh / p(13u);
   let t = row % T;
   for (var d = lid; d < D; d += 64u) { qRow[d] = Q[p(6u) + row * D + d]; }
   workgroupBarrier();
@@ -75,7 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     ${hasMask ? 'if (visible && MASK[p(9u) + row * S + s] == 0u) { visible = false; }' : ''}
     if (visible) {
       var dot = 0.0;
-      let kBase = p(7u) + bh * p(11u) + s * D;
+      let kBase = p(7u) + kvh * p(11u) + s * D;
       for (var d = 0u; d < D; d++) { dot = fma(qRow[d], K[kBase + d], dot); }
       score = dot * scale;
     }
@@ -95,7 +98,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (d < Dv) {
         var a = acc[i] * correction;
         for (var j = 0u; j < count; j++) {
-          a = fma(probs[j], V[p(8u) + bh * p(12u) + (s0 + j) * Dv + d], a);
+          a = fma(probs[j], V[p(8u) + kvh * p(12u) + (s0 + j) * Dv + d], a);
         }
         acc[i] = a;
       }
@@ -123,6 +126,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       out.offset,
       headStrideOf(k) ?? S * D,
       headStrideOf(v) ?? S * Dv,
+      H / k.shape[1],
     ],
     workgroups: grid(rows, 1),
   });

@@ -1,7 +1,7 @@
 // The longer rules of the gradient table (gradients.ts): ops whose backward runs on one of the
 // backend's fused kernels when it has it (`geluBackward`, `embeddingBackward`,
 // `layerNormBackward`, `crossEntropyBackward`, `attentionBackward`) and is composed from ops
-// otherwise, as the reference path.
+// otherwise, as the reference path; rmsNorm's backward is composed from ops on every backend.
 import { zeros } from '../ops/creation.js';
 import * as o from '../ops/elementwise.js';
 import { oneHot, scatterAdd } from '../ops/indexing.js';
@@ -87,6 +87,25 @@ export function layerNormGradient(c: C): (Tensor | null)[] {
     if (hasBias) grads.push(sum(dy, 0));
   }
   grads[0] = reshape(grads[0], c.inputs[0].shape);
+  return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
+}
+
+/**
+ * Saved [x [R, C], rstd [R], weight?] of the fused rmsNorm, y = x * rstd * weight: with xhat =
+ * x * rstd and dxhat = dy * weight, dx = rstd * (dxhat - xhat * mean(dxhat * xhat)) and
+ * dweight = sum over rows of dy * xhat. Composed from ops (cheap next to the matmuls around it).
+ */
+export function rmsNormGradient(c: C): (Tensor | null)[] {
+  const [x, rstd, weight] = c.saved;
+  const [R, C] = x.shape;
+  const dy = reshape(c.grad, [R, C]);
+  const xhat = o.mul(x, reshape(rstd, [R, 1]));
+  const dxhat = c.attributes.hasWeight ? o.mul(dy, weight) : dy;
+  const projection = mean(o.mul(dxhat, xhat), 1, { keepDim: true });
+  const grads = [
+    reshape(o.mul(o.sub(dxhat, o.mul(xhat, projection)), reshape(rstd, [R, 1])), c.inputs[0].shape),
+  ];
+  if (c.attributes.hasWeight) grads.push(sum(o.mul(dy, xhat), 0));
   return grads.map((g, i) => (c.inputs[i].requiresGrad ? g : null));
 }
 

@@ -142,6 +142,19 @@ for (const backend of ['js', 'js-composed']) {
       check((x) => t.layerNorm(x), [randn([4, 6])]);
       check((x) => t.layerNorm(t.transpose(x)), [randn([6, 4])]);
       check((x, w) => t.rmsNorm(x, w), [randn([3, 5]), randn([5])]);
+      check((x, w) => t.rmsNorm(x, w, { epsilon: 1e-6 }), [randn([2, 3, 7], 3), randn([7])]);
+      check((x) => t.rmsNorm(t.transpose(x)), [randn([6, 4])]);
+    });
+
+    it('rope, with constant tables (the fused kernel) and with trained ones (composed)', () => {
+      const [cos, sin] = [randn([1, 1, 4, 6]), randn([1, 1, 4, 6])];
+      check((x) => t.rope(x, cos, sin), [randn([2, 3, 4, 6])]);
+      const [cosB, sinB] = [randn([2, 1, 4, 6]), randn([2, 1, 4, 6])];
+      check((x) => t.rope(t.mul(x, 2), cosB, sinB), [randn([2, 3, 4, 6])]);
+      check(
+        (x, c, s) => t.rope(x, c, s),
+        [randn([1, 2, 3, 4]), randn([1, 1, 3, 4]), randn([1, 1, 3, 4])],
+      );
     });
 
     it('cross entropy with ignoreIndex, label smoothing and every reduction', () => {
@@ -167,6 +180,19 @@ for (const backend of ['js', 'js-composed']) {
       check(
         (q, k, v) => t.scaledDotProductAttention(q, k, v, { causal: true }),
         [randn([2, 1, 3, 4]), randn([2, 1, 5, 4]), randn([2, 1, 5, 2])],
+      );
+      // Grouped-query attention: 6 query heads over 2 (then 1) key/value heads.
+      check(
+        (q, k, v) => t.scaledDotProductAttention(q, k, v, { causal: true }),
+        [randn([2, 6, 3, 4]), randn([2, 2, 5, 4]), randn([2, 2, 5, 3])],
+      );
+      check(
+        (q, k, v) => t.scaledDotProductAttention(q, k, v),
+        [randn([1, 4, 2, 3]), randn([1, 1, 3, 3]), randn([1, 1, 3, 2])],
+      );
+      check(
+        (q, k, v) => t.scaledDotProductAttention(q, k, v, { causal: true }),
+        [randn([6, 3, 4]), randn([3, 3, 4]), randn([3, 3, 4])],
       );
       check(
         (q, k, v) => t.scaledDotProductAttention(q, k, v, { scale: 0.7 }),

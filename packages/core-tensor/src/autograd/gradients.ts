@@ -13,6 +13,7 @@ import { gather, scatterAdd } from '../ops/indexing.js';
 import { halfLinearInputGradient } from '../ops/linear.js';
 import { matmul } from '../ops/matmul.js';
 import { sum, sumToShape } from '../ops/reduce.js';
+import { runRope } from '../ops/rope.js';
 import { expand, narrow, permute, reshape } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { checkpointGradient } from './checkpoint.js';
@@ -22,6 +23,7 @@ import {
   embeddingGradient,
   geluGradient,
   layerNormGradient,
+  rmsNormGradient,
 } from './fused-gradients.js';
 import type { InputInfo, OpAttributes } from './node.js';
 
@@ -195,6 +197,9 @@ const table: Record<string, GradientRule> = {
   layerNorm: (c) => layerNormGradient(c),
   crossEntropy: (c) => [reshape(crossEntropyGradient(c), c.inputs[0].shape)],
   scaledDotProductAttention: (c) => attentionGradient(c),
+  rmsNorm: (c) => rmsNormGradient(c),
+  // Saved [cos, sin]: the transposed rotation (by -angle when the tables' halves repeat).
+  rope: (c) => [runRope(c.grad, c.saved[0], c.saved[1], true)],
 
   // Gradient checkpointing: recompute the block, then backward through it.
   checkpoint: (c) => checkpointGradient(c),

@@ -64,9 +64,12 @@
  * - `crossEntropyBackward` (inputs `[logits [R, V], targets [R], gradLoss [R]]`, outputs
  *   `[dlogits [R, V]]`; same attrs): `dlogits = g * (softmax - (1 - s) * onehot - s / V)`, zero
  *   rows for ignored targets.
- * - `attention` (inputs `[q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv], mask?]`, outputs
+ * - `attention` (inputs `[q [B, H, T, D], k [B, Hkv, S, D], v [B, Hkv, S, Dv], mask?]`, outputs
  *   `[out [B, H, T, Dv], logsumexp [B, H, T]?]`; attrs `{ causal, scale, hasMask }`):
- *   `softmax(q k^T * scale + m) v`; `causal` hides key s > t + (S - T); the optional bool mask
+ *   `softmax(q k^T * scale + m) v`. Grouped-query attention is part of the contract: Hkv divides
+ *   H and query head h reads key/value head `floor(h / (H / Hkv))` (Hugging Face's `repeat_kv`
+ *   order; Hkv = H is multi-head attention), so a backend that claims `attention` never needs
+ *   the keys and values repeated. `causal` hides key s > t + (S - T); the optional bool mask
  *   `[B, H, T, S]` (true = keep) is broadcast by core. Core asks for the second output, the
  *   natural log of each row's softmax denominator `log sum_s exp(score)`, only without a mask,
  *   when it will run `attentionBackward`. Core uses it without dropout. q and the mask are
@@ -76,8 +79,19 @@
  *   outputs `[dq, dk, dv]` shaped like q, k, v; attrs `{ causal, scale }`): the gradient of
  *   `attention` without a mask, recomputing the weights `p = exp(score - logsumexp)` row by row:
  *   `dv = p^T dout`, `ds = p * (dout v^T - rowsum(dout * out))`, `dq = ds k * scale`,
- *   `dk = ds^T q * scale`. Core uses it only when causal attention has T <= S. Without it,
+ *   `dk = ds^T q * scale`; with grouped heads, dk and dv `[B, Hkv, S, *]` sum over the query
+ *   heads of each group. Core uses it only when causal attention has T <= S. Without it,
  *   gradients go through the composed ops.
+ * - `rmsNorm` (inputs `[x [R, C], weight [C]?]`, outputs `[y [R, C], rstd [R]]`; attrs
+ *   `{ epsilon, hasWeight }`): Hugging Face's LlamaRMSNorm, `rstd = 1 / sqrt(mean(x^2) +
+ *   epsilon)` with the mean accumulated in at least float32, `y = x * rstd * weight`. The
+ *   gradient is composed from ops with the saved rstd.
+ * - `rope` (inputs `[x [B, H, T, D], cos [Bc, 1, T, D], sin [Bc, 1, T, D]]` with Bc = 1 or B and
+ *   D even, outputs `[out [B, H, T, D]]`; attrs `{ transpose }`): rotary position embeddings in
+ *   the half-split layout (Hugging Face's `rotate_half`), per pair i < D/2, j = i + D/2:
+ *   `out_i = x_i cos_i - x_j sin_i`, `out_j = x_j cos_j + x_i sin_j`. With `transpose` the
+ *   transposed rotation, `out_i = x_i cos_i + x_j sin_j`, `out_j = x_j cos_j - x_i sin_i`: the
+ *   gradient with respect to x (the rotation by -angle when the halves of cos and sin repeat).
  * - `geluBackward` (inputs `[x, dy]`, outputs `[dx]`; attrs `{ approximate: 'none' | 'tanh' }`):
  *   `dx = dy * gelu'(x)` for the exact or tanh-approximated GELU.
  * - `embeddingBackward` (inputs `[ids int32 [N], gradOutput [N, C]]`, outputs `[gradWeight
@@ -209,6 +223,8 @@ export const FUSED_KERNELS = [
   'embeddingBackward',
   'adamw',
   'quantizedMatmul',
+  'rmsNorm',
+  'rope',
 ] as const;
 
 /** A kernel name: one of {@link REQUIRED_KERNELS} or {@link FUSED_KERNELS}. */

@@ -4,6 +4,10 @@
 // `canUseFusedAttention` picks the backend's fused kernels: `attention` for the forward (with the
 // logsumexp of each row when a gradient is needed) and `attentionBackward`, which recomputes the
 // weights row by row (FlashAttention's backward), so no (T x S) tensor is kept.
+// Grouped-query attention (Ainslie et al., 2023): keys and values may have fewer heads than the
+// queries (Hkv dividing H); query head h reads key/value head floor(h / (H / Hkv)). The fused
+// kernels take such keys and values as they are (part of their contract); the composed path
+// repeats them first, as Hugging Face's `repeat_kv`.
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { headStrideOf } from '../backend/head-layout.js';
@@ -16,7 +20,7 @@ import { dropout } from './dropout.js';
 import { mul, where } from './elementwise.js';
 import { runKernel } from './kernel.js';
 import { matmul } from './matmul.js';
-import { broadcastView, contiguous, transpose } from './shape.js';
+import { broadcastView, contiguous, expand, reshape, transpose, unsqueeze } from './shape.js';
 import { softmax } from './softmax.js';
 
 /** Options of {@link scaledDotProductAttention}. */
@@ -68,12 +72,16 @@ export function causalMask(
 
 /**
  * softmax(q k^T * scale + masks) v for q `[..., T, D]`, k `[..., S, D]`, v `[..., S, Dv]`; with
- * `returnWeights`, `{ output, weights }`.
+ * `returnWeights`, `{ output, weights }`. For grouped-query attention, k and v may have fewer
+ * heads (dimension -3) than q when their count divides q's: q `[B, H, T, D]`, k and v
+ * `[B, Hkv, S, D]`, query head h reading key/value head floor(h / (H / Hkv)); pass them
+ * unrepeated (the fused kernels read them in place).
  *
  * @example
  * ```ts
  * const y = scaledDotProductAttention(q, k, v, { causal: true }); // q, k, v [B, H, T, D]
  * const { output, weights } = scaledDotProductAttention(q, k, v, { returnWeights: true });
+ * const grouped = scaledDotProductAttention(q, k, v); // q [1, 16, 1, 128], k and v [1, 8, 37, 128]
  * ```
  */
 export function scaledDotProductAttention(
@@ -121,6 +129,8 @@ function composedAttention(
   scale: number,
 ): AttentionWithWeights {
   return tidy(() => {
+    const repeats = headGroup(q, k);
+    if (repeats > 1) [k, v] = [repeatHeads(k, repeats), repeatHeads(v, repeats)];
     const T = q.shape[q.rank - 2];
     const S = k.shape[k.rank - 2];
     let scores = mul(matmul(q, transpose(k, -2, -1)), scale); // (..., T, S)
@@ -135,8 +145,38 @@ function composedAttention(
 }
 
 /**
+ * Query heads per key/value head: H / Hkv when k has fewer heads (dimension -3) than q and their
+ * count divides q's (grouped-query attention), else 1 (equal heads, or ones that broadcast).
+ */
+function headGroup(q: Tensor, k: Tensor): number {
+  if (q.rank < 3) return 1;
+  const [H, Hkv] = [q.shape[q.rank - 3], k.shape[k.rank - 3]];
+  return Hkv > 0 && Hkv < H && H % Hkv === 0 ? H / Hkv : 1;
+}
+
+/**
+ * `[..., Hkv, S, D] -> [..., Hkv * repeats, S, D]`, each head repeated `repeats` times in a row
+ * (Hugging Face's `repeat_kv`): unsqueeze + expand + reshape, one copy.
+ */
+function repeatHeads(x: Tensor, repeats: number): Tensor {
+  const shape = x.shape;
+  const r = x.rank;
+  const expanded = expand(unsqueeze(x, r - 2), [
+    ...shape.slice(0, r - 2),
+    repeats,
+    ...shape.slice(r - 2),
+  ]);
+  return reshape(expanded, [
+    ...shape.slice(0, r - 3),
+    shape[r - 3] * repeats,
+    ...shape.slice(r - 2),
+  ]);
+}
+
+/**
  * Whether {@link scaledDotProductAttention} runs on the backend's fused kernels for these
- * inputs and options: rank-4 `[B, H, T, D]` inputs on a backend with an `attention` kernel,
+ * inputs and options: rank-4 inputs q `[B, H, T, D]`, k `[B, Hkv, S, D]`, v `[B, Hkv, S, Dv]`
+ * (Hkv = H or dividing it) on a backend with an `attention` kernel,
  * without dropout or `returnWeights` (only the composed path has the weights). When a gradient
  * is needed the backend must also have `attentionBackward`, which takes no bool mask and, when
  * causal, needs T <= S (every query sees at least one key).
@@ -155,7 +195,11 @@ export function canUseFusedAttention(
   const backend = q.backend;
   if (options.returnWeights || (options.dropout ?? 0) > 0) return false;
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || !backend.supports('attention')) return false;
-  const [T, S] = [q.shape[2], k.shape[2]];
+  const [B, H, T, D] = q.shape;
+  const [Hkv, S] = [k.shape[1], k.shape[2]];
+  const kvShapesFit =
+    k.shape[0] === B && v.shape[0] === B && v.shape[1] === Hkv && v.shape[2] === S;
+  if (!kvShapesFit || k.shape[3] !== D || H % Hkv !== 0) return false;
   if (q.size === 0 || S === 0) return false;
   if (!needsGradient(q, k, v)) return true;
   return backend.supports('attentionBackward') && !options.mask && (!options.causal || T <= S);

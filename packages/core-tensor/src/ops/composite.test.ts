@@ -145,6 +145,95 @@ for (const backend of ['js', 'js-composed']) {
       );
     });
 
+    it('grouped-query attention equals attention over repeated keys and values', () => {
+      // H = 6 query heads over Hkv = 2: heads 0-2 read kv head 0, heads 3-5 kv head 1.
+      const [B, H, Hkv, T, S, D] = [2, 6, 2, 3, 5, 4];
+      const make = (shape: number[]) =>
+        t.tensor(randomArray(shape.reduce((a, b) => a * b, 1)), { shape, backend });
+      const [q, k, v] = [make([B, H, T, D]), make([B, Hkv, S, D]), make([B, Hkv, S, D])];
+      const repeat = (x: t.Tensor) =>
+        t.reshape(t.expand(t.unsqueeze(x, 2), [B, Hkv, H / Hkv, S, D]), [B, H, S, D]);
+      for (const options of [{ causal: true }, { causal: false }, { returnWeights: false }]) {
+        const grouped = t.noGrad(() => t.scaledDotProductAttention(q, k, v, options));
+        const repeated = t.noGrad(() =>
+          t.scaledDotProductAttention(q, repeat(k), repeat(v), options),
+        );
+        expectClose(
+          grouped.dataSync() as Float32Array,
+          Array.from(repeated.dataSync() as Float32Array),
+          5,
+        );
+      }
+      const { weights } = t.scaledDotProductAttention(q, k, v, { returnWeights: true });
+      expect(weights.shape).toEqual([B, H, T, S]);
+      // With a gradient: the training path (fused forward and backward on js) and the composed one.
+      const qg = q.detach().requiresGrad_();
+      const out = t.scaledDotProductAttention(qg, k, v, { causal: true });
+      const expected = t.noGrad(() =>
+        t.scaledDotProductAttention(q, repeat(k), repeat(v), { causal: true }),
+      );
+      expectClose(out.dataSync() as Float32Array, Array.from(expected.dataSync() as Float32Array));
+    });
+
+    it('rmsNorm with and without a weight, on a strided view', () => {
+      const data = randomArray(14);
+      const weight = randomArray(7);
+      const x = t.tensor(data, { shape: [2, 7], backend });
+      const expected = (w?: number[]) =>
+        rowsOf(data, 7).flatMap((row) => {
+          const rstd = 1 / Math.sqrt(row.reduce((a, b) => a + b * b, 0) / 7 + 1e-6);
+          return row.map((value, j) => value * rstd * (w ? w[j] : 1));
+        });
+      const options = { epsilon: 1e-6 };
+      expectClose(
+        t.rmsNorm(x, t.tensor(weight, { backend }), options).dataSync() as Float32Array,
+        expected(weight),
+      );
+      expectClose(t.rmsNorm(x, null, options).dataSync() as Float32Array, expected());
+      const viewed = t.transpose(t.tensor(data, { shape: [7, 2], backend }));
+      const columns = [0, 1].flatMap((c) => [0, 1, 2, 3, 4, 5, 6].map((r) => data[r * 2 + c]));
+      const transposedRows = rowsOf(columns, 7).flatMap((row) => {
+        const rstd = 1 / Math.sqrt(row.reduce((a, b) => a + b * b, 0) / 7 + 1e-6);
+        return row.map((value) => value * rstd);
+      });
+      expectClose(t.rmsNorm(viewed, null, options).dataSync() as Float32Array, transposedRows);
+    });
+
+    it('rope rotates each half-split pair by its angle', () => {
+      const [B, H, T, D] = [2, 3, 2, 4];
+      const data = randomArray(B * H * T * D);
+      const angles = randomArray(B * T * (D / 2));
+      // Tables [B, 1, T, D]: each angle repeated over both halves.
+      const table = (f: (a: number) => number) =>
+        t.tensor(
+          Array.from({ length: B * T * D }, (_, i) => {
+            const [row, j] = [Math.floor(i / D), i % D];
+            return f(angles[row * (D / 2) + (j % (D / 2))]);
+          }),
+          { shape: [B, 1, T, D], backend },
+        );
+      const out = t.rope(
+        t.tensor(data, { shape: [B, H, T, D], backend }),
+        table(Math.cos),
+        table(Math.sin),
+      );
+      const expected: number[] = [];
+      for (let b = 0; b < B; b++)
+        for (let h = 0; h < H; h++)
+          for (let p = 0; p < T; p++) {
+            const base = ((b * H + h) * T + p) * D;
+            const rotated = new Array(D);
+            for (let i = 0; i < D / 2; i++) {
+              const angle = angles[(b * T + p) * (D / 2) + i];
+              const [x1, x2] = [data[base + i], data[base + i + D / 2]];
+              rotated[i] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
+              rotated[i + D / 2] = x2 * Math.cos(angle) + x1 * Math.sin(angle);
+            }
+            expected.push(...rotated);
+          }
+      expectClose(out.dataSync() as Float32Array, expected);
+    });
+
     it('canUseFusedAttention decides the fused kernel', () => {
       const x = (requiresGrad = false) =>
         t.zeros([1, 2, 3, 4], { backend, requiresGrad }) as t.Tensor;
@@ -163,6 +252,13 @@ for (const backend of ['js', 'js-composed']) {
       // Causal with more queries than keys leaves query 0 without a key: composed in training.
       const keys = t.zeros([1, 2, 2, 4], { backend });
       expect(canUseFusedAttention(x(true), keys, keys, { causal: true })).toBe(false);
+      // Grouped keys and values: Hkv must divide H.
+      const grouped = t.zeros([1, 1, 3, 4], { backend });
+      expect(canUseFusedAttention(x(), grouped, grouped)).toBe(fused);
+      const three = t.zeros([1, 3, 3, 4], { backend });
+      const six = t.zeros([1, 6, 3, 4], { backend });
+      expect(canUseFusedAttention(x(), three, three)).toBe(false);
+      expect(canUseFusedAttention(six, three, three)).toBe(fused);
     });
   });
 }

@@ -81,6 +81,7 @@ export { linear } from './linear.js';
 export { type LinearCrossEntropyOptions, linearCrossEntropy } from './linear-cross-entropy.js';
 export { matmul } from './matmul.js';
 export { layerNorm, type NormOptions, rmsNorm } from './normalization.js';
+export { rope } from './rope.js';
 export {
   argmax,
   argmin,

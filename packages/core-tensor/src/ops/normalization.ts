@@ -1,4 +1,5 @@
-// layerNorm (one autograd node; fused kernels when the backend has them) and rmsNorm (composed).
+// layerNorm and rmsNorm: one autograd node each, on the backend's fused kernels when it has them
+// (rmsNorm's gradient is composed from ops), composed from element-wise ops otherwise.
 import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/node.js';
 import { tidy } from '../engine.js';
@@ -95,12 +96,66 @@ function layerNormForward(
 
 /**
  * RMS normalization (Zhang and Sennrich, 2019) over the last dimension:
- * x / sqrt(mean(x^2) + eps) * weight, as in LLaMA.
+ * x / sqrt(mean(x^2) + eps) * weight, as in LLaMA (Hugging Face's LlamaRMSNorm). One pass of the
+ * backend's `rmsNorm` kernel when it has one.
+ *
+ * @example
+ * ```ts
+ * rmsNorm(x, weight, { epsilon: 1e-6 }); // x [B, T, C], weight [C]
+ * ```
  */
 export function rmsNorm(x: Tensor, weight?: Tensor | null, options: NormOptions = {}): Tensor {
+  const C = x.shape[x.rank - 1];
+  if (weight && (weight.rank !== 1 || weight.shape[0] !== C)) {
+    throw new TensorError(
+      'shape_mismatch',
+      `rmsNorm: weight ${formatShape(weight.shape)} does not match the last dimension of ${formatShape(x.shape)}`,
+    );
+  }
+  const epsilon = options.epsilon ?? 1e-5;
+  const fused =
+    x.backend.supports('rmsNorm') &&
+    x.rank > 0 &&
+    x.size > 0 &&
+    (!weight || weight.dtype === x.dtype) &&
+    (x.dtype === 'float32' || x.dtype === 'float64');
+  return fused ? fusedRmsNorm(x, weight, epsilon) : composedRmsNorm(x, weight, epsilon);
+}
+
+/** The backend's kernel; records one node whose gradient (gradients.ts) uses the saved rstd. */
+function fusedRmsNorm(x: Tensor, weight: Tensor | null | undefined, epsilon: number): Tensor {
+  const C = x.shape[x.rank - 1];
+  const R = x.size / C;
+  const flat = reshapeNoGrad(x, [R, C]); // a dense copy when x is a strided view
+  const [y, rstd] = noGrad(() =>
+    tidy(() =>
+      runKernel(
+        'rmsNorm',
+        [flat, ...(weight ? [contiguous(weight)] : [])],
+        [
+          { shape: [R, C], dtype: x.dtype },
+          { shape: [R], dtype: x.dtype },
+        ],
+        { epsilon, hasWeight: !!weight },
+      ),
+    ),
+  );
+  const out = reshapeNoGrad(y, x.shape);
+  y.dispose();
+  const inputs = [x, ...(weight ? [weight] : [])];
+  record('rmsNorm', inputs, out, [flat, rstd, ...(weight ? [weight] : [])], {
+    hasWeight: !!weight,
+  });
+  flat.dispose();
+  rstd.dispose();
+  return out;
+}
+
+/** The reference: x * rsqrt(mean(x^2) + eps) * weight, as element-wise ops. */
+function composedRmsNorm(x: Tensor, weight: Tensor | null | undefined, epsilon: number): Tensor {
   const squares = mul(x, x);
   const meanSquare = mean(squares, -1, { keepDim: true });
-  const shifted = add(meanSquare, options.epsilon ?? 1e-5);
+  const shifted = add(meanSquare, epsilon);
   const scale = rsqrt(shifted);
   const normed = mul(x, scale);
   for (const t of [squares, meanSquare, shifted, scale]) t.dispose();

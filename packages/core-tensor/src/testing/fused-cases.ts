@@ -1,10 +1,12 @@
 import type { DType } from '../dtype.js';
 import { type ConformanceCase, caseList, SpecMaker, type TensorSpec } from './cases.js';
+import { decoderCases } from './decoder-cases.js';
 import { quantizedCases } from './quantized-cases.js';
 
 /**
  * Cases for softmax, layerNorm(+Backward), crossEntropy(+Backward), attention(+Backward),
- * geluBackward, embeddingBackward, adamw, quantizedMatmul.
+ * geluBackward, embeddingBackward, adamw, quantizedMatmul, and decoder-cases.ts' (grouped-query
+ * attention, rmsNorm, rope).
  */
 export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
   const m = new SpecMaker(seed);
@@ -238,11 +240,12 @@ export function fusedCases(floatDTypes: DType[], seed = 2): ConformanceCase[] {
     }
   }
   cases.push(...quantizedCases(floatDTypes, m));
+  cases.push(...decoderCases(floatDTypes, m));
   return cases;
 }
 
 /** A dense spec holding `values` (in order). */
-function fromValues(
+export function fromValues(
   m: SpecMaker,
   dtype: DType,
   { shape, values }: { shape: number[]; values: Float64Array },
@@ -251,8 +254,11 @@ function fromValues(
   return m.dense(dtype, shape, () => values[i++]);
 }
 
-/** out and per-row logsumexp of unmasked attention, in float64, from contiguous specs. */
-function referenceAttention(
+/**
+ * out and per-row logsumexp of unmasked attention, in float64, from contiguous specs; k and v
+ * may have fewer heads than q (query head h reads key/value head floor(h / (H / Hkv))).
+ */
+export function referenceAttention(
   q: TensorSpec,
   k: TensorSpec,
   v: TensorSpec,
@@ -264,16 +270,18 @@ function referenceAttention(
 } {
   const [B, H, T, D] = q.shape;
   const [S, Dv] = [k.shape[2], v.shape[3]];
+  const group = H / k.shape[1];
   const [Q, K, V] = [q, k, v].map((t) => t.data as Float32Array | Float64Array);
   const out = new Float64Array(B * H * T * Dv);
   const lse = new Float64Array(B * H * T);
   for (let bh = 0; bh < B * H; bh++) {
+    const kv = Math.floor(bh / group);
     for (let t = 0; t < T; t++) {
       const last = causal ? Math.min(S - 1, t + S - T) : S - 1;
       const scores: number[] = [];
       for (let s = 0; s <= last; s++) {
         let dot = 0;
-        for (let d = 0; d < D; d++) dot += Q[(bh * T + t) * D + d] * K[(bh * S + s) * D + d];
+        for (let d = 0; d < D; d++) dot += Q[(bh * T + t) * D + d] * K[(kv * S + s) * D + d];
         scores.push(dot * scale);
       }
       const max = Math.max(...scores);
@@ -282,7 +290,7 @@ function referenceAttention(
       lse[bh * T + t] = max + Math.log(sum);
       for (let d = 0; d < Dv; d++) {
         let acc = 0;
-        for (let s = 0; s <= last; s++) acc += weights[s] * V[(bh * S + s) * Dv + d];
+        for (let s = 0; s <= last; s++) acc += weights[s] * V[(kv * S + s) * Dv + d];
         out[(bh * T + t) * Dv + d] = acc / sum;
       }
     }

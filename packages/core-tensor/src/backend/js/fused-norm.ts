@@ -1,4 +1,5 @@
-// Fused softmax and layer-norm kernels of the js backend (reference formulas, float64 math).
+// Fused softmax, layer-norm and RMS-norm kernels of the js backend (reference formulas, float64
+// math).
 import type { KernelAttributes, KernelTensor } from '../types.js';
 import { floatsOf } from './buffer.js';
 
@@ -59,6 +60,36 @@ export function layerNorm(
       if (w) value *= w[j];
       if (b) value += b[j];
       out[r * C + j] = value;
+    }
+  }
+}
+
+/**
+ * inputs [x [R, C], weight [C]?], outputs [y [R, C], rstd [R]]: rstd = 1 / sqrt(mean(x^2) + eps),
+ * y = x * rstd * weight (LLaMA's RMSNorm).
+ */
+export function rmsNorm(
+  inputs: readonly KernelTensor[],
+  [y, rstd]: readonly KernelTensor[],
+  attrs: KernelAttributes,
+): void {
+  const [x] = inputs;
+  const src = floatsOf(x);
+  const w = attrs.hasWeight ? floatsOf(inputs[1]) : undefined;
+  const wOffset = attrs.hasWeight ? inputs[1].offset : 0;
+  const out = floatsOf(y);
+  const rstds = floatsOf(rstd);
+  const eps = Number(attrs.epsilon);
+  const [R, C] = x.shape;
+  for (let r = 0; r < R; r++) {
+    const base = x.offset + r * C;
+    let squares = 0;
+    for (let j = 0; j < C; j++) squares += src[base + j] * src[base + j];
+    const s = 1 / Math.sqrt(squares / C + eps);
+    rstds[rstd.offset + r] = s;
+    for (let j = 0; j < C; j++) {
+      const value = src[base + j] * s;
+      out[y.offset + r * C + j] = w ? value * w[wOffset + j] : value;
     }
   }
 }

@@ -6,7 +6,8 @@ import { binary, cast, copy, fill, geluBackward, unary, where } from './elementw
 import { adamw } from './adamw.js';
 import { attention, attentionBackward } from './fused-attention.js';
 import { crossEntropy, crossEntropyBackward, embeddingBackward } from './fused-loss.js';
-import { layerNorm, layerNormBackward, softmax } from './fused-norm.js';
+import { layerNorm, layerNormBackward, rmsNorm, softmax } from './fused-norm.js';
+import { rope } from './fused-rope.js';
 import { gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
 import { quantizedMatmul } from './quantized.js';
@@ -41,6 +42,8 @@ const KERNELS: Record<string, Kernel> = {
   embeddingBackward,
   adamw,
   quantizedMatmul,
+  rmsNorm,
+  rope,
 };
 
 /** Options of {@link createJsBackend}. */
