@@ -1,5 +1,5 @@
-// The attention core shared by every architecture: split into heads, (repeat key/value heads for
-// grouped-query attention), softmax(q k^T / sqrt(d) + mask) v, merge heads. Projections live in
+// The attention core shared by every architecture: split into heads, softmax(q k^T / sqrt(d) +
+// mask) v (with grouped-query attention's fewer key/value heads), merge heads. Projections live in
 // each architecture's module, so parameter names can follow that architecture's checkpoints.
 import {
   expand,
@@ -26,7 +26,8 @@ export function mergeHeads(x: Tensor): Tensor {
 /**
  * Grouped-query attention (Ainslie et al., 2023): each of the `Hkv` key/value heads serves
  * `repeats` consecutive query heads, as Hugging Face's `repeat_kv`. `[B, Hkv, S, D] -> [B, Hkv *
- * repeats, S, D]`. Composed from unsqueeze + expand + reshape (one copy); no fused kernel needed.
+ * repeats, S, D]`. Composed from unsqueeze + expand + reshape (one copy). {@link attend} does not
+ * need it (it takes the Hkv heads as they are); it is for code that wants the repeated tensors.
  */
 export function repeatKeyValue(x: Tensor, repeats: number): Tensor {
   if (repeats === 1) return x;
@@ -49,9 +50,10 @@ export interface AttendOptions {
 }
 
 /**
- * softmax(q k^T / sqrt(D) + mask) v for q `[B, H, T, D]`, k and v `[B, H, S, D]`: core-tensor's
- * `scaledDotProductAttention` (the backend's fused kernel where it applies), which also hands
- * back the weights when asked (computing them on its composed path).
+ * softmax(q k^T / sqrt(D) + mask) v for q `[B, H, T, D]`, k and v `[B, Hkv, S, D]` (Hkv = H, or
+ * dividing it for grouped-query attention: query head h reads key/value head floor(h / (H /
+ * Hkv))): core-tensor's `scaledDotProductAttention` (the backend's fused kernel where it applies),
+ * which also hands back the weights when asked (computing them on its composed path).
  *
  * @example
  * ```ts

@@ -1,17 +1,8 @@
 // Rotary position embeddings (Su et al., 2021, "RoFormer"), in Hugging Face LLaMA's layout: the
 // head dimension is split into halves [x1, x2] and rotated as (x1 cos - x2 sin, x2 cos + x1 sin).
-// Composed from narrow / cat / mul / add, so gradients come from core-tensor's table.
-import {
-  add,
-  cat,
-  embedding,
-  fromValues,
-  mul,
-  narrow,
-  neg,
-  type Tensor,
-  unsqueeze,
-} from '@llmkit/core-tensor';
+// The tables are built here; the rotation is core-tensor's `rope` op (the backend's fused kernel
+// when it has one, composed from narrow / cat / mul / add otherwise; gradients from its table).
+import { embedding, fromValues, rope, type Tensor, unsqueeze } from '@llmkit/core-tensor';
 import type { RopeScaling } from './gpt/config.js';
 
 /** cos and sin tables `[positions, headSize]` for rotary embeddings. */
@@ -82,11 +73,10 @@ export function ropeAt(tables: RopeTables, positions: Tensor): RopeTables {
   };
 }
 
-/** Rotates `x [B, H, T, D]` by the angles of `at` (from {@link ropeAt}). */
+/**
+ * Rotates `x [B, H, T, D]` by the angles of `at` (from {@link ropeAt}):
+ * x cos + rotate_half(x) sin.
+ */
 export function applyRope(x: Tensor, at: RopeTables): Tensor {
-  const half = x.shape[3] / 2;
-  const x1 = narrow(x, 3, 0, half);
-  const x2 = narrow(x, 3, half, half);
-  const rotated = cat([neg(x2), x1], 3); // rotate_half
-  return add(mul(x, at.cos), mul(rotated, at.sin));
+  return rope(x, at.cos, at.sin);
 }

@@ -2,7 +2,7 @@
 // (GPT-2's layout: [q | k | v] along the output features; with grouped-query attention the key and
 // value parts have nKvHead heads each), then `c_proj` mixes the heads back into the residual.
 import { Dropout, Linear, Module, narrow, RMSNorm, type Tensor } from '@llmkit/core-tensor';
-import { attend, mergeHeads, repeatKeyValue, splitHeads } from '../attention.js';
+import { attend, mergeHeads, splitHeads } from '../attention.js';
 import type { KVCache } from '../kv-cache.js';
 import { applyRope, type RopeTables } from '../rope.js';
 import type { ResolvedGPTConfig } from './config.js';
@@ -79,8 +79,9 @@ export class CausalSelfAttention extends Module {
       k = applyRope(k, context.rope);
     }
     if (context.cache) ({ key: k, value: v } = context.cache.append(this.layerIndex, k, v)); // (B, nkv, S, hs)
-    const repeats = nHead / nKvHead;
-    const { output, weights } = attend(q, repeatKeyValue(k, repeats), repeatKeyValue(v, repeats), {
+    // Grouped-query attention takes k and v with their nKvHead heads: the backend's fused kernel
+    // reads each once per group of query heads (no repeated copy of the cache per token).
+    const { output, weights } = attend(q, k, v, {
       mask: context.mask,
       causal: context.causal,
       dropout: this.training ? this.attnDropout : 0,
