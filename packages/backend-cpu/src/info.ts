@@ -9,8 +9,9 @@ export interface CpuBackendInfo {
   /** Why it did not load (absent when it did). */
   reason?: string;
   /**
-   * Kernel path in use: `avx512`, `avx2` (AVX2 + FMA), `neon` (AArch64) or `portable` (plain
-   * C++). The best this CPU supports unless `LLMKIT_CPU_ISA` or {@link setCpuIsa} chose another.
+   * Kernel path in use: `avx512`, `avx2` (AVX2 + FMA + F16C), `neon` (AArch64) or `portable`
+   * (plain C++). The best this CPU supports unless `LLMKIT_CPU_ISA` or {@link setCpuIsa} chose
+   * another.
    */
   isa?: CpuIsa;
   /** The path chosen when nothing is forced. */

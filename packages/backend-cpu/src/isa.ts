@@ -6,7 +6,7 @@ import { nativeKernels } from './native.js';
 
 /**
  * The instruction-set paths of the native kernels, lowest first: `portable` (plain C++, any CPU),
- * `avx2` (AVX2 + FMA), `avx512` (AVX-512 F/BW/DQ/VL), `neon` (AArch64 Advanced SIMD).
+ * `avx2` (AVX2 + FMA + F16C), `avx512` (AVX-512 F/BW/DQ/VL), `neon` (AArch64 Advanced SIMD).
  */
 export const CPU_ISAS = ['portable', 'avx2', 'avx512', 'neon'] as const;
 
