@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "pack.h"
 
 namespace llmkit {
 namespace LLMKIT_NS {
@@ -83,15 +84,10 @@ void pack_b_float(const GemmArgs& g, const float* b, int64_t p0, int64_t kc, int
           for (int64_t c = 0; c < NR; c++) panel[k * NR + c] = c < cols ? src[k * g.ldb + c] : 0;
         }
       }
-    } else {
-      for (int64_t c = 0; c < NR; c++) {
-        if (c < cols) {
-          const float* src = b + (j0 + jr + c) * g.ldb + p0;
-          for (int64_t k = 0; k < kc; k++) panel[k * NR + c] = src[k];
-        } else {
-          for (int64_t k = 0; k < kc; k++) panel[k * NR + c] = 0.0f;
-        }
-      }
+    } else {  // column c is row j0 + jr + c of b: tiles transposed in registers (pack.h)
+      pack_transposed_panel(
+          b + (j0 + jr) * g.ldb + p0, g.ldb, kc, cols, panel, [](const float* p) { return vload(p); },
+          [](float x) { return x; });
     }
   }
 }

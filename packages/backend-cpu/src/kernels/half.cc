@@ -22,6 +22,7 @@
 
 #include "common.h"
 #include "kernels.h"
+#include "pack.h"
 #include "quantized.h"
 #include "simd.h"
 
@@ -242,91 +243,13 @@ void small_input_gradient(const QuantizedArgs& a) {
 
 // ---- GEMM packing (M > kMatvecRows, or kGradientRows) ----
 
-#if defined(LLMKIT_ISA_AVX512)
-// r[i][j] -> r[j][i] for 16 x 16 floats: pairs, then quads within 128-bit lanes, then the lanes.
-LLMKIT_INLINE void transpose16(__m512 (&r)[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);      // lane L: r[i][4L], r[i+1][4L], .. [4L+1]
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);  // the same for elements 4L+2, 4L+3
-  }
-  for (int i = 0; i < 16; i += 4) {  // r[i + e]: rows i..i+3, element 4L+e in lane L
-    const __m512d t0 = _mm512_castps_pd(t[i]), t1 = _mm512_castps_pd(t[i + 1]);
-    const __m512d t2 = _mm512_castps_pd(t[i + 2]), t3 = _mm512_castps_pd(t[i + 3]);
-    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-  }
-  for (int e = 0; e < 4; e++) {  // output row 4L+e: lane L of r[e], r[4+e], r[8+e], r[12+e]
-    const __m512 even0 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0x88);  // lanes 0, 2 of each
-    const __m512 odd0 = _mm512_shuffle_f32x4(r[e], r[4 + e], 0xdd);   // lanes 1, 3 of each
-    const __m512 even1 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0x88);
-    const __m512 odd1 = _mm512_shuffle_f32x4(r[8 + e], r[12 + e], 0xdd);
-    t[e] = _mm512_shuffle_f32x4(even0, even1, 0x88);
-    t[8 + e] = _mm512_shuffle_f32x4(even0, even1, 0xdd);
-    t[4 + e] = _mm512_shuffle_f32x4(odd0, odd1, 0x88);
-    t[12 + e] = _mm512_shuffle_f32x4(odd0, odd1, 0xdd);
-  }
-  for (int i = 0; i < 16; i++) r[i] = t[i];
-}
-#elif defined(LLMKIT_ISA_AVX2)
-// r[i][j] -> r[j][i] for 8 x 8 floats.
-LLMKIT_INLINE void transpose8(__m256 (&r)[8]) {
-  __m256 t[8], s[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {  // s[i + e]: rows i..i+3, element e (low lane), e + 4 (high)
-    s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-    s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-    s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-  }
-  for (int e = 0; e < 4; e++) {
-    r[e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x20);
-    r[4 + e] = _mm256_permute2f128_ps(s[e], s[4 + e], 0x31);
-  }
-}
-#endif
-
 // Depth [0, kc) of panel columns [0, cols) where column c is row c of W (src + c * ld, its words
-// contiguous along the depth): panel[k * NR + c] = W[c][k], columns past cols zero. AVX-512 and
-// AVX2 widen square tiles (16 or 8 rows by as many words) and transpose them in registers; the
-// depth past the last whole tile, and the other paths, go word by word.
+// contiguous along the depth), widened: pack.h's tiles transposed in registers.
 template <BType type>
 void pack_transposed(const uint16_t* src, int64_t ld, int64_t kc, int64_t cols, float* panel) {
-  int64_t k0 = 0;
-#if defined(LLMKIT_ISA_AVX512) || defined(LLMKIT_ISA_AVX2)
-  constexpr int T = kLanes;  // the tile: T rows of W by T words
-  k0 = kc / T * T;
-  for (int64_t h = 0; h < NR; h += T) {
-    for (int64_t k = 0; k < k0; k += T) {
-#if defined(LLMKIT_ISA_AVX512)
-      __m512 r[T];
-      for (int i = 0; i < T; i++)
-        r[i] = h + i < cols ? load_half<type>(src + (h + i) * ld + k).v : _mm512_setzero_ps();
-      transpose16(r);
-      for (int i = 0; i < T; i++) _mm512_storeu_ps(panel + (k + i) * NR + h, r[i]);
-#else
-      __m256 r[T];
-      for (int i = 0; i < T; i++)
-        r[i] = h + i < cols ? load_half<type>(src + (h + i) * ld + k).v : _mm256_setzero_ps();
-      transpose8(r);
-      for (int i = 0; i < T; i++) _mm256_storeu_ps(panel + (k + i) * NR + h, r[i]);
-#endif
-    }
-  }
-#endif
-  for (int64_t c = 0; c < NR; c++) {
-    if (c >= cols) {
-      for (int64_t k = k0; k < kc; k++) panel[k * NR + c] = 0.0f;
-      continue;
-    }
-    const uint16_t* row = src + c * ld;
-    for (int64_t k = k0; k < kc; k++) panel[k * NR + c] = half_value<type>(row[k]);
-  }
+  pack_transposed_panel(
+      src, ld, kc, cols, panel, [](const uint16_t* p) { return load_half<type>(p); },
+      [](uint16_t bits) { return half_value<type>(bits); });
 }
 
 template <BType type>
