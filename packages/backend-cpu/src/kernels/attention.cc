@@ -73,32 +73,96 @@ float softmax_row(float* row, int64_t limit, int64_t width) {
   return m + std::log(sum);
 }
 
+// q . k_j for four keys at once: four independent accumulator chains (one chain waits on its
+// FMA's latency), reduced at the end.
+void dot4(const float* q, const float* k, int64_t dim, float* out) {
+  const float *k0 = k, *k1 = k + dim, *k2 = k + 2 * dim, *k3 = k + 3 * dim;
+  Vec a0 = vset(0), a1 = vset(0), a2 = vset(0), a3 = vset(0);
+  int64_t d = 0;
+  for (; d + kLanes <= dim; d += kLanes) {
+    const Vec x = vload(q + d);
+    a0 = vfma(x, vload(k0 + d), a0);
+    a1 = vfma(x, vload(k1 + d), a1);
+    a2 = vfma(x, vload(k2 + d), a2);
+    a3 = vfma(x, vload(k3 + d), a3);
+  }
+  float s0 = vsum(a0), s1 = vsum(a1), s2 = vsum(a2), s3 = vsum(a3);
+  for (; d < dim; d++) {
+    s0 += q[d] * k0[d];
+    s1 += q[d] * k1[d];
+    s2 += q[d] * k2[d];
+    s3 += q[d] * k3[d];
+  }
+  out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
+// o[0:dim_v] += sum_j p[j] v_j over `limit` value rows, four vectors of o held in registers
+// while the rows stream past (no load / store of o per row).
+void add_weighted_sum(const float* p, const float* v, int64_t limit, int64_t dim_v, float* o) {
+  int64_t d = 0;
+  for (; d + 4 * kLanes <= dim_v; d += 4 * kLanes) {
+    Vec a0 = vload(o + d), a1 = vload(o + d + kLanes), a2 = vload(o + d + 2 * kLanes),
+        a3 = vload(o + d + 3 * kLanes);
+    for (int64_t j = 0; j < limit; j++) {
+      const Vec w = vset(p[j]);
+      const float* vj = v + j * dim_v + d;
+      a0 = vfma(w, vload(vj), a0);
+      a1 = vfma(w, vload(vj + kLanes), a1);
+      a2 = vfma(w, vload(vj + 2 * kLanes), a2);
+      a3 = vfma(w, vload(vj + 3 * kLanes), a3);
+    }
+    vstore(o + d, a0);
+    vstore(o + d + kLanes, a1);
+    vstore(o + d + 2 * kLanes, a2);
+    vstore(o + d + 3 * kLanes, a3);
+  }
+  for (; d + kLanes <= dim_v; d += kLanes) {
+    Vec a = vload(o + d);
+    for (int64_t j = 0; j < limit; j++) a = vfma(vset(p[j]), vload(v + j * dim_v + d), a);
+    vstore(o + d, a);
+  }
+  for (; d < dim_v; d++) {
+    float a = o[d];
+    for (int64_t j = 0; j < limit; j++) a += p[j] * v[j * dim_v + d];
+    o[d] = a;
+  }
+}
+
+// Keys (or values) per block in attend_rows: 64 rows of 128 floats are 32 KB, in L1 while every
+// query row of the group uses them.
+constexpr int64_t kKeyBlock = 64;
+
 // A few query rows that see the same `limit` keys (a decoded token's query heads that share one
-// key/value head): scores, softmax and P V as dot products and axpys, each key and value row
-// loaded once for all the rows, without the GEMMs' packing (a GEMM of one row is all overhead).
-// p holds rows x limit floats; lse (rows) may be null.
+// key/value head): scores by dot products four keys at a time, softmax, and P V with the output
+// in registers, without the GEMMs' packing (a GEMM of one row is all overhead). Keys and values
+// go by in blocks that every row uses while they are in L1, so the cache is read from memory
+// once per group, not once per query head. p holds rows x limit floats; lse (rows) may be null.
 void attend_rows(const float* q, const float* k, const float* v, float* o, float* lse,
                  int64_t rows, int64_t limit, int64_t dim, int64_t dim_v, float scale, float* p) {
-  for (int64_t j = 0; j < limit; j++) {
-    const float* kj = k + j * dim;
-    for (int64_t r = 0; r < rows; r++) p[r * limit + j] = scale * vdot(q + r * dim, kj, dim);
+  for (int64_t j0 = 0; j0 < limit; j0 += kKeyBlock) {
+    const int64_t end = std::min(limit, j0 + kKeyBlock);
+    for (int64_t r = 0; r < rows; r++) {
+      const float* qr = q + r * dim;
+      float* pr = p + r * limit;
+      int64_t j = j0;
+      for (; j + 4 <= end; j += 4) dot4(qr, k + j * dim, dim, pr + j);
+      for (; j < end; j++) pr[j] = vdot(qr, k + j * dim, dim);
+    }
   }
+  const Vec vscale = vset(scale);
   for (int64_t r = 0; r < rows; r++) {
-    const float row_lse = softmax_row(p + r * limit, limit, limit);
+    float* pr = p + r * limit;
+    int64_t j = 0;
+    for (; j + kLanes <= limit; j += kLanes) vstore(pr + j, vload(pr + j) * vscale);
+    for (; j < limit; j++) pr[j] *= scale;
+    const float row_lse = softmax_row(pr, limit, limit);
     if (lse) lse[r] = row_lse;
   }
   std::fill(o, o + rows * dim_v, 0.0f);
-  for (int64_t j = 0; j < limit; j++) {
-    const float* vj = v + j * dim_v;
-    for (int64_t r = 0; r < rows; r++) {
-      const float weight = p[r * limit + j];
-      const Vec pj = vset(weight);
-      float* orow = o + r * dim_v;
-      int64_t d = 0;
-      for (; d + kLanes <= dim_v; d += kLanes)
-        vstore(orow + d, vfma(pj, vload(vj + d), vload(orow + d)));
-      for (; d < dim_v; d++) orow[d] += weight * vj[d];
-    }
+  for (int64_t j0 = 0; j0 < limit; j0 += kKeyBlock) {
+    const int64_t count = std::min(kKeyBlock, limit - j0);
+    for (int64_t r = 0; r < rows; r++)
+      add_weighted_sum(p + r * limit + j0, v + j0 * dim_v, count, dim_v, o + r * dim_v);
   }
 }
 
