@@ -125,6 +125,8 @@ for (const isa of supportedCpuIsas()) {
             [29, 65, 257],
             [200, 97, 600],
             [7, 250, 513],
+            // wider than one NC = 1024 column block of packed B
+            [9, 1100, 40],
             // one row: the matrix-vector path (chunk edges, k not a multiple of 16, threaded)
             [1, 1000, 37],
             [1, 3, 1000],
