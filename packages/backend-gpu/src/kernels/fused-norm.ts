@@ -1,4 +1,4 @@
-// Fused softmax, layerNorm and layerNorm backward: one workgroup of 256 per row.
+// Fused softmax, layerNorm, layerNorm backward and rmsNorm: one workgroup of 256 per row.
 import type { KernelAttributes, KernelTensor } from '@llmkit/core-tensor/backend';
 import type { GpuBuffer } from '../buffers.js';
 import { f32Bits, grid, type Runtime } from '../runtime.js';
@@ -113,6 +113,45 @@ ${ROW_ENTRY}
       weight?.offset ?? 0,
       bias?.offset ?? 0,
     ],
+    workgroups: grid(R, 1),
+  });
+}
+
+/** rmsNorm: y = x * rstd * weight, rstd = 1 / sqrt(mean(x^2) + epsilon) saved per row. */
+export function rmsNorm(
+  rt: Runtime,
+  inputs: readonly KernelTensor[],
+  [y, rstd]: readonly KernelTensor[],
+  attrs: KernelAttributes,
+): void {
+  const [x] = inputs;
+  const hasWeight = Boolean(attrs.hasWeight);
+  const weight = hasWeight ? inputs[1] : undefined;
+  const [R, C] = x.shape;
+  if (R === 0 || C === 0) return;
+  rt.run({
+    kernel: 'rmsNorm',
+    key: `rmsNorm:${hasWeight}`,
+    shader: () => `${HEADER}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+${hasWeight ? '@group(0) @binding(2) var<storage, read> W: array<f32>;' : ''}
+@group(0) @binding(${hasWeight ? 3 : 2}) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(${hasWeight ? 4 : 3}) var<storage, read_write> Rstd: array<f32>;
+${ROW_ENTRY}
+  // p: [R, C, epsilon, xOffset, weightOffset]
+  let C = p(1u);
+  let base = p(3u) + row * C;
+  var q = 0.0;
+  for (var j = lid; j < C; j += 256u) { let v = X[base + j]; q += v * v; }
+  ${workgroupReduce('sum', 'q', 'squares', 0)}
+  let r = 1.0 / sqrt(squares / f32(C) + pf(2u));
+  if (lid == 0u) { Rstd[row] = r; }
+  for (var j = lid; j < C; j += 256u) {
+    Y[row * C + j] = X[base + j] * r${hasWeight ? ' * W[p(4u) + j]' : ''};
+  }
+}`,
+    buffers: [gpuOf(x), ...(weight ? [gpuOf(weight)] : []), gpuOf(y), gpuOf(rstd)],
+    params: [R, C, f32Bits(Number(attrs.epsilon)), x.offset, weight?.offset ?? 0],
     workgroups: grid(R, 1),
   });
 }

@@ -4,7 +4,8 @@ import type { Runtime } from '../runtime.js';
 import { binary, cast, copy, fill, unary, where } from './elementwise.js';
 import { adamw, attention } from './fused-attention.js';
 import { crossEntropy, crossEntropyBackward } from './fused-loss.js';
-import { layerNorm, layerNormBackward, softmax } from './fused-norm.js';
+import { layerNorm, layerNormBackward, rmsNorm, softmax } from './fused-norm.js';
+import { rope } from './fused-rope.js';
 import { embeddingBackward, gather, scatterAdd } from './indexing.js';
 import { matmul } from './matmul.js';
 import { quantizedMatmul } from './quantized.js';
@@ -43,4 +44,6 @@ export const KERNELS: Record<string, KernelLauncher> = {
     embeddingBackward(rt, ids, gradOutput, gradWeight),
   adamw: (rt, inputs, _outputs, attrs) => adamw(rt, inputs, attrs),
   quantizedMatmul: (rt, inputs, outputs, attrs) => quantizedMatmul(rt, inputs, outputs, attrs),
+  rmsNorm: (rt, inputs, outputs, attrs) => rmsNorm(rt, inputs, outputs, attrs),
+  rope: (rt, inputs, [out], attrs) => rope(rt, inputs, out, attrs),
 };
