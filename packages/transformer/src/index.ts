@@ -16,6 +16,7 @@ export { type CausalLMOutput, type ForwardOptions, GPT } from './gpt/model.js';
 export { type KeyValue, KVCache } from './kv-cache.js';
 export { padRows, type PaddingMask, positionIds, type TokenIds } from './masks.js';
 export {
+  type LoadDType,
   type LoadPretrainedOptions,
   type LoadProgress,
   loadPretrained,
