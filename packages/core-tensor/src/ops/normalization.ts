@@ -105,19 +105,16 @@ function layerNormForward(
  * ```
  */
 export function rmsNorm(x: Tensor, weight?: Tensor | null, options: NormOptions = {}): Tensor {
-  const C = x.shape[x.rank - 1];
-  if (weight && (weight.rank !== 1 || weight.shape[0] !== C)) {
-    throw new TensorError(
-      'shape_mismatch',
-      `rmsNorm: weight ${formatShape(weight.shape)} does not match the last dimension of ${formatShape(x.shape)}`,
-    );
-  }
   const epsilon = options.epsilon ?? 1e-5;
+  // The kernel takes a weight [C] of x's dtype; anything else broadcasts on the composed path.
+  const weightFits =
+    !weight ||
+    (weight.rank === 1 && weight.shape[0] === x.shape[x.rank - 1] && weight.dtype === x.dtype);
   const fused =
     x.backend.supports('rmsNorm') &&
     x.rank > 0 &&
     x.size > 0 &&
-    (!weight || weight.dtype === x.dtype) &&
+    weightFits &&
     (x.dtype === 'float32' || x.dtype === 'float64');
   return fused ? fusedRmsNorm(x, weight, epsilon) : composedRmsNorm(x, weight, epsilon);
 }
