@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench backend-cpu [--quick] [--only gemm|gpt|half]`: the native CPU backend beside PyTorch
+// `pnpm bench backend-cpu [--quick] [--only gemm|gpt|half|quantized]`: the native CPU backend beside PyTorch
 // (Debian's python3-torch with OpenBLAS, torch.set_num_threads(1): OpenBLAS threads itself), in
 // the same run, interleaved so both sides see the same machine load:
 //   1. sgemm GFLOP/s at 256..2048 and on the (transposed) shapes of a nanoGPT training step, on
@@ -7,7 +7,9 @@
 //   2. one training step (forward, backward, AdamW) of nanoGPT's small CPU config in ms/step on
 //      the same paths, with a per-kernel profile of the llmkit step on the best one;
 //   3. bf16 / fp16 weights (quantizedMatmul) against float32 ones on real models' Linear shapes,
-//      decoding (M = 1, GB/s) and prefill / training GEMMs, at 1 and 2 threads (half.mjs).
+//      decoding (M = 1, GB/s) and prefill / training GEMMs, at 1 and 2 threads (half.mjs);
+//   4. q8_0 / q4_0 weights with 8-bit activations beside float32 and bf16 at M = 1, 32, 512, and
+//      the Linear layers of a Qwen3-0.6B prefill of 32 tokens (quantized.mjs).
 // Prints the machine, tables with ratios, and one JSON line.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ import {
 } from '../dist/index.js';
 import { timeTrainingStep } from './gpt.mjs';
 import { benchHalfWeights } from './half.mjs';
+import { benchQuantizedWeights } from './quantized.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -276,6 +279,18 @@ if (only === undefined || only === 'half') {
     spec: shapes.halfWeights,
     setThreads: setCpuThreads,
     torch: (threads) => torch('half', threads)?.half,
+    quick,
+  });
+  setCpuThreads(threadsBefore);
+}
+
+if (only === undefined || only === 'quantized') {
+  const threadsBefore = info.threads;
+  console.log(`Packed q8_0 / q4_0 weights on the ${info.isa} path (int8: ${int8Isa()})`);
+  report.quantized = benchQuantizedWeights({
+    native,
+    spec: shapes.quantizedWeights,
+    setThreads: setCpuThreads,
     quick,
   });
   setCpuThreads(threadsBefore);
