@@ -26,6 +26,7 @@
       "src/kernels/table.cc",
       "src/kernels/quantized.cc",
       "src/kernels/quantized-activations.cc",
+      "src/kernels/quantized-tiles.cc",
       "src/kernels/rope.cc",
     ],
     "kernel_flags": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-std=c++17"],

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common.h"
+#include "quantized-activations.h"
 #include "quantized.h"
 #include "simd.h"
 
@@ -29,8 +30,6 @@ namespace LLMKIT_NS {
 void int8_activation_matmul(const QuantizedArgs& a);
 
 namespace {
-
-constexpr int64_t kBlock = 32;
 
 // The float value of f rounded to fp16 (nearest even; overflow to infinity), as llama.cpp stores d.
 float round_to_half(float f) {
@@ -57,38 +56,12 @@ float round_to_half(float f) {
   return out;
 }
 
-bool four_bit(int format) { return format == kQ4_0 || format == kInt4; }
-
 #if defined(LLMKIT_ISA_AVX512)
 bool has_vnni() {
   static const bool has = cpu_has("avx512vnni") && vnni_allowed();
   return has;
 }
 #endif
-
-// How x's codes are laid out and which step the products take.
-enum Path { kScalar, kBlocks /* avx2: a block a step */, kPairs /* avx512 VNNI: two blocks */ };
-
-Path path_for() {
-#if defined(LLMKIT_ISA_AVX512)
-  return has_vnni() ? kPairs : kBlocks;
-#elif defined(LLMKIT_ISA_AVX2)
-  return kBlocks;
-#else
-  return kScalar;
-#endif
-}
-
-// One row of x quantized: codes in the path's order, each block's fp16-rounded d and code sum,
-// and, for the vector paths, per step a bias vector (the code-sum correction in the lane that
-// starts each block) and a d vector (each lane its block's d).
-struct Activations {
-  std::vector<int8_t> codes;
-  std::vector<float> d;
-  std::vector<int32_t> sums;
-  std::vector<int32_t> bias;
-  std::vector<float> dv;
-};
 
 // Position, in a step's code layout, of element j of block `which` (0 or 1 in a pair).
 // 8-bit weights: natural order. 4-bit weights, one block: q4_0 natural (low nibbles are elements
@@ -101,84 +74,6 @@ int64_t position(int format, bool pair, int which, int64_t j) {
   if (!pair) return in_block;
   const int64_t half = in_block / 16, i = in_block % 16;
   return half * 32 + which * 16 + i;
-}
-
-void prepare(const float* x, int64_t K, int format, Path path, Activations& out) {
-  const int64_t blocks = K / kBlock;
-  out.codes.assign(static_cast<size_t>(K), 0);
-  out.d.assign(static_cast<size_t>(blocks), 0.0f);
-  out.sums.assign(static_cast<size_t>(blocks), 0);
-  const int64_t pairs = path == kPairs ? blocks / 2 : 0;
-  for (int64_t b = 0; b < blocks; b++) {
-    const float* xb = x + b * kBlock;
-    float amax = 0.0f;
-    for (int64_t j = 0; j < kBlock; j++) amax = std::max(amax, std::fabs(xb[j]));
-    const float scale = amax > 0.0f ? 127.0f / amax : 0.0f;
-    out.d[b] = round_to_half(amax / 127.0f);
-    const bool pair = b < 2 * pairs;
-    const int64_t base = pair ? (b / 2) * 2 * kBlock : b * kBlock;
-    int32_t sum = 0;
-    for (int64_t j = 0; j < kBlock; j++) {
-      const float q = std::min(127.0f, std::max(-127.0f, std::nearbyint(xb[j] * scale)));
-      const int8_t code = static_cast<int8_t>(q);
-      sum += code;
-      out.codes[base + (path == kScalar ? j : position(format, pair, pair ? b % 2 : 0, j))] = code;
-    }
-    out.sums[b] = sum;
-  }
-  if (path == kScalar) return;
-  // the code-sum taken off: 4-bit c - 8 (every path); 8-bit w + 128 on the VNNI pairs only
-  const int32_t offset = four_bit(format) ? 8 : path == kPairs ? 128 : 0;
-  const int64_t steps = pairs + (blocks - 2 * pairs);
-  out.bias.assign(static_cast<size_t>(steps * 16), 0);
-  out.dv.assign(static_cast<size_t>(steps * 16), 0.0f);
-  for (int64_t s = 0; s < steps; s++) {
-    int32_t* bias = out.bias.data() + s * 16;
-    float* dv = out.dv.data() + s * 16;
-    if (s < pairs) {
-      const int64_t b0 = 2 * s, b1 = 2 * s + 1;
-      const int lanes_per_run = four_bit(format) ? 4 : 8;  // lanes a block covers before the other
-      for (int lane = 0; lane < 16; lane++) dv[lane] = out.d[(lane / lanes_per_run) % 2 ? b1 : b0];
-      bias[0] = -offset * out.sums[b0];
-      bias[lanes_per_run] = -offset * out.sums[b1];
-    } else {
-      const int64_t b = 2 * pairs + (s - pairs);
-      for (int lane = 0; lane < 8; lane++) dv[lane] = out.d[b];
-      bias[0] = -offset * out.sums[b];
-    }
-  }
-}
-
-// The weight block b of row r: its codes' address and its scale (1 for int8: the row scale is
-// applied once at the end).
-struct WeightRow {
-  const uint8_t* bytes;
-  const float* group_scales;  // int4
-  int64_t blocks_per_group;
-  int group_shift;  // log2(blocks_per_group) if a power of two (groups of 32, 64, 128), else -1
-};
-
-// int4: the group of block b (a shift for the usual groups: no integer division in the loops)
-LLMKIT_INLINE int64_t group_of(const WeightRow& w, int64_t b) {
-  return w.group_shift >= 0 ? b >> w.group_shift : b / w.blocks_per_group;
-}
-
-WeightRow weight_row(const QuantizedArgs& a, int64_t r) {
-  const uint8_t* w = static_cast<const uint8_t*>(a.weight);
-  switch (a.format) {
-    case kInt8:
-      return {w + r * a.k, nullptr, 0, -1};
-    case kInt4: {
-      const int64_t per_group = a.group / kBlock;
-      int shift = -1;
-      if ((per_group & (per_group - 1)) == 0) shift = __builtin_ctzll(per_group);
-      return {w + r * (a.k / 2), a.scales + r * (a.k / a.group), per_group, shift};
-    }
-    case kQ8_0:
-      return {w + r * (a.k / kBlock) * 34, nullptr, 0, -1};
-    default:
-      return {w + r * (a.k / kBlock) * 18, nullptr, 0, -1};
-  }
 }
 
 LLMKIT_INLINE float block_scale(const QuantizedArgs& a, const WeightRow& w, int64_t b) {
@@ -424,11 +319,73 @@ float row_dot(const QuantizedArgs& a, Path path, const WeightRow& w, const Activ
 
 }  // namespace
 
+Path path_for() {
+#if defined(LLMKIT_ISA_AVX512)
+  return has_vnni() ? kPairs : kBlocks;
+#elif defined(LLMKIT_ISA_AVX2)
+  return kBlocks;
+#else
+  return kScalar;
+#endif
+}
+
+void prepare(const float* x, int64_t K, int format, Path path, Activations& out) {
+  const int64_t blocks = K / kBlock;
+  out.codes.assign(static_cast<size_t>(K), 0);
+  out.d.assign(static_cast<size_t>(blocks), 0.0f);
+  out.sums.assign(static_cast<size_t>(blocks), 0);
+  const int64_t pairs = path == kPairs ? blocks / 2 : 0;
+  for (int64_t b = 0; b < blocks; b++) {
+    const float* xb = x + b * kBlock;
+    float amax = 0.0f;
+    for (int64_t j = 0; j < kBlock; j++) amax = std::max(amax, std::fabs(xb[j]));
+    const float scale = amax > 0.0f ? 127.0f / amax : 0.0f;
+    out.d[b] = round_to_half(amax / 127.0f);
+    const bool pair = b < 2 * pairs;
+    const int64_t base = pair ? (b / 2) * 2 * kBlock : b * kBlock;
+    int32_t sum = 0;
+    for (int64_t j = 0; j < kBlock; j++) {
+      const float q = std::min(127.0f, std::max(-127.0f, std::nearbyint(xb[j] * scale)));
+      const int8_t code = static_cast<int8_t>(q);
+      sum += code;
+      out.codes[base + (path == kScalar ? j : position(format, pair, pair ? b % 2 : 0, j))] = code;
+    }
+    out.sums[b] = sum;
+  }
+  if (path == kScalar) return;
+  // the code-sum taken off: 4-bit c - 8 (every path); 8-bit w + 128 on the VNNI pairs only
+  const int32_t offset = four_bit(format) ? 8 : path == kPairs ? 128 : 0;
+  const int64_t steps = pairs + (blocks - 2 * pairs);
+  out.bias.assign(static_cast<size_t>(steps * 16), 0);
+  out.dv.assign(static_cast<size_t>(steps * 16), 0.0f);
+  for (int64_t s = 0; s < steps; s++) {
+    int32_t* bias = out.bias.data() + s * 16;
+    float* dv = out.dv.data() + s * 16;
+    if (s < pairs) {
+      const int64_t b0 = 2 * s, b1 = 2 * s + 1;
+      const int lanes_per_run = four_bit(format) ? 4 : 8;  // lanes a block covers before the other
+      for (int lane = 0; lane < 16; lane++) dv[lane] = out.d[(lane / lanes_per_run) % 2 ? b1 : b0];
+      bias[0] = -offset * out.sums[b0];
+      bias[lanes_per_run] = -offset * out.sums[b1];
+    } else {
+      const int64_t b = 2 * pairs + (s - pairs);
+      for (int lane = 0; lane < 8; lane++) dv[lane] = out.d[b];
+      bias[0] = -offset * out.sums[b];
+    }
+  }
+}
+
 void int8_activation_matmul(const QuantizedArgs& a) {
   const int64_t M = a.m, N = a.n, K = a.k;
   const Path path = path_for();
   std::vector<Activations> x(static_cast<size_t>(M));
-  for (int64_t m = 0; m < M; m++) prepare(a.x + m * K, K, a.format, path, x[m]);
+  parallel_range(M, std::max<int64_t>(1, 16384 / K), [&](int64_t begin, int64_t end) {
+    for (int64_t m = begin; m < end; m++) prepare(a.x + m * K, K, a.format, path, x[m]);
+  });
+  if (M > kTileMinRows && path == kPairs) {  // prefill, batched decoding: quantized-tiles.cc
+    int8_activation_tiles(a, path, x);
+    return;
+  }
   const int64_t row_bytes = packed_row_bytes(a.format, K);
   const char* weights = static_cast<const char*>(a.weight);
   parallel_range(N, std::max<int64_t>(1, 32768 / K), [&](int64_t begin, int64_t end) {
