@@ -378,11 +378,13 @@ void prepare(const float* x, int64_t K, int format, Path path, Activations& out)
 void int8_activation_matmul(const QuantizedArgs& a) {
   const int64_t M = a.m, N = a.n, K = a.k;
   const Path path = path_for();
+  const bool tiled = M > kTileMinRows && path == kPairs;  // prefill, batched decoding
+  const Path layout = tiled ? tile_layout(path) : path;
   std::vector<Activations> x(static_cast<size_t>(M));
   parallel_range(M, std::max<int64_t>(1, 16384 / K), [&](int64_t begin, int64_t end) {
-    for (int64_t m = begin; m < end; m++) prepare(a.x + m * K, K, a.format, path, x[m]);
+    for (int64_t m = begin; m < end; m++) prepare(a.x + m * K, K, a.format, layout, x[m]);
   });
-  if (M > kTileMinRows && path == kPairs) {  // prefill, batched decoding: quantized-tiles.cc
+  if (tiled) {  // quantized-tiles.cc
     int8_activation_tiles(a, path, x);
     return;
   }

@@ -37,8 +37,10 @@ struct Activations {
 // out for `path` and the weight format.
 void prepare(const float* x, int64_t K, int format, Path path, Activations& out);
 
-// The tiled products, out [M, N] for M > kTileMinRows (quantized-tiles.cc).
+// The tiled products, out [M, N] for M > kTileMinRows (quantized-tiles.cc), and the layout they
+// want x's codes prepared in.
 constexpr int64_t kTileMinRows = 4;
+Path tile_layout(Path path);
 void int8_activation_tiles(const QuantizedArgs& a, Path path, const std::vector<Activations>& x);
 
 // The weight block b of row r: its codes' address and its scale (1 for int8: the row scale is
