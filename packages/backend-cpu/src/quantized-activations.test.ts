@@ -41,7 +41,7 @@ it('LLMKIT_CPU_VNNI=0 gives the js reference results on every path', () => {
   ][];
   expect(runs.length).toBeGreaterThan(0);
   for (const [isa, count, failures] of runs) {
-    expect(count, isa).toBe(48);
+    expect(count, isa).toBe(54);
     expect(failures, isa).toEqual([]);
   }
 });

@@ -1,4 +1,4 @@
-// The products with 8-bit activations for many rows of x (M > kTileMinRows: prefill, batched
+// The products with 8-bit activations for several rows of x (M > kTileMinRows: prefill, batched
 // decoding), llama.cpp's arithmetic as in quantized-activations.cc (x's rows quantized once per
 // call by prepare, integer block dot products, one scale multiply per block):
 //   out[m, n] = sum_b w_scale(n, b) * d(m, b) * sum_{j in b} w_code(n, j) q(m, j)
@@ -12,8 +12,8 @@
 // scale, add) is paid once per 512 products. The code-sum the unsigned weights add (128 sum q,
 // 8 sum q) is taken off by starting the sum at -offset * sum q, from x's side.
 //
-// x's rows go into panels once per call, one per tile of 8 rows (the last of 4 when few are
-// left): per block the tile's codes, d's and corrections, so the kernel walks one pointer.
+// x's rows go into panels once per call, one per tile of 8 rows (the last of 2 or 4 when that
+// many are left): per block the tile's codes, d's and corrections, so the kernel walks one pointer.
 // Threads take ranges of weight tiles; each repacks its tile into its scratch (L1 / L2: K 3072 is
 // 54 KB) and runs every panel against it. avx512 with VNNI only; the other paths take the row by
 // row products (quantized-activations.cc).
@@ -187,11 +187,12 @@ Repack repack_for(int format) {
 
 void vnni_tiles(const QuantizedArgs& a, const std::vector<Activations>& x) {
   const int64_t M = a.m, N = a.n, K = a.k, blocks = K / kBlock;
-  // x's panels: tiles of kTileRows rows, the last one of 4 when at most 4 rows are left
+  // x's panels: tiles of kTileRows rows, the last one of 2 or 4 when at most that many are left
   const int64_t x_tiles = (M + kTileRows - 1) / kTileRows;
   const int64_t panel_bytes = blocks * kTileRows * (kBlock + 8);
   const auto tile_size = [&](int64_t i) {
-    return M - i * kTileRows <= 4 ? int64_t{4} : kTileRows;
+    const int64_t left = M - i * kTileRows;
+    return left <= 2 ? int64_t{2} : left <= 4 ? int64_t{4} : kTileRows;
   };
   std::vector<uint8_t> panels(static_cast<size_t>(x_tiles * panel_bytes));
   parallel_range(x_tiles, 1, [&](int64_t begin, int64_t end) {
@@ -218,8 +219,11 @@ void vnni_tiles(const QuantizedArgs& a, const std::vector<Activations>& x) {
       for (int64_t i = 0; i < x_tiles; i++) {
         const int64_t m0 = i * kTileRows, rows = std::min(kTileRows, M - m0);
         const uint8_t* panel = panels.data() + i * panel_bytes;
-        if (tile_size(i) == 4) tile_product<4>(repacked, blocks, panel, out);
-        else tile_product<kTileRows>(repacked, blocks, panel, out);
+        switch (tile_size(i)) {
+          case 2: tile_product<2>(repacked, blocks, panel, out); break;
+          case 4: tile_product<4>(repacked, blocks, panel, out); break;
+          default: tile_product<kTileRows>(repacked, blocks, panel, out);
+        }
         for (int64_t t = 0; t < rows; t++) {
           _mm512_mask_storeu_ps(a.out + (m0 + t) * N + n0, mask, _mm512_mul_ps(out[t], row_scales));
         }

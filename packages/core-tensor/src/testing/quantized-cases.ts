@@ -112,9 +112,9 @@ function halfCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
  * 64 where the format allows it (77 for fp16/bf16/int8, 96 for 32-wide groups and blocks, 192 for
  * 64-wide groups) and M = 3 and 70 (past one 64-row tile). Then `activations: 'int8'` (forward
  * only) for the formats that take it, on the same shapes with K 96 (an odd count of 32-blocks)
- * and x holding an outlier per row (a block whose scale it sets), and on N = 37 at M = 5, 8, 9
- * and 33 (whole and partial tiles of x rows and of weight rows in the tiled products for many
- * rows). Then fp16 / bf16 on the shapes of the fast paths (halfCases).
+ * and x holding an outlier per row (a block whose scale it sets), and on N = 37 at M = 2, 5, 8,
+ * 9 and 33 (whole and partial tiles of x rows and of weight rows in the tiled products for
+ * several rows). Then fp16 / bf16 on the shapes of the fast paths (halfCases).
  */
 export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceCase[] {
   const { cases, add } = caseList();
@@ -168,7 +168,7 @@ export function quantizedCases(floatDTypes: DType[], m: SpecMaker): ConformanceC
       const shapes: [number, number, number[], string][] = [
         [6, 128, [1, 5], ''],
         [67, oddK, [3, 70], ` N=67 K=${oddK}`],
-        [37, oddK, [5, 8, 9, 33], ` N=37 K=${oddK}`],
+        [37, oddK, [2, 5, 8, 9, 33], ` N=37 K=${oddK}`],
       ];
       for (const [N, K, rows, shapeName] of shapes) {
         for (const M of rows) {
