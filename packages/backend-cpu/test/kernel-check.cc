@@ -5,7 +5,8 @@
 // command lines. Each table in `tables` (portable, then neon when built) runs every check:
 //   gemm (4 transposes, ragged tiles, K past one slice, alpha/beta, batches, the m = 1 path),
 //   softmax / log-softmax, layerNorm, RMSNorm, RoPE (and its transpose), GELU (erf and tanh),
-//   cross-entropy, AdamW, attention (causal, multi-head and grouped-query),
+//   cross-entropy, AdamW, attention (causal, multi-head and grouped-query; one decoded token
+//   over a single kv head, its keys split over threads),
 //   int8 GEMV, quantizedMatmul with fp16 / bf16 weights (half.cc) against float64 or exact
 //   references; the backward kernels and embedding against the portable table (itself checked
 //   against PyTorch by the Node tests).
@@ -281,6 +282,35 @@ void check_attention(const KernelTable& t) {
   }
 }
 
+// One decoded token of 5 query heads over a single key/value head of 600 keys: large enough that
+// the kernel splits the keys over threads and merges the parts.
+void check_decode_attention(const KernelTable& t) {
+  const int64_t heads = 5, tk = 600, dim = 48, dim_v = 40;
+  const float scale = 0.15f;
+  auto q = random_floats(heads * dim), k = random_floats(tk * dim), v = random_floats(tk * dim_v);
+  std::vector<double> expected(heads * dim_v);
+  for (int64_t h = 0; h < heads; h++) {
+    std::vector<double> s(tk);
+    double m = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < tk; j++) {
+      double d = 0;
+      for (int64_t c = 0; c < dim; c++) d += q[h * dim + c] * k[j * dim + c];
+      m = std::fmax(m, s[j] = d * scale);
+    }
+    for (int64_t j = 0; j < tk; j++) sum += (s[j] = std::exp(s[j] - m));
+    for (int64_t c = 0; c < dim_v; c++) {
+      double o = 0;
+      for (int64_t j = 0; j < tk; j++) o += s[j] / sum * v[j * dim_v + c];
+      expected[h * dim_v + c] = o;
+    }
+  }
+  std::vector<float> out(expected.size());
+  t.attention(q.data(), k.data(), v.data(), out.data(), nullptr, heads, 1, tk, dim, dim_v, scale,
+              true, tk * dim, tk * dim_v, heads);
+  expect_close(t.isa, "attention one token, 5 heads over 1 kv head, 600 keys", out.data(),
+               expected.data(), out.size());
+}
+
 void check_int8(const KernelTable& t) {
   const int64_t n = 13, k = 301;
   std::uniform_int_distribution<int> byte(-128, 127);
@@ -463,6 +493,7 @@ int main() {
       check_cross_entropy(*t);
       check_adamw(*t);
       check_attention(*t);
+      check_decode_attention(*t);
       check_int8(*t);
       check_against_portable(*t);
     }

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "kernels.h"
 
@@ -175,17 +176,52 @@ void attention(const float* q, const float* k, const float* v, float* out, float
   double work = static_cast<double>(heads) * tq * tk * (dim + dim_v);
   if (tq == 1 && tk > 0) {
     // Decoding one token: a task per key/value head runs its group of query heads together, so
-    // each cached key and value is read once per group rather than once per query head.
-    auto task = [&](int64_t g) {
-      float* p = thread_scratch(3, static_cast<size_t>(group * tk));
-      attend_rows(q + g * group * dim, k + g * k_head_stride, v + g * v_head_stride,
-                  out + g * group * dim_v, logsumexp ? logsumexp + g * group : nullptr, group, tk,
-                  dim, dim_v, scale, p);
+    // each cached key and value is read once per group rather than once per query head. With
+    // fewer kv heads than threads (multi-query attention has one), each head's keys are split
+    // into `parts` ranges as flash-decoding does: every part attends to its keys alone, then
+    // the parts' outputs are merged by their logsumexps, o = sum_p exp(lse_p - lse) o_p.
+    const int64_t kv_heads = heads / group;
+    const int64_t parts =
+        work < 2e5 ? 1
+                   : std::max<int64_t>(1, std::min((thread_count() + kv_heads - 1) / kv_heads,
+                                                    tk / 128));
+    const int64_t per_part = (tk + parts - 1) / parts;
+    std::vector<float> partial(parts > 1 ? static_cast<size_t>(parts * heads * (dim_v + 1)) : 0);
+    float* partial_lse = partial.data() + parts * heads * dim_v;
+    auto task = [&](int64_t t) {
+      const int64_t g = t / parts, part = t % parts;
+      const int64_t j0 = part * per_part, count = std::min(per_part, tk - j0);
+      if (count <= 0) return;
+      float* p = thread_scratch(3, static_cast<size_t>(group * count));
+      float* o = parts > 1 ? partial.data() + (part * heads + g * group) * dim_v
+                           : out + g * group * dim_v;
+      float* l = parts > 1 ? partial_lse + part * heads + g * group
+                           : (logsumexp ? logsumexp + g * group : nullptr);
+      attend_rows(q + g * group * dim, k + g * k_head_stride + j0 * dim,
+                  v + g * v_head_stride + j0 * dim_v, o, l, group, count, dim, dim_v, scale, p);
     };
     if (work < 2e5) {
-      for (int64_t g = 0; g < heads / group; g++) task(g);
+      for (int64_t t = 0; t < kv_heads; t++) task(t);
     } else {
-      parallel_for(heads / group, task);
+      parallel_for(kv_heads * parts, task);
+    }
+    if (parts == 1) return;
+    for (int64_t h = 0; h < heads; h++) {
+      float total_max = -std::numeric_limits<float>::infinity();
+      int64_t used = 0;  // parts that hold keys (the last may be empty when tk splits unevenly)
+      for (; used < parts && used * per_part < tk; used++)
+        total_max = std::max(total_max, partial_lse[used * heads + h]);
+      float sum = 0.0f;
+      for (int64_t part = 0; part < used; part++)
+        sum += std::exp(partial_lse[part * heads + h] - total_max);
+      float* o = out + h * dim_v;
+      std::fill(o, o + dim_v, 0.0f);
+      for (int64_t part = 0; part < used; part++) {
+        const float weight = std::exp(partial_lse[part * heads + h] - total_max) / sum;
+        const float* op = partial.data() + (part * heads + h) * dim_v;
+        for (int64_t d = 0; d < dim_v; d++) o[d] += weight * op[d];
+      }
+      if (logsumexp) logsumexp[h] = total_max + std::log(sum);
     }
     return;
   }

@@ -1,7 +1,8 @@
 // Cases for the kernels of a LLaMA-style decoder layer: grouped-query attention (keys and values
 // with fewer heads than the queries, forward and backward, also read from a KV cache's buffer),
 // rmsNorm and rope. Sizes are odd on purpose: head and row widths that are no multiple of a
-// vector (16 floats), one query over 37 keys (a decoded token), Hkv = H, H / 2, H / 3 and 1.
+// vector (16 floats), one query over 37 keys (a decoded token), Hkv = H, H / 2, H / 3 and 1
+// (also over hundreds of keys, where a backend may split the work).
 import type { DType } from '../dtype.js';
 import { type ConformanceCase, caseList, type SpecMaker, type TensorSpec } from './cases.js';
 import { fromValues, referenceAttention } from './fused-cases.js';
@@ -32,6 +33,9 @@ function groupedAttentionCases(dtype: DType, m: SpecMaker, add: Add, tol: number
     [2, 4, 1, 3, 3, 6, 5, true, false],
     [2, 6, 6, 3, 5, 7, 7, true, false],
     [2, 6, 3, 3, 5, 8, 5, false, true],
+    // Decoding with one kv head (multi-query) and enough keys that backends split the work.
+    [1, 8, 1, 1, 200, 64, 64, true, false],
+    [1, 5, 1, 1, 600, 48, 40, false, false],
   ] as [number, number, number, number, number, number, number, boolean, boolean][]) {
     const inputs = [
       m.dense(dtype, [B, H, T, D]),
