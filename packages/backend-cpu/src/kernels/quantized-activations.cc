@@ -378,7 +378,7 @@ void prepare(const float* x, int64_t K, int format, Path path, Activations& out)
 void int8_activation_matmul(const QuantizedArgs& a) {
   const int64_t M = a.m, N = a.n, K = a.k;
   const Path path = path_for();
-  const bool tiled = M > kTileMinRows && path == kPairs;  // prefill, batched decoding
+  const bool tiled = M > kTileMinRows;  // prefill, batched decoding
   const Path layout = tiled ? tile_layout(path) : path;
   std::vector<Activations> x(static_cast<size_t>(M));
   parallel_range(M, std::max<int64_t>(1, 16384 / K), [&](int64_t begin, int64_t end) {
