@@ -19,6 +19,7 @@
       "src/kernels/embedding.cc",
       "src/kernels/gelu.cc",
       "src/kernels/gemm.cc",
+      "src/kernels/gemv.cc",
       "src/kernels/half.cc",
       "src/kernels/int8.cc",
       "src/kernels/layer-norm.cc",

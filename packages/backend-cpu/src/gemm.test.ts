@@ -131,6 +131,11 @@ for (const isa of supportedCpuIsas()) {
             [1, 1000, 37],
             [1, 3, 1000],
             [1, 600, 300],
+            // 2..8 rows against W^T: the streamed few-row path (tiles of 4 x 4 or 4 x 2, a ragged
+            // last tile of W's rows, k not a multiple of a vector, threaded)
+            [2, 37, 77],
+            [4, 1000, 300],
+            [8, 65, 1029],
           ]) {
             expect(check({ m, n, k, transposeA, transposeB }), `${m}x${n}x${k}`).toBeLessThan(1);
           }
@@ -142,6 +147,18 @@ for (const isa of supportedCpuIsas()) {
         native.setThreads(threadCount);
         expect(
           check({ m: 33, n: 40, k: 70, transposeA: false, transposeB: true, batch: 3 }),
+        ).toBeLessThan(1);
+        expect(
+          check({
+            m: 6,
+            n: 41,
+            k: 50,
+            transposeA: false,
+            transposeB: true,
+            batch: 2,
+            alpha: 0.5,
+            beta: -2,
+          }),
         ).toBeLessThan(1);
         expect(
           check({

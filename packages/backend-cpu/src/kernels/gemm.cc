@@ -11,11 +11,12 @@
 // Packing absorbs the transposes and pads edges with zeros, so the micro-kernel always sees the
 // same dense layout; for a 16-bit op(B) (GemmArgs::b_type) it also converts to float (half.cc).
 //
+// One row of op(A), or up to 8 against op(B) = W^T, skip all this: gemv.cc streams op(B) once.
+//
 // Threads: the work is cut into independent (batch, row range, column range) tasks with their
 // own packing buffers; with fewer batches than threads the larger of M and N is split. Problems
 // under ~2 MFLOP run on the calling thread: waking a worker costs more than it saves.
 #include <algorithm>
-#include <vector>
 
 #include "common.h"
 #include "kernels.h"
@@ -23,6 +24,11 @@
 
 namespace llmkit {
 namespace LLMKIT_NS {
+
+// gemv.cc: C for one row of op(A), or a few against op(B) = W^T, streaming B once; false when
+// the shape is not one of those.
+bool streamed_gemm(const GemmArgs& g);
+
 namespace {
 
 constexpr int64_t NR = kGemmPanelWidth;  // two vectors (kernels.h)
@@ -266,114 +272,6 @@ void scale_c(const GemmArgs& g, float* c) {
   }
 }
 
-// One row of C (m == 1: a token while decoding) is a matrix-vector product. Packing op(B) would
-// read every weight twice for a single use, so instead B is streamed once: with transpose_b,
-// column j is the dot product of a with row j of B (contiguous); without, C accumulates a[k]
-// times row k of B. Decoding is bound by memory bandwidth, so the transpose_b loop reads four
-// rows of B at once (four streams for the prefetchers, each vector of `a` loaded once for all
-// four) into two vector accumulators per row.
-LLMKIT_INLINE void store_column(const GemmArgs& g, float* c, int64_t j, float dot) {
-  float value = g.alpha * dot;
-  c[j] = g.beta == 0.0f ? value : value + g.beta * c[j];
-}
-
-void gemv_rows(const GemmArgs& g, const float* a, const float* b, float* c, int64_t j0,
-               int64_t j1) {
-  const int64_t k = g.k;
-  const int64_t vec_end = k / (2 * kLanes) * (2 * kLanes);
-  int64_t j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const float* r0 = b + j * g.ldb;
-    const float* r1 = r0 + g.ldb;
-    const float* r2 = r1 + g.ldb;
-    const float* r3 = r2 + g.ldb;
-    Vec s0 = vset(0.0f), t0 = s0, s1 = s0, t1 = s0, s2 = s0, t2 = s0, s3 = s0, t3 = s0;
-    for (int64_t p = 0; p < vec_end; p += 2 * kLanes) {
-      const Vec x0 = vload(a + p);
-      const Vec x1 = vload(a + p + kLanes);
-      s0 = vfma(vload(r0 + p), x0, s0);
-      t0 = vfma(vload(r0 + p + kLanes), x1, t0);
-      s1 = vfma(vload(r1 + p), x0, s1);
-      t1 = vfma(vload(r1 + p + kLanes), x1, t1);
-      s2 = vfma(vload(r2 + p), x0, s2);
-      t2 = vfma(vload(r2 + p + kLanes), x1, t2);
-      s3 = vfma(vload(r3 + p), x0, s3);
-      t3 = vfma(vload(r3 + p + kLanes), x1, t3);
-    }
-    float d0 = vsum(s0 + t0), d1 = vsum(s1 + t1), d2 = vsum(s2 + t2), d3 = vsum(s3 + t3);
-    for (int64_t p = vec_end; p < k; p++) {
-      d0 += a[p] * r0[p];
-      d1 += a[p] * r1[p];
-      d2 += a[p] * r2[p];
-      d3 += a[p] * r3[p];
-    }
-    store_column(g, c, j, d0);
-    store_column(g, c, j + 1, d1);
-    store_column(g, c, j + 2, d2);
-    store_column(g, c, j + 3, d3);
-  }
-  for (; j < j1; j++) {
-    const float* r = b + j * g.ldb;
-    Vec s = vset(0.0f), t = s;
-    for (int64_t p = 0; p < vec_end; p += 2 * kLanes) {
-      s = vfma(vload(r + p), vload(a + p), s);
-      t = vfma(vload(r + p + kLanes), vload(a + p + kLanes), t);
-    }
-    float d = vsum(s + t);
-    for (int64_t p = vec_end; p < k; p++) d += a[p] * r[p];
-    store_column(g, c, j, d);
-  }
-}
-
-// Columns [j0, j1) of c = alpha * a @ op(B) + beta * c, for a contiguous row a of length k.
-void gemv_columns(const GemmArgs& g, const float* a, const float* b, float* c, int64_t j0,
-                  int64_t j1) {
-  if (g.transpose_b) {
-    gemv_rows(g, a, b, c, j0, j1);
-    return;
-  }
-  float acc[256];
-  for (int64_t j = j0; j < j1; j += 256) {
-    int64_t width = std::min<int64_t>(256, j1 - j);
-    std::fill(acc, acc + width, 0.0f);
-    for (int64_t p = 0; p < g.k; p++) {
-      const float ap = a[p];
-      const float* row = b + p * g.ldb + j;
-      for (int64_t u = 0; u < width; u++) acc[u] += ap * row[u];
-    }
-    for (int64_t u = 0; u < width; u++) store_column(g, c, j + u, acc[u]);
-  }
-}
-
-void gemv(const GemmArgs& g) {
-  // a row of op(A): contiguous unless A is transposed (then its elements are lda apart)
-  std::vector<float> gathered;
-  // Split columns so both cores stream their share of the weights once they are worth waking
-  // (decoding is bound by memory bandwidth, which one core alone does not saturate).
-  const int64_t bytes = g.k * g.n * static_cast<int64_t>(sizeof(float));
-  const int threads = bytes < (1 << 19) ? 1 : thread_count();
-  const int64_t chunk = g.transpose_b ? 64 : 256;
-  const int64_t parts = (g.n + chunk - 1) / chunk;
-  for (int64_t bi = 0; bi < g.batch; bi++) {
-    const float* a = g.a + bi * g.stride_a;
-    if (g.transpose_a) {
-      gathered.resize(g.k);
-      for (int64_t p = 0; p < g.k; p++) gathered[p] = a[p * g.lda];
-      a = gathered.data();
-    }
-    const float* b = g.b + bi * g.stride_b;
-    float* c = g.c + bi * g.stride_c;
-    auto task = [&](int64_t t) {
-      gemv_columns(g, a, b, c, t * chunk, std::min(g.n, (t + 1) * chunk));
-    };
-    if (threads == 1) {
-      for (int64_t t = 0; t < parts; t++) task(t);
-    } else {
-      parallel_for(parts, task);
-    }
-  }
-}
-
 }  // namespace
 
 void gemm(const GemmArgs& g) {
@@ -382,10 +280,7 @@ void gemm(const GemmArgs& g) {
     for (int64_t bi = 0; bi < g.batch; bi++) scale_c(g, g.c + bi * g.stride_c);
     return;
   }
-  if (g.m == 1 && g.b_type == BType::kFloat32) {
-    gemv(g);
-    return;
-  }
+  if (streamed_gemm(g)) return;  // one row of op(A), or a few: gemv.cc
   double flops = 2.0 * static_cast<double>(g.m) * g.n * g.k * g.batch;
   int threads = flops < 2e6 ? 1 : thread_count();
   // Split each matrix into `parts` along its longer side when batches alone cannot feed every
