@@ -5,9 +5,53 @@
 // fail naming the format or K.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { expect, it } from 'vitest';
+import { quantizeActivations } from '@llmkit/core-tensor/backend';
+import { afterAll, expect, it } from 'vitest';
+import { setCpuIsa, supportedCpuIsas } from './isa.js';
 import { QUANTIZED_FORMATS } from './kernels/quantized.js';
 import { nativeKernels } from './native.js';
+
+afterAll(() => setCpuIsa('default'));
+
+it("quantizes x's rows for the tiled products bit for bit as the js reference, ties to even", () => {
+  const native = nativeKernels();
+  if (!native?.quantizedMatmul) return;
+  // q8_0 weights that pick one element each (row j: code 1 at j, d = 1), so out[m, j] is x's code
+  // times its block's d, exactly where a block's integer sum is whole before it turns float: the
+  // tiled products (M > 1) on every path. (One row on the VNNI path sums per-lane partial sums,
+  // the code-sum correction in one lane, in float32: close, not exact.)
+  const K = 256;
+  const weight = new Uint8Array(K * (K / 32) * 34);
+  for (let j = 0; j < K; j++) {
+    for (let b = 0; b < K / 32; b++) weight[j * (K / 32) * 34 + b * 34 + 1] = 0x3c; // d = 1
+    weight[j * (K / 32) * 34 + Math.floor(j / 32) * 34 + 2 + (j % 32)] = 1;
+  }
+  const rows = 3;
+  const x = new Float32Array(rows * K);
+  let state = 7;
+  for (let i = 0; i < x.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    x[i] = (state / 2 ** 32 - 0.5) * 3;
+  }
+  // ties: amax 127 (scale 1) with halves of both parities and signs; a zero block; tiny values
+  for (let j = 0; j < 32; j++) x[j] = j === 0 ? 127 : (j % 2 ? 1 : -1) * (j + 0.5);
+  x.fill(0, 32, 64);
+  for (let j = 64; j < 96; j++) x[j] *= 1e-30;
+  for (const isa of supportedCpuIsas()) {
+    setCpuIsa(isa);
+    for (const m of [2, rows]) {
+      const out = new Float32Array(m * K);
+      native.quantizedMatmul?.(5, m, K, K, 32, true, false, x, weight, null, null, out, true);
+      const expected = new Float32Array(m * K);
+      for (let r = 0; r < m; r++) {
+        const { codes, d } = quantizeActivations(x, r * K, K);
+        // (+ 0: a zero d gives -0 for negative codes here, +0 from the kernels' sums)
+        for (let j = 0; j < K; j++) expected[r * K + j] = codes[j] * d[Math.floor(j / 32)] + 0;
+      }
+      expect(Array.from(out), `${isa} M=${m}`).toEqual(Array.from(expected));
+    }
+  }
+});
 
 it('LLMKIT_CPU_VNNI=0 gives the js reference results on every path', () => {
   const backend = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -317,6 +317,72 @@ float row_dot(const QuantizedArgs& a, Path path, const WeightRow& w, const Activ
   return row_scalar(a, w, x);
 }
 
+// One block of x in natural order: its codes (as prepare's loop: |x| max, x * scale rounded half
+// to even and clamped, the same float operations 16 or 8 lanes at a time, so the same codes) and
+// their sum. Scalar, quantizing x took a third of the tiled products' time at K 3072 (32 x 1024 x
+// 3072 q8_0, avx512, 1 thread: 0.94 -> 0.62 ms with this).
+LLMKIT_INLINE int32_t natural_block(const float* xb, int8_t* codes, float& d) {
+#if defined(LLMKIT_ISA_AVX512)
+  const __m512 x0 = _mm512_loadu_ps(xb), x1 = _mm512_loadu_ps(xb + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+  const float scale = amax > 0.0f ? 127.0f / amax : 0.0f;
+  d = round_to_half(amax / 127.0f);
+  const __m512 s = _mm512_set1_ps(scale), low = _mm512_set1_ps(-127.0f),
+               high = _mm512_set1_ps(127.0f);
+  const auto quantize = [&](__m512 v) {
+    const __m512 q = _mm512_roundscale_ps(_mm512_mul_ps(v, s), _MM_FROUND_TO_NEAREST_INT |
+                                                                   _MM_FROUND_NO_EXC);
+    return _mm512_cvtps_epi32(_mm512_min_ps(high, _mm512_max_ps(low, q)));
+  };
+  const __m512i q0 = quantize(x0), q1 = quantize(x1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(codes), _mm512_cvtepi32_epi8(q0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(codes + 16), _mm512_cvtepi32_epi8(q1));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+#elif defined(LLMKIT_ISA_AVX2)
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 x[4], m = _mm256_setzero_ps();
+  for (int i = 0; i < 4; i++) {
+    x[i] = _mm256_loadu_ps(xb + 8 * i);
+    m = _mm256_max_ps(m, _mm256_andnot_ps(sign, x[i]));
+  }
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  const float amax = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4)));
+  const float scale = amax > 0.0f ? 127.0f / amax : 0.0f;
+  d = round_to_half(amax / 127.0f);
+  const __m256 s = _mm256_set1_ps(scale), low = _mm256_set1_ps(-127.0f),
+               high = _mm256_set1_ps(127.0f);
+  __m256i q[4], total = _mm256_setzero_si256();
+  for (int i = 0; i < 4; i++) {
+    const __m256 r = _mm256_round_ps(_mm256_mul_ps(x[i], s),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q[i] = _mm256_cvtps_epi32(_mm256_min_ps(high, _mm256_max_ps(low, r)));
+    total = _mm256_add_epi32(total, q[i]);
+  }
+  // packs work per 128-bit lane: [q0 0-3, q1 0-3, q2 0-3, q3 0-3, q0 4-7, ...], then put back
+  const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]),
+                                           _mm256_packs_epi32(q[2], q[3]));
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes), _mm256_permutevar8x32_epi32(bytes, order));
+  __m128i t = _mm_add_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+  return _mm_cvtsi128_si32(t);
+#else
+  float amax = 0.0f;
+  for (int64_t j = 0; j < kBlock; j++) amax = std::max(amax, std::fabs(xb[j]));
+  const float scale = amax > 0.0f ? 127.0f / amax : 0.0f;
+  d = round_to_half(amax / 127.0f);
+  int32_t sum = 0;
+  for (int64_t j = 0; j < kBlock; j++) {
+    const float q = std::min(127.0f, std::max(-127.0f, std::nearbyint(xb[j] * scale)));
+    codes[j] = static_cast<int8_t>(q);
+    sum += codes[j];
+  }
+  return sum;
+#endif
+}
+
 }  // namespace
 
 Path path_for() {
@@ -334,6 +400,12 @@ void prepare(const float* x, int64_t K, int format, Path path, Activations& out)
   out.codes.assign(static_cast<size_t>(K), 0);
   out.d.assign(static_cast<size_t>(blocks), 0.0f);
   out.sums.assign(static_cast<size_t>(blocks), 0);
+  if (path == kScalar) {  // natural order (the scalar products, and the tiled ones everywhere)
+    for (int64_t b = 0; b < blocks; b++) {
+      out.sums[b] = natural_block(x + b * kBlock, out.codes.data() + b * kBlock, out.d[b]);
+    }
+    return;
+  }
   const int64_t pairs = path == kPairs ? blocks / 2 : 0;
   for (int64_t b = 0; b < blocks; b++) {
     const float* xb = x + b * kBlock;

@@ -64,12 +64,14 @@ void build_panel(const std::vector<Activations>& x, int64_t m0, int64_t rows, in
   }
 }
 
+constexpr int64_t kSliceBlocks = 32;  // K 1024 a slice
+
 // One path's tiles: `lanes` weight rows per tile, repacked per block into `block_bytes` by
 // `repack` (w[0..lanes), already clamped to N); `product[i]` runs a panel of 2, 4 or `rows` x rows
 // (i = 0, 1, 2) against a repacked tile into out [T][lanes].
-using Repack = void (*)(const WeightRow* w, int64_t blocks, uint8_t* out);
+using Repack = void (*)(const WeightRow* w, int64_t b0, int64_t b1, uint8_t* out);
 using Product = void (*)(const uint8_t* repacked, int64_t blocks, const uint8_t* panel,
-                         float* out);
+                         float* out, bool accumulate);
 struct TilePath {
   int64_t lanes, rows, block_bytes;
   int32_t offset;
@@ -84,10 +86,11 @@ constexpr int64_t kScalarLanes = 8;
 constexpr int64_t kScalarBlock = kScalarLanes * kBlock + kScalarLanes * 4;
 
 template <int format>
-void repack_scalar(const WeightRow* w, int64_t blocks, uint8_t* out) {
-  for (int64_t b = 0; b < blocks; b++) {
-    int8_t* codes = reinterpret_cast<int8_t*>(out + b * kScalarBlock);
-    float* scales = reinterpret_cast<float*>(out + b * kScalarBlock + kScalarLanes * kBlock);
+void repack_scalar(const WeightRow* w, int64_t b0, int64_t b1, uint8_t* out) {
+  for (int64_t b = b0; b < b1; b++) {
+    int8_t* codes = reinterpret_cast<int8_t*>(out + (b - b0) * kScalarBlock);
+    float* scales =
+        reinterpret_cast<float*>(out + (b - b0) * kScalarBlock + kScalarLanes * kBlock);
     for (int64_t n = 0; n < kScalarLanes; n++) {
       for (int64_t j = 0; j < kBlock; j++) {
         const int64_t e = element_at(format, j);
@@ -117,8 +120,10 @@ void repack_scalar(const WeightRow* w, int64_t blocks, uint8_t* out) {
 }
 
 template <int T>
-void product_scalar(const uint8_t* repacked, int64_t blocks, const uint8_t* panel, float* out) {
+void product_scalar(const uint8_t* repacked, int64_t blocks, const uint8_t* panel, float* out,
+                    bool accumulate) {
   float acc[T][kScalarLanes] = {};
+  if (accumulate) std::memcpy(acc, out, sizeof acc);
   for (int64_t b = 0; b < blocks; b++) {
     const int8_t* w = reinterpret_cast<const int8_t*>(repacked + b * kScalarBlock);
     const uint8_t* xb = panel + b * T * (kBlock + 8);
@@ -170,15 +175,15 @@ LLMKIT_INLINE void transpose8x4(const uint8_t* const* rows, int64_t offset, __m2
 }
 
 template <int format>
-void repack_avx2(const WeightRow* w, int64_t blocks, uint8_t* out) {
+void repack_avx2(const WeightRow* w, int64_t b0, int64_t b1, uint8_t* out) {
   const uint8_t* rows[8];
   for (int n = 0; n < 8; n++) rows[n] = w[n].bytes;
   const __m256i fifteen = _mm256_set1_epi8(15);
   const int64_t block_bytes =
       format == kQ8_0 ? 34 : format == kQ4_0 ? 18 : format == kInt8 ? 32 : 16;
   const int64_t codes_at = format == kQ8_0 || format == kQ4_0 ? 2 : 0;
-  for (int64_t b = 0; b < blocks; b++) {
-    uint8_t* o = out + b * kAvx2Block;
+  for (int64_t b = b0; b < b1; b++) {
+    uint8_t* o = out + (b - b0) * kAvx2Block;
     const auto store = [&](int g, __m256i v) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32 * g), v);
     };
@@ -212,11 +217,14 @@ void repack_avx2(const WeightRow* w, int64_t blocks, uint8_t* out) {
 }
 
 template <bool eight_bit, int T>
-void product_avx2(const uint8_t* repacked, int64_t blocks, const uint8_t* panel, float* out) {
+void product_avx2(const uint8_t* repacked, int64_t blocks, const uint8_t* panel, float* out,
+                  bool accumulate) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[T];
 #pragma GCC unroll 8
-  for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+  for (int t = 0; t < T; t++) {
+    acc[t] = accumulate ? _mm256_loadu_ps(out + 8 * t) : _mm256_setzero_ps();
+  }
   for (int64_t b = 0; b < blocks; b++) {
     const uint8_t* wb = repacked + b * kAvx2Block;
     const uint8_t* xb = panel + b * T * (kBlock + 8);
@@ -297,15 +305,15 @@ LLMKIT_INLINE void transpose16x4(const uint8_t* const* rows, int64_t offset, __m
 
 // The weight rows w[0..16) repacked, block by block, into kVnniBlock bytes each.
 template <int format>
-void repack_vnni(const WeightRow* w, int64_t blocks, uint8_t* out) {
+void repack_vnni(const WeightRow* w, int64_t b0, int64_t b1, uint8_t* out) {
   const uint8_t* rows[16];
   for (int n = 0; n < 16; n++) rows[n] = w[n].bytes;
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80)), fifteen = _mm512_set1_epi8(15);
   const int64_t block_bytes =
       format == kQ8_0 ? 34 : format == kQ4_0 ? 18 : format == kInt8 ? 32 : 16;
   const int64_t codes_at = format == kQ8_0 || format == kQ4_0 ? 2 : 0;
-  for (int64_t b = 0; b < blocks; b++) {
-    uint8_t* o = out + b * kVnniBlock;
+  for (int64_t b = b0; b < b1; b++) {
+    uint8_t* o = out + (b - b0) * kVnniBlock;
     const auto store = [&](int g, __m512i v) { _mm512_storeu_si512(o + 64 * g, v); };
     __m512i p[4];
     const int64_t at = b * block_bytes + codes_at;
@@ -343,10 +351,13 @@ void repack_vnni(const WeightRow* w, int64_t blocks, uint8_t* out) {
 // then takes the block's two scales once: acc[t] += float(sum + correction) * s[n] * d[t].
 template <int T>
 __attribute__((target("avx512vnni"))) void product_vnni(const uint8_t* repacked, int64_t blocks,
-                                                         const uint8_t* panel, float* out) {
+                                                         const uint8_t* panel, float* out,
+                                                         bool accumulate) {
   __m512 acc[T];
 #pragma GCC unroll 8
-  for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+  for (int t = 0; t < T; t++) {
+    acc[t] = accumulate ? _mm512_loadu_ps(out + 16 * t) : _mm512_setzero_ps();
+  }
   for (int64_t b = 0; b < blocks; b++) {
     const uint8_t* wb = repacked + b * kVnniBlock;
     const uint8_t* xb = panel + b * T * (kBlock + 8);
@@ -444,23 +455,33 @@ void int8_activation_tiles(const QuantizedArgs& a, Path path, const std::vector<
     }
   });
   const int64_t weight_tiles = (N + lanes - 1) / lanes;
+  // K in slices of kSliceBlocks blocks, so a slice of the repacked tile (VNNI: 18 KB) and of a
+  // panel (10 KB) stay in L1 while the slice runs; each tile of x keeps its sums in `sums`
   parallel_range(weight_tiles, 1, [&](int64_t begin, int64_t end) {
+    const int64_t slice = std::min(blocks, kSliceBlocks);
     uint8_t* repacked = reinterpret_cast<uint8_t*>(
-        thread_scratch(0, static_cast<size_t>(blocks * tiles.block_bytes / 4)));
-    float out[16 * 8];  // [T][lanes]
+        thread_scratch(0, static_cast<size_t>(slice * tiles.block_bytes / 4)));
+    float* sums = thread_scratch(1, static_cast<size_t>(x_tiles * R * lanes));
     WeightRow w[16];
     for (int64_t tile = begin; tile < end; tile++) {
       // rows past N repeat the last one; their results are not stored
       const int64_t n0 = tile * lanes, valid = std::min(lanes, N - n0);
       for (int64_t n = 0; n < lanes; n++) w[n] = weight_row(a, std::min(n0 + n, N - 1));
-      tiles.repack(w, blocks, repacked);
+      for (int64_t b0 = 0; b0 < blocks; b0 += slice) {
+        const int64_t b1 = std::min(blocks, b0 + slice);
+        tiles.repack(w, b0, b1, repacked);
+        for (int64_t i = 0; i < x_tiles; i++) {
+          const uint8_t* panel = panels.data() + i * panel_bytes + b0 * tile_rows(i) * (kBlock + 8);
+          tiles.product[kind(i)](repacked, b1 - b0, panel, sums + i * R * lanes, b0 > 0);
+        }
+      }
       for (int64_t i = 0; i < x_tiles; i++) {
         const int64_t m0 = i * R, rows = std::min(R, M - m0);
-        tiles.product[kind(i)](repacked, blocks, panels.data() + i * panel_bytes, out);
+        const float* tile_sums = sums + i * R * lanes;
         for (int64_t t = 0; t < rows; t++) {
           float* row = a.out + (m0 + t) * N + n0;
           for (int64_t n = 0; n < valid; n++) {
-            row[n] = out[t * lanes + n] * (a.format == kInt8 ? a.scales[n0 + n] : 1.0f);
+            row[n] = tile_sums[t * lanes + n] * (a.format == kInt8 ? a.scales[n0 + n] : 1.0f);
           }
         }
       }
