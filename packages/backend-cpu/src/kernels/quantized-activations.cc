@@ -7,6 +7,9 @@
 // with w_code / w_scale: q8_0 the int8 and the block's fp16 d; q4_0 c - 8 and d; int4 (symmetric)
 // c - 8 and the group's scale; int8 the code and the row's scale. Weights stay packed.
 //
+// This file: x's quantization and the row by row products, for one row of x (decoding); two rows
+// and more take quantized-tiles.cc's tiled products.
+//
 // Paths: avx512 with VNNI (two blocks a step: 8-bit weights one 512-bit vpdpbusd, 4-bit ones a
 // 256-bit vpdpbusd per nibble half), avx2 and avx512 without VNNI (vpmaddubsw + vpmaddwd, a block
 // a step), scalar elsewhere. vpdpbusd and
