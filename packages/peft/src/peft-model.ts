@@ -2,7 +2,7 @@
 // (requiresGrad false) and only the active adapter's tensors train, so an optimizer over
 // `trainableParameters()` (what llmkit's Trainer takes) keeps no state for the frozen ones.
 // Not handled: adapters of two different methods on one model, several adapters active at once.
-import { Module, type Tensor } from '@llmkit/core-tensor';
+import { isHalfDType, Module, type Tensor } from '@llmkit/core-tensor';
 import { asPeftError, PeftError } from './errors.js';
 import type { Ia3Config } from './ia3/config.js';
 import type { LoraConfig } from './lora/config.js';
@@ -280,7 +280,8 @@ export class PeftModel<M extends Module = Module> extends Module {
     this.originals.clear();
     this.current = null;
     this.unloaded = true;
-    for (const p of this.base.parameters()) p.requiresGrad_(true);
+    // the base trains again, except weights kept in a 16-bit storage dtype (always frozen)
+    for (const p of this.base.parameters()) p.requiresGrad_(!isHalfDType(p.dtype));
     return this.base;
   }
 
