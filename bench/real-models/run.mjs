@@ -18,7 +18,8 @@
 //
 // Options: --models qwen3,llama  --formats f32,bf16,q8_0,q4_0  --threads 1,2
 //   --lora-threads N (default the largest of --threads)  --lora-steps N (default 2, quick 3; the first is the warm-up)
-//   --quick (prompts 32 / 128, 16 decode tokens, LoRA 1 x 128)  --skip-inference  --skip-lora
+//   --quick (prompts 32 / 128, 16 decode tokens, LoRA 1 x 128; defaults --models qwen3
+//   --formats bf16,q8_0 --threads 2)  --skip-inference  --skip-lora
 //   --skip-torch  --dir FOLDER (generated files; default /tmp/llmkit-real-models)  --seed N
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -36,9 +37,10 @@ const option = (name, fallback) => {
 const flag = (name) => args.includes(`--${name}`);
 const list = (name, fallback) => option(name, fallback).split(',').filter(Boolean);
 const quick = flag('quick');
-const models = list('models', 'qwen3,llama');
-const formats = list('formats', 'f32,bf16,q8_0,q4_0');
-const threadCounts = list('threads', '1,2').map(Number);
+// --quick also narrows the defaults (each can still be given): Qwen3, bf16 and q8_0, 2 threads
+const models = list('models', quick ? 'qwen3' : 'qwen3,llama');
+const formats = list('formats', quick ? 'bf16,q8_0' : 'f32,bf16,q8_0,q4_0');
+const threadCounts = list('threads', quick ? '2' : '1,2').map(Number);
 const root = option('dir', '/tmp/llmkit-real-models');
 const seed = Number(option('seed', 0));
 const loraThreads = Number(option('lora-threads', Math.max(...threadCounts)));
