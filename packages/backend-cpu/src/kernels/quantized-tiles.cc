@@ -14,8 +14,9 @@
 //
 // x's rows go into panels once per call, one per tile of 8 rows (the last of 2 or 4 when that
 // many are left): per block the tile's codes, d's and corrections, so the kernel walks one pointer.
-// Threads take ranges of weight tiles; each repacks its tile into its scratch (L1 / L2: K 3072 is
-// 54 KB) and runs every panel against it.
+// Threads take ranges of weight tiles; each repacks its tile into its scratch a slice of K at a
+// time (32 blocks: 18 KB on VNNI, in L1 with the panels' slices) and runs every panel against it,
+// the sums carried from slice to slice.
 //
 // Paths (one driver, a TilePath each): avx512 with VNNI (16 weight rows x 8 x rows, above); avx2
 // and avx512 without VNNI (8 x 4, vpmaddubsw); portable and NEON (8 x 8, signed codes in plain
@@ -66,9 +67,10 @@ void build_panel(const std::vector<Activations>& x, int64_t m0, int64_t rows, in
 
 constexpr int64_t kSliceBlocks = 32;  // K 1024 a slice
 
-// One path's tiles: `lanes` weight rows per tile, repacked per block into `block_bytes` by
-// `repack` (w[0..lanes), already clamped to N); `product[i]` runs a panel of 2, 4 or `rows` x rows
-// (i = 0, 1, 2) against a repacked tile into out [T][lanes].
+// One path's tiles: `lanes` weight rows per tile, blocks [b0, b1) repacked into `block_bytes` each
+// by `repack` (w[0..lanes), already clamped to N); `product[i]` runs a panel of 2, 4 or `rows` x
+// rows (i = 0, 1, 2) against a repacked slice into out [T][lanes] (added to it when `accumulate`:
+// K's later slices).
 using Repack = void (*)(const WeightRow* w, int64_t b0, int64_t b1, uint8_t* out);
 using Product = void (*)(const uint8_t* repacked, int64_t blocks, const uint8_t* panel,
                          float* out, bool accumulate);
