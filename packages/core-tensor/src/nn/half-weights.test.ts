@@ -9,6 +9,9 @@ registerBackend('js-no-quantized', () =>
   createJsBackend({ name: 'js-no-quantized', withoutKernels: ['quantizedMatmul'] }),
 );
 
+/** A parameter's gradient after backward (TypeScript narrows `p.grad = null` to null). */
+const gradOf = (p: t.Tensor) => p.grad as unknown as t.Tensor;
+
 /** max |a - b| / max |b|. */
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0;
@@ -32,14 +35,16 @@ describe('16-bit weights', () => {
         const y = t.linear(x, weight, bias);
         const reference = t.add(t.matmul(x, t.transpose(float)), bias);
         expect(y.shape).toEqual([2, 3, 7]);
-        expect(relativeError(await y.data(), await reference.data())).toBeLessThan(1e-6);
+        expect(
+          relativeError(await y.data<Float32Array>(), await reference.data<Float32Array>()),
+        ).toBeLessThan(1e-6);
         // dx = dy W: the same with the 16-bit weight as with its float copy
         const dy = t.randn([2, 3, 7], { backend });
         t.sum(t.mul(y, dy)).backward();
-        const dx = await (x.grad as t.Tensor).data();
+        const dx = await gradOf(x).data<Float32Array>();
         x.grad = null;
         t.sum(t.mul(reference, dy)).backward();
-        expect(relativeError(dx, await (x.grad as t.Tensor).data())).toBeLessThan(1e-6);
+        expect(relativeError(dx, await gradOf(x).data<Float32Array>())).toBeLessThan(1e-6);
         expect(weight.grad).toBeNull();
       });
 
@@ -107,19 +112,23 @@ describe('linearCrossEntropy', () => {
       const float = t.randn([50, 24]);
       const weight = dtype === 'float32' ? float.requiresGrad_() : float.to(dtype);
       const targets = t.tensor([3, 49, -100, 0, 17, 17, 8], { dtype: 'int32' });
-      const loss = t.linearCrossEntropy(x, weight, targets, options);
+      const loss = t.linearCrossEntropy(x, weight, targets, options as t.LinearCrossEntropyOptions);
       loss.backward();
-      const dx = await (x.grad as t.Tensor).data();
-      const dW = weight.grad ? await weight.grad.data() : null;
+      const dx = await gradOf(x).data<Float32Array>();
+      const dW = weight.grad ? await weight.grad.data<Float32Array>() : null;
       x.grad = null;
       weight.grad = null;
-      const reference = t.crossEntropy(t.linear(x, weight), targets, options);
+      const reference = t.crossEntropy(
+        t.linear(x, weight),
+        targets,
+        options as unknown as t.CrossEntropyOptions,
+      );
       reference.backward();
       expect(loss.item()).toBeCloseTo(reference.item(), 5);
-      expect(relativeError(dx, await (x.grad as t.Tensor).data())).toBeLessThan(1e-5);
+      expect(relativeError(dx, await gradOf(x).data<Float32Array>())).toBeLessThan(1e-5);
       if (dtype === 'float32') {
         expect(
-          relativeError(dW as Float32Array, await (weight.grad as t.Tensor).data()),
+          relativeError(dW as Float32Array, await gradOf(weight).data<Float32Array>()),
         ).toBeLessThan(1e-5);
       } else expect(dW).toBeNull();
     });
