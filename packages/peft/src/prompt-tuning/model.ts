@@ -122,6 +122,8 @@ function attachPrompt(
           rows.map((r) => [...new Array(n).fill(0), ...r]),
           withPrompt,
         );
+        // returnLogits: false gives the loss alone (the virtual tokens' targets are ignored)
+        if (!out.logits) return out;
         const T = out.logits.shape[1];
         const logits = out.logits.narrow(1, n, T - n); // the real tokens' logits
         return { ...out, logits };
