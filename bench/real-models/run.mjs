@@ -25,6 +25,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { openblasCoreType } from '../openblas.mjs';
 import { GGUF_FORMATS, writeGguf } from './gguf.mjs';
 import { printInference, printLora } from './report.mjs';
 import { here, MODELS, writeModelFolder } from './weights.mjs';
@@ -74,6 +75,8 @@ if (!nodeLlamaCpp || !existsSync(join(nodeLlamaCpp, 'node_modules', 'node-llama-
   nodeLlamaCpp = null;
 }
 
+const coreType = openblasCoreType();
+
 /** Runs a child that prints one JSON line last; returns it, or { error } with stderr's tail. */
 function child(command, commandArgs, label) {
   const t = performance.now();
@@ -83,6 +86,8 @@ function child(command, commandArgs, label) {
       encoding: 'utf8',
       maxBuffer: 64 * 2 ** 20,
       timeout: 30 * 60 * 1000,
+      // PyTorch's OpenBLAS on its real kernels, not Prescott's fallback (bench/openblas.mjs)
+      env: coreType ? { ...process.env, OPENBLAS_CORETYPE: coreType } : process.env,
     });
   let result = spawn();
   // others rebuild packages/*/dist while this runs: a module missing for a moment is retried once
