@@ -13,7 +13,7 @@
 const FORMAT = { fp16: 0, bf16: 1 };
 
 /** Best seconds of each of `runs` over `repeats` interleaved rounds (or `budget` seconds). */
-function interleavedBest(runs, repeats, budget) {
+export function interleavedBest(runs, repeats, budget) {
   for (const run of runs) run();
   const best = runs.map(() => Number.POSITIVE_INFINITY);
   const start = performance.now();

@@ -7,22 +7,9 @@
 // The four variants run interleaved, each repeat calling all of them, so they see the same load.
 // Weight bytes are random (block scales small finite fp16s): the time does not depend on values.
 
-const FORMAT = { bf16: 1, q8_0: 5, q4_0: 6 };
+import { interleavedBest } from './half.mjs';
 
-/** Best seconds of each of `runs` over `repeats` interleaved rounds (or `budget` seconds). */
-function interleavedBest(runs, repeats, budget) {
-  for (const run of runs) run();
-  const best = runs.map(() => Number.POSITIVE_INFINITY);
-  const start = performance.now();
-  for (let i = 0; i < repeats && performance.now() - start < budget * 1e3; i++) {
-    runs.forEach((run, j) => {
-      const began = performance.now();
-      run();
-      best[j] = Math.min(best[j], (performance.now() - began) / 1e3);
-    });
-  }
-  return best;
-}
+const FORMAT = { bf16: 1, q8_0: 5, q4_0: 6 };
 
 /** Bytes from a fixed xorshift. */
 function randomBytes(count, seed) {
