@@ -104,7 +104,7 @@ export function linearCrossEntropy(
         }); // (n, V)
         if (dx) {
           const part = isHalfDType(weight.dtype)
-            ? halfLinearInputGradient(dlogits, contiguous(weight), isHalfFormat(weight))
+            ? halfLinearInputGradient(dlogits, contiguous(weight), halfFormat(weight))
             : matmul(dlogits, weight);
           assign(narrow(dx, 0, start, n), part);
         }
@@ -133,6 +133,6 @@ export function linearCrossEntropy(
 }
 
 /** The `quantizedMatmul` format of a 16-bit weight. */
-function isHalfFormat(weight: Tensor): string {
+function halfFormat(weight: Tensor): string {
   return weight.dtype === 'bfloat16' ? 'bf16' : 'fp16';
 }
