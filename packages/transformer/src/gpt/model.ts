@@ -186,7 +186,6 @@ export class GPT extends Module {
       let x = this.wte.forward(ids); // token embeddings (B, T, C)
       if (this.wpe) x = add(x, this.wpe.forward(positionTensor)); // + position embeddings
       x = this.drop.forward(x);
-      const embedded = x;
       const padded = hasPadding(keyMask);
       const context: LayerContext = {
         mask: padded
@@ -218,12 +217,12 @@ export class GPT extends Module {
           );
           continue;
         }
-        // Each block's intermediates are freed as soon as it is done (the gradient's saved
-        // tensors hold their own references), so a long prompt's activations live one layer at a
-        // time; the block's input is freed too, unless it is the embeddings' output kept below.
+        // Each block's intermediates, and its input, are freed as soon as it is done (the
+        // gradient's saved tensors hold their own references), so a long prompt's activations
+        // live one layer at a time.
         const input = x;
         const { output, weights } = tidy(() => block.forward(input, context));
-        if (input !== embedded) input.dispose();
+        input.dispose();
         x = output;
         if (weights) attentions.push(weights);
       }

@@ -179,8 +179,8 @@ const IGNORED = /(rotary_emb\.inv_freq|embeddings\.position_ids|\.attn\.masked_b
  * Builds llmkit's state dict from Hugging Face tensors by a key plan, checking every shape
  * against `expected`. All missing keys, unexpected keys and shape mismatches are collected into
  * one `corrupt_file` error. `ignore` lists Hugging Face keys that may be present and unused
- * (a tied head's copy). Tensors joined into one (q, k, v) are freed once copied; `joined` holds
- * entries a {@link PlanJoiner} already joined while the files were read.
+ * (a tied head's copy). `joined` holds entries a {@link PlanJoiner} already joined while the
+ * files were read.
  */
 export function applyKeyPlan(
   tensors: Record<string, Tensor>,
@@ -212,9 +212,6 @@ export function applyKeyPlan(
       continue;
     }
     out[own] = whole;
-    // the parts of a whole tensor are copied: free them now, so a large model never holds
-    // both (the caller's later dispose of its inputs is then a no-op for them)
-    if (whole !== parts[0]) for (const part of parts) part.dispose();
   }
   const unexpected = Object.keys(tensors).filter(
     (key) => !used.has(key) && !IGNORED.test(key) && !ignore(key),
